@@ -1,0 +1,18 @@
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { dependencies } from '../src/runtime/dependencies';
+import { statusReport } from '../src/status/status-report';
+
+/** Operator view: counters of this instance and each pool's waiting job requests. */
+export async function status(_request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {
+  const deps = dependencies();
+  const report = await statusReport({
+    config: deps.settings.config,
+    counters: deps.counters,
+    ado: (orgUrl) => deps.ado(orgUrl),
+    ...(deps.settings.emulators ? { emulators: deps.settings.emulators } : {}),
+  });
+  return { status: 200, jsonBody: report };
+}
+
+// A function key guards it in Azure (it lists pools and jobs); the local host does not check keys.
+app.http('status', { methods: ['GET'], authLevel: 'function', route: 'status', handler: status });

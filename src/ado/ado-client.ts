@@ -1,0 +1,91 @@
+import type * as http from 'node:http';
+import { WebApi } from 'azure-devops-node-api';
+import type { IRequestHandler } from 'azure-devops-node-api/interfaces/common/VsoBaseInterfaces';
+import { ScalerError } from '../errors/scaler-error';
+import { callAdo, type RetryBudget } from './ado-call';
+import type { AdoCredential } from './ado-credential';
+import { currentJobRequests, type JobRequest } from './job-requests';
+
+/** What the scaler asks of one Azure DevOps organization. */
+export interface AdoClient {
+  readonly orgUrl: string;
+  /** The pool's numeric id, looked up by name once and cached. */
+  poolId(poolName: string): Promise<number>;
+  /** Unfinished job requests of a pool, latest request per job; never a history fetch. */
+  jobRequests(poolId: number): Promise<JobRequest[]>;
+}
+
+export interface AdoClientOptions {
+  readonly orgUrl: string;
+  readonly credential: AdoCredential;
+  readonly budget?: RetryBudget;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/** Sets the header the scaler's credential produced; 401s are handled by callAdo, not here. */
+class CurrentAuthorization implements IRequestHandler {
+  header = '';
+  prepareRequest(options: http.RequestOptions): void {
+    options.headers = { ...options.headers, Authorization: this.header, 'X-TFS-FedAuthRedirect': 'Suppress' };
+  }
+  canHandleAuthentication(): boolean {
+    return false;
+  }
+  handleAuthentication(): Promise<never> {
+    return Promise.reject(new Error('not used'));
+  }
+}
+
+export function createAdoClient(options: AdoClientOptions): AdoClient {
+  const { orgUrl, credential } = options;
+  const auth = new CurrentAuthorization();
+  const webApi = new WebApi(orgUrl, auth, { socketTimeout: 30_000, allowRetries: false });
+  const call = <T>(what: string, request: () => Promise<T>) =>
+    callAdo(what, credential, (h) => (auth.header = h), request, {
+      ...(options.budget ? { budget: options.budget } : {}),
+      ...(options.sleep ? { sleep: options.sleep } : {}),
+    });
+  const poolIds = new Map<string, Promise<number>>();
+
+  const lookUpPool = async (poolName: string): Promise<number> => {
+    const taskAgent = await webApi.getTaskAgentApi();
+    const pools = (await call(`the lookup of pool "${poolName}"`, () => taskAgent.getAgentPools(poolName))) ?? [];
+    // The poolName filter is not guaranteed exact; compare names as ADO does, case-insensitively.
+    const matches = pools.filter((p) => p.name?.toLowerCase() === poolName.toLowerCase() && typeof p.id === 'number');
+    if (matches.length === 0) {
+      throw new ScalerError(
+        'permanent',
+        `Agent pool "${poolName}" was not found in ${orgUrl}: create it under Organization settings > Agent pools, or fix the pool name in the config (the PAT or identity must be able to read it)`,
+      );
+    }
+    if (matches.length > 1) {
+      throw new ScalerError('permanent', `Agent pool name "${poolName}" is ambiguous in ${orgUrl} (ids ${matches.map((p) => p.id).join(', ')}): rename one of the pools`);
+    }
+    return matches[0]!.id!;
+  };
+
+  return {
+    orgUrl,
+    poolId(poolName) {
+      const key = poolName.toLowerCase();
+      let id = poolIds.get(key);
+      if (!id) {
+        id = lookUpPool(poolName);
+        // A failed lookup must not be cached: the pool may be created, or ADO may recover.
+        id.catch(() => poolIds.delete(key));
+        poolIds.set(key, id);
+      }
+      return id;
+    },
+    async jobRequests(poolId) {
+      // Not in the typed client: the undocumented listing KEDA uses. completedRequestCount=0
+      // bounds it to unfinished requests, however long the pool's history.
+      const url = `${orgUrl}/_apis/distributedtask/pools/${poolId}/jobrequests?completedRequestCount=0`;
+      const response = await call(`the job request listing of pool ${poolId}`, () => webApi.rest.get<unknown>(url));
+      if (response.statusCode === 404) {
+        throw new ScalerError('permanent', `Agent pool ${poolId} no longer exists in ${orgUrl}`);
+      }
+      return currentJobRequests(response.result ?? { value: [] });
+    },
+  };
+}

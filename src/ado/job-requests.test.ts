@@ -1,0 +1,53 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { currentJobRequests } from './job-requests';
+
+const fixtures = join(__dirname, '../../../shared/fixtures/azure-devops');
+
+describe('currentJobRequests', () => {
+  it('reads the recorded KEDA listing: the assigned request is running, with its demands typed', () => {
+    const body: unknown = JSON.parse(readFileSync(join(fixtures, 'keda.jobrequests_response.json'), 'utf8'));
+    const requests = currentJobRequests(body);
+    expect(requests.length).toBeGreaterThan(0);
+    const first = requests.find((r) => r.requestId === 890659);
+    expect(first?.state).toBe('running');
+    expect(first?.demands).toContainEqual({ kind: 'gtVersion', name: 'Agent.Version', value: '2.182.1' });
+  });
+
+  it('classifies waiting, running and finished requests', () => {
+    const list = {
+      count: 4,
+      value: [
+        { requestId: 1, jobId: 'a', queueTime: '2026-01-01T00:00:00Z', demands: ['docker'] },
+        { requestId: 2, jobId: 'b', assignTime: '2026-01-01T00:00:01Z' },
+        { requestId: 3, jobId: 'c', reservedAgent: { id: 7 } },
+        { requestId: 4, jobId: 'd', finishTime: '2026-01-01T00:01:00Z', result: 'succeeded' },
+        { requestId: 5, jobId: 'e', result: 'canceled' },
+      ],
+    };
+    expect(currentJobRequests(list).map((r) => [r.jobId, r.state])).toEqual([
+      ['a', 'waiting'],
+      ['b', 'running'],
+      ['c', 'running'],
+      ['d', 'finished'],
+      ['e', 'finished'],
+    ]);
+  });
+
+  it('keeps only the highest requestId per jobId (retries reuse the jobId)', () => {
+    const list = {
+      value: [
+        { requestId: 10, jobId: 'JOB', result: 'failed', finishTime: 't' },
+        { requestId: 12, jobId: 'job' },
+        { requestId: 11, jobId: 'job', result: 'canceled' },
+      ],
+    };
+    expect(currentJobRequests(list)).toMatchObject([{ requestId: 12, state: 'waiting' }]);
+  });
+
+  it('takes a null value list as empty and tolerates unknown fields', () => {
+    expect(currentJobRequests({ count: 0, value: null })).toEqual([]);
+    expect(currentJobRequests({ value: [{ requestId: 1, jobId: 'x', somethingNew: { a: 1 } }] })).toHaveLength(1);
+  });
+});

@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { parseDemands, type Demand } from './demands';
+
+export type JobRequestState = 'waiting' | 'running' | 'finished';
+
+export interface JobRequest {
+  readonly requestId: number;
+  readonly jobId: string;
+  readonly poolId?: number;
+  readonly planId?: string;
+  readonly queueTime?: string;
+  readonly state: JobRequestState;
+  readonly demands: readonly Demand[];
+  /** As ADO sent them, for messages and for the agent's own matching. */
+  readonly rawDemands: readonly string[];
+}
+
+// Only the fields we act on are checked; ADO adds fields over time and we must not reject them.
+const jobRequestSchema = z.looseObject({
+  requestId: z.number(),
+  jobId: z.string(),
+  poolId: z.number().optional(),
+  planId: z.string().optional(),
+  queueTime: z.string().optional(),
+  assignTime: z.string().optional(),
+  receiveTime: z.string().optional(),
+  finishTime: z.string().optional(),
+  result: z.string().nullish(),
+  reservedAgent: z.unknown().optional(),
+  demands: z.array(z.string()).nullish(),
+});
+
+export const jobRequestListSchema = z.looseObject({ value: z.array(jobRequestSchema).nullish() });
+
+type RawJobRequest = z.infer<typeof jobRequestSchema>;
+
+/** Waiting = ADO has not given it to an agent: no result, no assign/receive time, no reserved agent. */
+export function stateOf(r: RawJobRequest): JobRequestState {
+  if ((r.result !== undefined && r.result !== null) || r.finishTime) return 'finished';
+  if (r.assignTime || r.receiveTime || r.reservedAgent) return 'running';
+  return 'waiting';
+}
+
+/**
+ * A retried job reuses its jobId with a new request: only the highest requestId per jobId
+ * describes the job now.
+ */
+export function currentJobRequests(list: unknown): JobRequest[] {
+  const parsed = jobRequestListSchema.parse(list);
+  const latest = new Map<string, RawJobRequest>();
+  for (const r of parsed.value ?? []) {
+    const key = r.jobId.toLowerCase();
+    const seen = latest.get(key);
+    if (!seen || seen.requestId < r.requestId) latest.set(key, r);
+  }
+  return [...latest.values()]
+    .sort((a, b) => a.requestId - b.requestId)
+    .map((r) => ({
+      requestId: r.requestId,
+      jobId: r.jobId,
+      ...(r.poolId !== undefined ? { poolId: r.poolId } : {}),
+      ...(r.planId ? { planId: r.planId } : {}),
+      ...(r.queueTime ? { queueTime: r.queueTime } : {}),
+      state: stateOf(r),
+      demands: parseDemands(r.demands ?? []),
+      rawDemands: r.demands ?? [],
+    }));
+}

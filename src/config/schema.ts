@@ -1,0 +1,145 @@
+import { z } from 'zod';
+import { normaliseOrgUrl } from './org-url';
+
+// Names end up in container group, Job and agent names (with a request id), which ACI caps at
+// 63 characters of lowercase letters, digits and dashes.
+const dnsLabel = z
+  .string()
+  .regex(/^[a-z0-9]([a-z0-9-]{0,22}[a-z0-9])?$/, {
+    error: 'must be 1-24 lowercase letters, digits or dashes (it becomes part of container names), e.g. "linux-small"',
+  });
+
+const orgUrl = z.string().transform((raw, ctx) => {
+  const result = normaliseOrgUrl(raw);
+  if ('error' in result) {
+    ctx.addIssue({ code: 'custom', message: result.error });
+    return z.NEVER;
+  }
+  return result;
+});
+
+const vaultUrl = z
+  .url({ protocol: /^https$/, error: 'must be the vault URL, e.g. https://<vault-name>.vault.azure.net' })
+  .transform((u) => u.replace(/\/+$/, ''));
+
+const auth = z.discriminatedUnion(
+  'kind',
+  [
+    z.strictObject({
+      kind: z.literal('pat'),
+      vaultUrl,
+      secretName: z.string().regex(/^[0-9a-zA-Z-]{1,127}$/, {
+        error: 'must be a Key Vault secret name (letters, digits, dashes), e.g. "ado-pat"',
+      }),
+    }),
+    z.strictObject({
+      kind: z.literal('managedIdentity'),
+      clientId: z.guid({ error: 'must be the client id (a GUID) of a user-assigned identity; omit it for the app\'s identity' }).optional(),
+    }),
+  ],
+  { error: 'auth.kind must be "pat" (a PAT in Key Vault) or "managedIdentity" (Microsoft Entra)' },
+);
+
+const aciLauncher = z.strictObject({
+  kind: z.literal('aci'),
+  subscriptionId: z.guid({ error: 'must be the subscription id (a GUID) where agents run' }),
+  resourceGroup: z.string().min(1, { error: 'must name the resource group for agent container groups' }),
+  location: z.string().min(1, { error: 'must be an Azure region, e.g. "westeurope"' }),
+  identityId: z.string().startsWith('/subscriptions/', { error: 'must be the resource id of the agents\' user-assigned identity' }).optional(),
+  subnetId: z.string().startsWith('/subscriptions/', { error: 'must be the resource id of a subnet delegated to Microsoft.ContainerInstance/containerGroups' }).optional(),
+  spot: z.boolean().default(false),
+  registry: z
+    .strictObject({
+      server: z.string().min(1, { error: 'must be the registry host, e.g. "myacr.azurecr.io"' }),
+      identityId: z.string().startsWith('/subscriptions/').optional(),
+    })
+    .optional(),
+});
+
+const aksVirtualNodeLauncher = z.strictObject({
+  kind: z.literal('aksVirtualNode'),
+  namespace: dnsLabel.default('ado-agents'),
+  virtualNode: z.enum(['legacy', 'v2'], { error: 'virtualNode must be "legacy" (the ACI add-on) or "v2" (virtual nodes v2)' }).default('v2'),
+});
+
+const launcher = z.discriminatedUnion('kind', [aciLauncher, aksVirtualNodeLauncher], {
+  error: 'launcher.kind must be "aci" (Azure Container Instances) or "aksVirtualNode" (AKS virtual nodes)',
+});
+
+const profile = z
+  .strictObject({
+    name: dnsLabel,
+    capabilities: z.record(z.string(), z.string()).default({}),
+    agentVersion: z
+      .string()
+      .regex(/^\d+\.\d+\.\d+$/, { error: 'must be the agent version the image runs, e.g. "4.255.0"' })
+      .default('4.255.0'),
+    image: z.string().min(1, { error: 'must name the agent image, e.g. "myacr.azurecr.io/ado-agent:4"' }),
+    cpu: z.number().min(0.25).max(4, { error: 'cpu must be between 0.25 and 4 cores' }).default(1),
+    memoryGb: z.number().min(0.5).max(16, { error: 'memoryGb must be between 0.5 and 16' }).default(2),
+    maxAgents: z.int().min(1, { error: 'maxAgents must be at least 1' }).max(1000).default(10),
+    launcher,
+  })
+  .superRefine((p, ctx) => {
+    if (p.launcher.kind === 'aci' && p.launcher.spot && p.launcher.subnetId) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['launcher', 'spot'],
+        message: 'Spot container groups cannot join a subnet; remove "subnetId" or set "spot": false',
+      });
+    }
+  });
+
+const pool = z.strictObject({
+  name: z.string().trim().min(1, { error: 'must be the agent pool name as shown in Organization settings > Agent pools' }),
+  profiles: z.array(profile).min(1, { error: 'list at least one agent profile for the pool' }),
+});
+
+const organization = z.strictObject({
+  url: orgUrl,
+  auth,
+  pools: z.array(pool).min(1, { error: 'list at least one agent pool by name' }),
+});
+
+export const scalerConfigSchema = z
+  .strictObject({
+    organizations: z.array(organization).min(1, { error: 'list at least one organization' }),
+    reconcile: z
+      .strictObject({
+        intervalSeconds: z
+          .int()
+          .refine((s) => (s >= 10 && s <= 60 && 60 % s === 0) || (s > 60 && s <= 3600 && s % 60 === 0 && 3600 % s === 0), {
+            error: 'intervalSeconds must divide a minute (10, 15, 20, 30, 60) or an hour in whole minutes (120, 300, 600, ...)',
+          })
+          .default(60),
+      })
+      .prefault({}),
+  })
+  .superRefine((c, ctx) => {
+    const seen = new Map<string, number>();
+    c.organizations.forEach((o, i) => {
+      const first = seen.get(o.url.key);
+      if (first !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['organizations', i, 'url'], message: `names the same organization as organizations[${first}]; merge their pools` });
+      }
+      seen.set(o.url.key, i);
+      duplicates(o.pools.map((p) => p.name.toLowerCase())).forEach((j) =>
+        ctx.addIssue({ code: 'custom', path: ['organizations', i, 'pools', j, 'name'], message: 'pool listed twice; merge the two entries' }),
+      );
+      o.pools.forEach((p, j) =>
+        duplicates(p.profiles.map((x) => x.name)).forEach((k) =>
+          ctx.addIssue({ code: 'custom', path: ['organizations', i, 'pools', j, 'profiles', k, 'name'], message: 'profile name used twice in this pool; rename one' }),
+        ),
+      );
+    });
+  });
+
+function duplicates(names: string[]): number[] {
+  return names.flatMap((n, i) => (names.indexOf(n) !== i ? [i] : []));
+}
+
+export type ScalerConfig = z.output<typeof scalerConfigSchema>;
+export type OrganizationConfig = ScalerConfig['organizations'][number];
+export type PoolConfig = OrganizationConfig['pools'][number];
+export type ProfileConfig = PoolConfig['profiles'][number];
+export type AuthConfig = OrganizationConfig['auth'];

@@ -1,0 +1,120 @@
+import type { OrgUrl } from '../config/org-url';
+import { orgKeyOf } from '../config/org-url';
+import type { Logger } from '../log/logger';
+import type { DemandQueue } from '../queue/demand-queue';
+import { demandMessageId } from '../queue/demand-message';
+import type { Counters } from '../status/counters';
+import { isAuthorized, type BasicCredentials } from './basic-auth';
+import { JOB_STATE_CHANGED, jobStateResourceSchema, organizationUrlHints, serviceHookEnvelopeSchema } from './job-state-event';
+
+export const MAX_BODY_BYTES = 2 * 1024 * 1024;
+
+export interface DeliveryInput {
+  readonly authorization: string | null;
+  readonly contentType: string | null;
+  /** The body, or 'tooLarge' when it passed MAX_BODY_BYTES while being read. */
+  readonly body: Buffer | 'tooLarge';
+}
+
+export interface DeliveryResult {
+  readonly status: number;
+  readonly body: { readonly outcome: 'accepted' | 'ignored' | 'rejected' | 'unavailable'; readonly reason: string; readonly messageId?: string };
+}
+
+export interface WebhookDeps {
+  readonly credentials: BasicCredentials;
+  readonly organizations: readonly OrgUrl[];
+  readonly queue: DemandQueue;
+  readonly counters: Counters;
+  readonly log: Logger;
+  readonly now?: () => Date;
+}
+
+/**
+ * Turns one service hook delivery into at most one demand message, without calling ADO.
+ * Status codes speak ADO's language (DESIGN.md invariant 7): ADO retries 408/502/503/504 and puts
+ * the subscription on probation for anything else, so an understood delivery gets a 2xx even when
+ * ignored, and a failure on our side is a 503, never a 500.
+ */
+export async function handleDelivery(input: DeliveryInput, deps: WebhookDeps): Promise<DeliveryResult> {
+  try {
+    return await answer(input, deps);
+  } catch (e) {
+    // A bug of ours must not cost the subscription its standing: 503 makes ADO retry.
+    deps.log.error(`webhook: unexpected failure: ${e instanceof Error ? e.message : String(e)}`);
+    return { status: 503, body: { outcome: 'unavailable', reason: 'internal error; ADO will retry the delivery' } };
+  }
+}
+
+async function answer(input: DeliveryInput, deps: WebhookDeps): Promise<DeliveryResult> {
+  const reject = (status: number, reason: string): DeliveryResult => {
+    deps.counters.increment('webhookRejected');
+    deps.log.warn(`webhook: rejected delivery (${status}): ${reason}`);
+    return { status, body: { outcome: 'rejected', reason } };
+  };
+  const ignore = (reason: string): DeliveryResult => {
+    deps.counters.increment('webhookIgnored');
+    return { status: 200, body: { outcome: 'ignored', reason } };
+  };
+
+  if (!isAuthorized(input.authorization, deps.credentials)) {
+    return reject(401, 'missing or wrong basic-auth credentials; set the subscription\'s user name and password to WEBHOOK_USERNAME / WEBHOOK_PASSWORD');
+  }
+  if (input.body === 'tooLarge') return reject(413, `body larger than ${MAX_BODY_BYTES} bytes`);
+  if (input.contentType && !/^application\/(.+\+)?json\b/i.test(input.contentType.trim())) {
+    return reject(415, `content type "${input.contentType}" is not JSON`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(input.body.toString('utf8'));
+  } catch {
+    return reject(400, 'body is not JSON');
+  }
+  const envelope = serviceHookEnvelopeSchema.safeParse(json);
+  if (!envelope.success) return reject(400, 'body is not a service hook event (no eventType)');
+  if (envelope.data.eventType !== JOB_STATE_CHANGED) return ignore(`event type ${envelope.data.eventType} is not ${JOB_STATE_CHANGED}`);
+
+  const resource = jobStateResourceSchema.safeParse(envelope.data.resource);
+  if (!resource.success) return reject(400, `${JOB_STATE_CHANGED} without resource.job.id and resource.job.state`);
+  const job = resource.data.job;
+  if (job.state.toLowerCase() !== 'waiting') return ignore(`job state ${job.state}`);
+
+  const org = matchOrganization(organizationUrlHints(envelope.data, resource.data), deps.organizations);
+  if (!org) {
+    deps.log.warn(`webhook: job ${job.id} comes from an organization that is not in the config; add it or remove the subscription`);
+    return ignore('organization not managed by this scaler');
+  }
+
+  const projectId = envelope.data.resourceContainers?.project?.id;
+  try {
+    await deps.queue.enqueue([
+      {
+        version: 1,
+        orgUrl: org.url,
+        jobId: job.id,
+        source: 'webhook',
+        ...(projectId ? { projectId } : {}),
+        observedAt: (deps.now?.() ?? new Date()).toISOString(),
+      },
+    ]);
+  } catch (e) {
+    deps.log.error(`webhook: could not enqueue demand for job ${job.id}: ${e instanceof Error ? e.message : String(e)}`);
+    return { status: 503, body: { outcome: 'unavailable', reason: 'demand queue unavailable; ADO will retry the delivery' } };
+  }
+  deps.counters.increment('webhookAccepted');
+  deps.counters.increment('demandsEnqueued');
+  return { status: 202, body: { outcome: 'accepted', reason: 'demand enqueued', messageId: demandMessageId(org.key, job.id) } };
+}
+
+function matchOrganization(hints: readonly string[], organizations: readonly OrgUrl[]): OrgUrl | undefined {
+  for (const hint of hints) {
+    const key = orgKeyOf(hint);
+    const exact = key && organizations.find((o) => o.key === key);
+    if (exact) return exact;
+    // Links point below the organization (…/{org}/{project}/_build/…): match by prefix.
+    const lower = hint.toLowerCase();
+    const prefixed = organizations.find((o) => lower.startsWith(`${o.key}/`));
+    if (prefixed) return prefixed;
+  }
+  return undefined;
+}
