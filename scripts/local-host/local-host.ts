@@ -21,6 +21,8 @@ export interface LocalHostOptions {
   readonly functionsDir?: string;
   readonly port?: number;
   readonly log?: LogSink;
+  /** false: timers run only through `timers.run(name)`, so a test decides when a sweep happens. */
+  readonly scheduleTimers?: boolean;
 }
 
 /**
@@ -40,7 +42,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const functions = [...registrations];
   if (functions.length === 0) throw new Error('no functions registered: import the function files after installFunctionsCoreShim()');
   const http = await serveHttpFunctions(functions, options.port ?? 7071, log);
-  const timers = scheduleTimerFunctions(functions, log);
+  const timers = scheduleTimerFunctions(functions, log, { schedule: options.scheduleTimers ?? true });
   const serviceBus = receiveServiceBusFunctions(functions, log);
   return {
     url: http.url,

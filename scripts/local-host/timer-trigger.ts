@@ -9,7 +9,12 @@ export interface TimerHost {
 }
 
 /** Fires timer-triggered functions on their NCRONTAB schedules (six fields, with seconds). */
-export function scheduleTimerFunctions(registrations: readonly Registration[], log: LogSink, env: NodeJS.ProcessEnv = process.env): TimerHost {
+export function scheduleTimerFunctions(
+  registrations: readonly Registration[],
+  log: LogSink,
+  options: { schedule: boolean; env?: NodeJS.ProcessEnv } = { schedule: true },
+): TimerHost {
+  const env = options.env ?? process.env;
   const timers = registrations.filter((r) => triggerOf(r).type === 'timerTrigger');
   const handles = new Set<NodeJS.Timeout>();
   const running = new Map<string, Promise<void>>();
@@ -37,7 +42,7 @@ export function scheduleTimerFunctions(registrations: readonly Registration[], l
     const expression = raw.replace(/^%(.+)%$/, (_, name: string) => env[name] ?? '');
     const cron = CronExpressionParser.parse(expression);
     const next = () => {
-      if (closed) return;
+      if (closed || !options.schedule) return;
       const delay = Math.max(0, cron.next().getTime() - Date.now());
       const handle = setTimeout(() => {
         handles.delete(handle);

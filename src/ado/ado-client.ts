@@ -5,6 +5,7 @@ import { ScalerError } from '../errors/scaler-error';
 import { callAdo, type RetryBudget } from './ado-call';
 import type { AdoCredential } from './ado-credential';
 import { currentJobRequests, type JobRequest } from './job-requests';
+import { ensureJobStateSubscription, type SubscriptionResult, type WebhookSubscriptionInput } from './service-hooks';
 
 /** What the scaler asks of one Azure DevOps organization. */
 export interface AdoClient {
@@ -13,6 +14,8 @@ export interface AdoClient {
   poolId(poolName: string): Promise<number>;
   /** Unfinished job requests of a pool, latest request per job; never a history fetch. */
   jobRequests(poolId: number): Promise<JobRequest[]>;
+  /** Creates or updates the service hook subscription that feeds the webhook. */
+  ensureJobStateSubscription(input: WebhookSubscriptionInput): Promise<SubscriptionResult>;
 }
 
 export interface AdoClientOptions {
@@ -86,6 +89,9 @@ export function createAdoClient(options: AdoClientOptions): AdoClient {
         throw new ScalerError('permanent', `Agent pool ${poolId} no longer exists in ${orgUrl}`);
       }
       return currentJobRequests(response.result ?? { value: [] });
+    },
+    ensureJobStateSubscription(input) {
+      return ensureJobStateSubscription(webApi.rest, call, orgUrl, input);
     },
   };
 }

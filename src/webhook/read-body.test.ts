@@ -14,7 +14,7 @@ describe('readBodyLimited', () => {
     async function* chunks() {
       for (let i = 0; i < 100; i++) {
         pulled++;
-        yield Buffer.alloc(10);
+        yield await Promise.resolve(Buffer.alloc(10));
       }
     }
     expect(await readBodyLimited(chunks(), 25)).toBe('tooLarge');

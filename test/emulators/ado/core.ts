@@ -1,0 +1,68 @@
+import { EmulatorError } from './emulator-error';
+import { HookDispatcher } from './hook-delivery';
+import { JobLifecycle } from './jobs';
+import { EmulatorState, type OrgRecord } from './state';
+import type { AdoEmulatorOptions, OrganizationInput, OrganizationView } from './types';
+
+/** Short waits so a test sees retries, probation and the end of a retry schedule in about a second. */
+export const DEFAULT_HOOK_RETRY_DELAYS_MS: readonly number[] = [50, 100, 200, 400, 800, 1000, 1000, 1000];
+
+/** State, job lifecycle and hook delivery, shared by the HTTP routes and the in-process handle. */
+export class EmulatorCore {
+  readonly state: EmulatorState;
+  readonly hooks: HookDispatcher;
+  readonly jobs: JobLifecycle;
+  /** Set once the server listens. */
+  baseUrl = '';
+
+  constructor(options: AdoEmulatorOptions) {
+    this.state = new EmulatorState(options.clock ?? Date.now);
+    for (const token of options.tokens ?? ['emulator-pat']) this.state.pats.add(token);
+    for (const token of options.bearerTokens ?? []) this.state.bearerTokens.add(token);
+    this.state.acceptBearer = options.acceptBearer;
+    if (options.organizations.length === 0) throw new EmulatorError(400, 'The ADO emulator needs at least one organization');
+    for (const org of options.organizations) this.state.addOrganization(org);
+    this.hooks = new HookDispatcher(this.state, {
+      retryDelaysMs: options.hookRetryDelaysMs ?? DEFAULT_HOOK_RETRY_DELAYS_MS,
+      timeoutMs: options.hookTimeoutMs ?? 10_000,
+      orgUrl: (org) => this.orgUrl(org.name),
+    });
+    this.jobs = new JobLifecycle(this.state, this.hooks);
+  }
+
+  orgUrl(name: string): string {
+    return `${this.baseUrl}/${this.state.findOrg(name)?.name ?? name}`;
+  }
+
+  addOrganization(input: OrganizationInput): OrganizationView {
+    if (typeof input.name !== 'string' || !Array.isArray(input.pools) || input.pools.some((p) => typeof p !== 'string')) {
+      throw new EmulatorError(400, 'An organization needs "name" (string) and "pools" (array of pool names)');
+    }
+    return this.organizationView(this.state.addOrganization(input));
+  }
+
+  organizations(): OrganizationView[] {
+    return [...this.state.orgs.values()].map((o) => this.organizationView(o));
+  }
+
+  organizationView(org: OrgRecord): OrganizationView {
+    return {
+      name: org.name,
+      url: this.orgUrl(org.name),
+      pools: [...org.pools.values()].map((p) => ({ id: p.id, name: p.name })),
+      projects: org.projects.map((p) => ({ id: p.id, name: p.name })),
+    };
+  }
+
+  addToken(token: string, kind: 'pat' | 'bearer' = 'pat'): void {
+    if (typeof token !== 'string' || token === '') throw new EmulatorError(400, 'A token must be a non-empty string');
+    (kind === 'bearer' ? this.state.bearerTokens : this.state.pats).add(token);
+  }
+
+  /** Revokes the token whichever kind it is; answers whether it was accepted before. */
+  revokeToken(token: string): boolean {
+    const wasPat = this.state.pats.delete(token);
+    const wasBearer = this.state.bearerTokens.delete(token);
+    return wasPat || wasBearer;
+  }
+}

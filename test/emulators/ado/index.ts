@@ -1,0 +1,102 @@
+import type { AddressInfo } from 'node:net';
+import { EmulatorCore } from './core';
+import { subscriptionBody } from './rest-shapes';
+import { createEmulatorServer } from './server';
+import type {
+  AdoEmulatorOptions,
+  DeliveryLogEntry,
+  FaultInput,
+  JobResult,
+  JobView,
+  OrganizationInput,
+  OrganizationView,
+  QueueJobInput,
+  QueuedJob,
+  RequestLogEntry,
+} from './types';
+
+export { DEFAULT_HOOK_RETRY_DELAYS_MS } from './core';
+export { EmulatorError } from './emulator-error';
+export { JOB_EVENT_PUBLISHER, JOB_EVENT_TYPE } from './job-event';
+export * from './types';
+
+/** A running Azure DevOps emulator: REST under `/{org}/_apis`, admin under `/_admin`, and the same admin in process. */
+export interface AdoEmulator {
+  /** e.g. `http://127.0.0.1:PORT` */
+  readonly url: string;
+  /** `http://127.0.0.1:PORT/{name}`, the organization URL clients are given. */
+  orgUrl(name: string): string;
+  close(): Promise<void>;
+  /** Queues a job request and sends the waiting hook. */
+  queueJob(input: QueueJobInput): QueuedJob;
+  /** Finishes the request as `canceled` and sends the completed hook. */
+  cancelJob(requestId: number): JobView;
+  /** Gives a waiting request to a registered agent of its pool and sends the running hook. */
+  assignJob(requestId: number, agentName: string): JobView;
+  /** Finishes a running request and sends the completed hook. */
+  finishJob(requestId: number, result?: JobResult): JobView;
+  /** Sends the waiting hook again, as ADO's duplicate deliveries do; answers how many subscriptions got it. */
+  redeliverJob(requestId: number): number;
+  jobs(): JobView[];
+  addOrganization(input: OrganizationInput): OrganizationView;
+  organizations(): OrganizationView[];
+  /** The id of the (first) pool with that name. */
+  poolId(org: string, pool: string): number;
+  addToken(token: string, kind?: 'pat' | 'bearer'): void;
+  /** Answers whether the token was accepted before. */
+  revokeToken(token: string): boolean;
+  injectFaults(fault: FaultInput): void;
+  clearFaults(): void;
+  requests(): RequestLogEntry[];
+  deliveries(): DeliveryLogEntry[];
+  /** Subscriptions of an organization as REST answers them (secrets masked, `status` only when not enabled). */
+  subscriptions(org?: string): Array<Record<string, unknown>>;
+  /** Resolves once every hook delivery started so far (retries included) has ended. */
+  deliveriesSettled(): Promise<void>;
+}
+
+export async function startAdoEmulator(options: AdoEmulatorOptions): Promise<AdoEmulator> {
+  const core = new EmulatorCore(options);
+  const server = createEmulatorServer(core);
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  core.baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+  return {
+    url: core.baseUrl,
+    orgUrl: (name) => core.orgUrl(name),
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        core.hooks.close();
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      }),
+    queueJob: (input) => core.jobs.queue(input),
+    cancelJob: (requestId) => core.jobs.cancel(requestId),
+    assignJob: (requestId, agentName) => core.jobs.assign(requestId, agentName),
+    finishJob: (requestId, result) => core.jobs.finish(requestId, result),
+    redeliverJob: (requestId) => core.jobs.redeliver(requestId),
+    jobs: () => core.jobs.list(),
+    addOrganization: (input) => core.addOrganization(input),
+    organizations: () => core.organizations(),
+    poolId: (org, pool) => core.state.poolByName(core.state.org(org), pool).id,
+    addToken: (token, kind) => core.addToken(token, kind),
+    revokeToken: (token) => core.revokeToken(token),
+    injectFaults: (fault) => core.state.addFault(fault),
+    clearFaults: () => core.state.clearFaults(),
+    requests: () => [...core.state.requestLog],
+    deliveries: () => [...core.state.deliveryLog],
+    subscriptions: (orgName) => {
+      const org = core.state.org(orgName);
+      return [...org.subscriptions.values()].map((s) => subscriptionBody(core.orgUrl(org.name), org, s));
+    },
+    deliveriesSettled: () => core.hooks.settled(),
+  };
+}

@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { isAuthorized, sendUnauthorized } from './auth';
+import type { EmulatorCore } from './core';
+import { EmulatorError } from './emulator-error';
+import { FRAMEWORK_NAMESPACE, queryRecord, sendAdoError, sendJson } from './http-util';
+import { handleLocations } from './locations';
+import type { RestContext, RestRoute } from './rest-context';
+import { handleAdmin } from './routes-admin';
+import { handleAgents } from './routes-agents';
+import { handleHooks } from './routes-hooks';
+import { handleJobRequests } from './routes-job-requests';
+import { handlePools } from './routes-pools';
+import type { RequestLogEntry } from './types';
+
+const REST_ROUTES: readonly RestRoute[] = [handleLocations, handlePools, handleAgents, handleJobRequests, handleHooks];
+
+export function createEmulatorServer(core: EmulatorCore): Server {
+  return createServer((req, res) => {
+    handle(core, req, res).catch((err: unknown) => answerError(res, err));
+  });
+}
+
+async function handle(core: EmulatorCore, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', core.baseUrl || 'http://localhost');
+  res.setHeader('ActivityId', randomUUID());
+  if (url.pathname === '/_admin' || url.pathname.startsWith('/_admin/')) return handleAdmin(core, req, res, url);
+
+  const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  const [orgName, apis, ...segments] = parts;
+  const org = orgName === undefined ? undefined : core.state.findOrg(orgName);
+  const method = (req.method ?? 'GET').toUpperCase();
+  const extra: { unbounded?: boolean; injected?: boolean } = {};
+  logWhenDone(core, res, {
+    method,
+    path: url.pathname,
+    query: queryRecord(url.searchParams),
+    ...(org ? { org: org.name } : {}),
+    ...(poolIdIn(url.pathname) !== undefined ? { poolId: poolIdIn(url.pathname) } : {}),
+    extra,
+  });
+
+  if (!org || apis?.toLowerCase() !== '_apis') {
+    sendAdoError(res, 404, 'HostNotFoundException', `TF400898: No organization or API found at ${url.pathname}.`, FRAMEWORK_NAMESPACE);
+    return;
+  }
+  if (!isAuthorized(req, core.state)) {
+    sendUnauthorized(res, core.baseUrl);
+    return;
+  }
+  const fault = core.state.takeFault(method, url.pathname);
+  if (fault) {
+    extra.injected = true;
+    answerFault(res, fault.status, fault.retryAfterSeconds);
+    return;
+  }
+  const ctx: RestContext = {
+    req,
+    res,
+    method,
+    segments,
+    query: url.searchParams,
+    org,
+    orgUrl: core.orgUrl(org.name),
+    state: core.state,
+    jobs: core.jobs,
+    note: (fields) => Object.assign(extra, fields),
+  };
+  for (const route of REST_ROUTES) {
+    if (await route(ctx)) return;
+  }
+  sendAdoError(res, 404, 'VssResourceNotFoundException', `The resource ${method} ${url.pathname} is not served by the ADO emulator.`, FRAMEWORK_NAMESPACE);
+}
+
+function poolIdIn(path: string): number | undefined {
+  const match = /\/pools\/(\d+)(?:\/|$)/i.exec(path);
+  return match?.[1] !== undefined ? Number(match[1]) : undefined;
+}
+
+function logWhenDone(core: EmulatorCore, res: ServerResponse, entry: Omit<RequestLogEntry, 'status' | 'time'> & { extra: object }): void {
+  const { extra, ...rest } = entry;
+  res.on('finish', () => {
+    core.state.requestLog.push({ ...rest, ...extra, status: res.statusCode, time: core.state.iso() });
+  });
+}
+
+/** Throttling the way ADO does it (429 with Retry-After and X-RateLimit-*), or a plain server error. */
+function answerFault(res: ServerResponse, status: number, retryAfterSeconds: number | undefined): void {
+  const headers = retryAfterSeconds !== undefined ? { 'Retry-After': String(retryAfterSeconds) } : {};
+  if (status === 429) {
+    sendAdoError(
+      res,
+      429,
+      'RequestBlockedException',
+      "TF400733: The request has been canceled: Request was blocked due to exceeding usage of resource 'Core' in namespace 'User'.",
+      FRAMEWORK_NAMESPACE,
+      { ...headers, 'X-RateLimit-Resource': 'Core', 'X-RateLimit-Delay': String(retryAfterSeconds ?? 1), 'X-RateLimit-Limit': '200', 'X-RateLimit-Remaining': '0' },
+    );
+    return;
+  }
+  sendAdoError(res, status, 'ServiceUnavailableException', `Injected fault: the emulator answered ${status}.`, FRAMEWORK_NAMESPACE, headers);
+}
+
+function answerError(res: ServerResponse, err: unknown): void {
+  const status = err instanceof EmulatorError ? err.status : 500;
+  const message = err instanceof Error ? err.message : String(err);
+  if (status === 500) console.error('ado emulator:', err);
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  sendJson(res, status, { message, status });
+}

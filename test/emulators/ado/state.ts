@@ -1,0 +1,220 @@
+import { randomUUID } from 'node:crypto';
+import { EmulatorError } from './emulator-error';
+import type { DeliveryLogEntry, FaultInput, JobResult, OrganizationInput, RequestLogEntry } from './types';
+
+export interface ProjectRecord {
+  readonly id: string;
+  readonly name: string;
+}
+
+export interface AgentRecord {
+  readonly id: number;
+  name: string;
+  version: string;
+  osDescription?: string;
+  enabled: boolean;
+  status: 'online' | 'offline';
+  provisioningState: string;
+  maxParallelism: number;
+  systemCapabilities: Record<string, string>;
+  userCapabilities: Record<string, string>;
+  authorization?: Record<string, unknown>;
+  readonly createdOn: string;
+  statusChangedOn: string;
+  assignedRequestId?: number;
+  lastCompletedRequestId?: number;
+}
+
+export interface PoolRecord {
+  readonly id: number;
+  readonly name: string;
+  readonly scope: string;
+  readonly createdOn: string;
+  readonly agents: Map<number, AgentRecord>;
+}
+
+export type SubscriptionStatus = 'enabled' | 'onProbation' | 'disabledByUser' | 'disabledBySystem' | 'disabledByInactiveIdentity';
+
+export interface SubscriptionRecord {
+  readonly id: string;
+  status: SubscriptionStatus;
+  probationRetries: number;
+  publisherId: string;
+  eventType: string;
+  resourceVersion: string | null;
+  consumerId: string;
+  consumerActionId: string;
+  publisherInputs: Record<string, string>;
+  /** Unmasked: deliveries need the password; answers mask it. */
+  consumerInputs: Record<string, string>;
+  readonly tfsSubscriptionId: string;
+  readonly createdDate: string;
+  modifiedDate: string;
+}
+
+export interface OrgRecord {
+  readonly name: string;
+  readonly accountId: string;
+  readonly collectionId: string;
+  readonly projects: ProjectRecord[];
+  readonly pools: Map<number, PoolRecord>;
+  readonly subscriptions: Map<string, SubscriptionRecord>;
+  nextPoolId: number;
+  nextAgentId: number;
+  nextNotificationId: number;
+}
+
+export interface JobRecord {
+  readonly requestId: number;
+  readonly jobId: string;
+  readonly orgName: string;
+  readonly poolId: number;
+  readonly projectId: string;
+  readonly planId: string;
+  readonly demands: readonly string[];
+  readonly queueTime: string;
+  readonly definitionId: number;
+  readonly pipelineName: string;
+  readonly buildId: number;
+  readonly runName: string;
+  readonly stageId: string;
+  readonly stageName: string;
+  readonly jobName: string;
+  assignTime?: string;
+  receiveTime?: string;
+  finishTime?: string;
+  result?: JobResult;
+  agentId?: number;
+  agentName?: string;
+}
+
+interface FaultRule extends FaultInput {
+  remaining: number;
+}
+
+/** Everything the emulator knows, in memory; HTTP and hook delivery live elsewhere. */
+export class EmulatorState {
+  readonly orgs = new Map<string, OrgRecord>();
+  readonly jobs = new Map<number, JobRecord>();
+  readonly pats = new Set<string>();
+  readonly bearerTokens = new Set<string>();
+  /** Entra tokens issued elsewhere (the identity emulator) are checked by asking their issuer. */
+  acceptBearer: ((token: string) => boolean) | undefined;
+  readonly requestLog: RequestLogEntry[] = [];
+  readonly deliveryLog: DeliveryLogEntry[] = [];
+  private faults: FaultRule[] = [];
+  // Global rather than per organization, so `/_admin/jobs/{requestId}` needs no org.
+  private nextRequestId = 1000;
+  private nextBuildId = 500;
+  private readonly definitions = new Map<string, number>();
+
+  constructor(readonly now: () => number) {}
+
+  iso(): string {
+    return new Date(this.now()).toISOString();
+  }
+
+  addOrganization(input: OrganizationInput): OrgRecord {
+    if (!/^[A-Za-z0-9][A-Za-z0-9-]*$/.test(input.name)) {
+      throw new EmulatorError(400, `Organization name "${input.name}" is not valid: use letters, digits and hyphens`);
+    }
+    let org = this.findOrg(input.name);
+    if (!org) {
+      org = {
+        name: input.name,
+        accountId: randomUUID(),
+        collectionId: randomUUID(),
+        projects: [],
+        pools: new Map(),
+        subscriptions: new Map(),
+        // ADO's own pools (Default, Azure Pipelines) take the low ids in a real organization.
+        nextPoolId: 10,
+        nextAgentId: 1,
+        nextNotificationId: 1,
+      };
+      this.orgs.set(input.name.toLowerCase(), org);
+    }
+    const projects = input.projects ?? (org.projects.length === 0 ? ['project'] : []);
+    for (const name of projects) {
+      if (!org.projects.some((p) => p.name.toLowerCase() === name.toLowerCase())) org.projects.push({ id: randomUUID(), name });
+    }
+    // Duplicate names are kept on purpose: `pools?poolName=` answering several is a case to test.
+    for (const name of input.pools) {
+      const id = org.nextPoolId++;
+      org.pools.set(id, { id, name, scope: randomUUID(), createdOn: this.iso(), agents: new Map() });
+    }
+    return org;
+  }
+
+  findOrg(name: string): OrgRecord | undefined {
+    return this.orgs.get(name.toLowerCase());
+  }
+
+  org(name?: string): OrgRecord {
+    const org = name === undefined ? this.orgs.values().next().value : this.findOrg(name);
+    if (!org) throw new EmulatorError(404, `Organization "${name ?? '(default)'}" does not exist in the emulator`);
+    return org;
+  }
+
+  poolByName(org: OrgRecord, name: string): PoolRecord {
+    const pool = [...org.pools.values()].find((p) => p.name.toLowerCase() === name.toLowerCase());
+    if (!pool) throw new EmulatorError(404, `Pool "${name}" does not exist in organization "${org.name}"`);
+    return pool;
+  }
+
+  project(org: OrgRecord, name?: string): ProjectRecord {
+    const project = name === undefined ? org.projects[0] : org.projects.find((p) => p.name.toLowerCase() === name.toLowerCase());
+    if (!project) throw new EmulatorError(404, `Project "${name ?? '(default)'}" does not exist in organization "${org.name}"`);
+    return project;
+  }
+
+  job(requestId: number): JobRecord {
+    const job = this.jobs.get(requestId);
+    if (!job) throw new EmulatorError(404, `Job request ${requestId} does not exist`);
+    return job;
+  }
+
+  newRequestId(): number {
+    return this.nextRequestId++;
+  }
+
+  /** One definition per pipeline name, so the pipelineId filter can tell pipelines apart. */
+  definitionId(pipelineName: string): number {
+    let id = this.definitions.get(pipelineName);
+    if (id === undefined) {
+      id = this.definitions.size + 1;
+      this.definitions.set(pipelineName, id);
+    }
+    return id;
+  }
+
+  newBuildId(): number {
+    return this.nextBuildId++;
+  }
+
+  addFault(fault: FaultInput): void {
+    if (!Number.isInteger(fault.status) || fault.status < 400 || fault.status > 599) {
+      throw new EmulatorError(400, `Fault status ${String(fault.status)} is not an HTTP error status (400-599)`);
+    }
+    if (!Number.isInteger(fault.count) || fault.count < 1) throw new EmulatorError(400, 'Fault count must be a positive integer');
+    this.faults.push({ ...fault, remaining: fault.count });
+  }
+
+  clearFaults(): void {
+    this.faults = [];
+  }
+
+  /** The first fault matching this call, used up by one. */
+  takeFault(method: string, path: string): FaultInput | undefined {
+    const lowerPath = path.toLowerCase();
+    const fault = this.faults.find(
+      (f) =>
+        (!f.pathContains || lowerPath.includes(f.pathContains.toLowerCase())) &&
+        (!f.method || f.method.toUpperCase() === method.toUpperCase()),
+    );
+    if (!fault) return undefined;
+    fault.remaining -= 1;
+    if (fault.remaining <= 0) this.faults = this.faults.filter((f) => f !== fault);
+    return fault;
+  }
+}

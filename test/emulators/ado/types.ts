@@ -1,0 +1,119 @@
+/** Public types of the Azure DevOps emulator: its options, its admin inputs and the views it answers. */
+
+export interface OrganizationInput {
+  readonly name: string;
+  readonly pools: readonly string[];
+  /** Project names; the first is where jobs run unless a job names another. Default `['project']`. */
+  readonly projects?: readonly string[];
+}
+
+export interface AdoEmulatorOptions {
+  /** 0 (the default) picks a free port. */
+  readonly port?: number;
+  /** Default 127.0.0.1. */
+  readonly host?: string;
+  readonly organizations: readonly OrganizationInput[];
+  /** Accepted PATs (Basic auth password). Default `['emulator-pat']`. */
+  readonly tokens?: readonly string[];
+  /** Accepted `Authorization: Bearer` tokens (stand-ins for Entra tokens). */
+  readonly bearerTokens?: readonly string[];
+  /** Also accept bearer tokens this function vouches for, e.g. the identity emulator's `isValid`. */
+  readonly acceptBearer?: (token: string) => boolean;
+  /** Wait before each retry of a hook delivery; its length is the number of retries. */
+  readonly hookRetryDelaysMs?: readonly number[];
+  /** One delivery attempt's limit; a timeout counts as retryable, like a connection error. Default 10 s. */
+  readonly hookTimeoutMs?: number;
+  /** Time source for every timestamp the emulator reports (retry waits use real timers). */
+  readonly clock?: () => number;
+}
+
+export type JobState = 'waiting' | 'running' | 'finished';
+/** TaskResult values as ADO writes them in job requests. */
+export const JOB_RESULTS = ['succeeded', 'succeededWithIssues', 'failed', 'canceled', 'skipped', 'abandoned'] as const;
+export type JobResult = (typeof JOB_RESULTS)[number];
+
+export interface QueueJobInput {
+  /** Default: the first organization. */
+  readonly org?: string;
+  readonly pool: string;
+  /** As ADO sends them: `"docker"`, `"Agent.OS -equals Linux"`, `"Agent.Version -gtVersion 2.x"`. */
+  readonly demands?: readonly string[];
+  /** Default: the organization's first project. */
+  readonly project?: string;
+  /** Reuse a jobId, as ADO does when a job is retried (a new request, a higher requestId). */
+  readonly jobId?: string;
+  readonly jobName?: string;
+  readonly stageName?: string;
+  readonly pipelineName?: string;
+}
+
+export interface QueuedJob {
+  readonly jobId: string;
+  readonly requestId: number;
+}
+
+export interface JobView {
+  readonly requestId: number;
+  readonly jobId: string;
+  readonly org: string;
+  readonly pool: string;
+  readonly poolId: number;
+  readonly project: string;
+  readonly state: JobState;
+  readonly result?: JobResult;
+  readonly agentName?: string;
+  readonly demands: readonly string[];
+  readonly queueTime: string;
+  readonly assignTime?: string;
+  readonly finishTime?: string;
+}
+
+export interface OrganizationView {
+  readonly name: string;
+  readonly url: string;
+  readonly pools: ReadonlyArray<{ readonly id: number; readonly name: string }>;
+  readonly projects: ReadonlyArray<{ readonly id: string; readonly name: string }>;
+}
+
+export interface FaultInput {
+  /** e.g. 429, 500, 503. */
+  readonly status: number;
+  readonly retryAfterSeconds?: number;
+  /** How many matching REST calls fail. */
+  readonly count: number;
+  /** Case-insensitive substring of the request path, e.g. `"jobrequests"`. */
+  readonly pathContains?: string;
+  readonly method?: string;
+}
+
+export interface RequestLogEntry {
+  readonly method: string;
+  readonly path: string;
+  readonly query: Readonly<Record<string, string>>;
+  readonly status: number;
+  readonly time: string;
+  readonly org?: string;
+  readonly poolId?: number;
+  /** A job request listing without completedRequestCount: the whole history, which real pools make huge. */
+  readonly unbounded?: boolean;
+  /** Failed on purpose by an injected fault. */
+  readonly injected?: boolean;
+}
+
+export type DeliveryOutcome = 'delivered' | 'retrying' | 'probation' | 'disabled' | 'dropped';
+
+export interface DeliveryLogEntry {
+  readonly subscriptionId: string;
+  readonly url: string;
+  readonly eventId: string;
+  readonly notificationId: number;
+  readonly requestId: number;
+  readonly jobId: string;
+  readonly jobState: string;
+  readonly attempt: number;
+  /** HTTP status, or null for a connection error, a timeout or a delivery not attempted. */
+  readonly status: number | null;
+  readonly error?: string;
+  readonly outcome: DeliveryOutcome;
+  readonly time: string;
+}

@@ -1,0 +1,100 @@
+import { normaliseOrgUrl } from '../../src/config/org-url';
+import { DEMAND_QUEUE, SERVICE_BUS_CONNECTION } from '../../src/config/load-settings';
+import { startAdoEmulator, type AdoEmulator } from './ado';
+import { startIdentityEmulator, type IdentityEmulator } from './identity/identity-emulator';
+import { startKeyVaultEmulator, VAULT_RESOURCE, type KeyVaultEmulator } from './key-vault/key-vault-emulator';
+import { startServiceBusEmulator, type ServiceBusEmulator } from './service-bus';
+
+/** The PAT every emulated organization accepts and the Key Vault emulator holds. */
+export const EMULATOR_PAT = 'emulator-pat';
+
+export interface EmulatorStackOptions {
+  /** A configuration document as users write it; organizations and vaults are mapped onto the emulators. */
+  readonly config: unknown;
+  readonly ports?: { readonly ado?: number; readonly serviceBus?: number; readonly keyVault?: number; readonly identity?: number };
+  readonly duplicateDetectionWindowMs?: number;
+  readonly hookRetryDelaysMs?: readonly number[];
+  /** Pools left out of the ADO emulator, to see what a wrong pool name does. */
+  readonly omitPools?: readonly string[];
+}
+
+export interface EmulatorStack {
+  readonly ado: AdoEmulator;
+  readonly serviceBus: ServiceBusEmulator;
+  readonly keyVault: KeyVaultEmulator;
+  readonly identity: IdentityEmulator;
+  /** The document with every organization URL and vault URL pointing at an emulator. */
+  readonly config: ConfigDocument;
+  /** App settings that point the scaler at the emulators (merge into process.env). */
+  readonly appSettings: Readonly<Record<string, string>>;
+  readonly urls: Readonly<Record<string, string>>;
+  /** The emulated organization name for each configured organization URL, in config order. */
+  readonly orgNames: readonly string[];
+  close(): Promise<void>;
+}
+
+interface ConfigDocument {
+  organizations: Array<{ url: string; auth: { kind: string; vaultUrl?: string; secretName?: string }; pools: Array<{ name: string }> }>;
+  [key: string]: unknown;
+}
+
+/**
+ * Starts every emulator the scaler talks to, shaped by a configuration document: the ADO
+ * emulator gets its organizations and pools, the Key Vault emulator its PAT secrets, Service
+ * Bus the demand queue. `npm start` and the integration tests both run on this.
+ */
+export async function startEmulatorStack(options: EmulatorStackOptions): Promise<EmulatorStack> {
+  const config = structuredClone(options.config) as ConfigDocument;
+  const orgNames = config.organizations.map((o) => organizationName(o.url));
+  const identity = await startIdentityEmulator({ port: options.ports?.identity ?? 0 });
+  const keyVault = await startKeyVaultEmulator({
+    port: options.ports?.keyVault ?? 0,
+    acceptedTokens: (t) => identity.isValid(t, VAULT_RESOURCE),
+  });
+  const serviceBus = await startServiceBusEmulator({
+    port: options.ports?.serviceBus ?? 0,
+    queues: [{ name: DEMAND_QUEUE, duplicateDetectionWindowMs: options.duplicateDetectionWindowMs ?? 600_000 }],
+  });
+  const ado = await startAdoEmulator({
+    port: options.ports?.ado ?? 0,
+    organizations: config.organizations.map((o, i) => ({
+      name: orgNames[i]!,
+      pools: o.pools.map((p) => p.name).filter((p) => !options.omitPools?.includes(p)),
+    })),
+    tokens: [EMULATOR_PAT],
+    acceptBearer: (t) => identity.isValid(t, '499b84ac-1321-427f-aa17-267ca6975798'),
+    ...(options.hookRetryDelaysMs ? { hookRetryDelaysMs: options.hookRetryDelaysMs } : {}),
+  });
+  config.organizations.forEach((o, i) => {
+    o.url = ado.orgUrl(orgNames[i]!);
+    if (o.auth.kind === 'pat') {
+      o.auth.vaultUrl = keyVault.url;
+      keyVault.setSecret(o.auth.secretName ?? 'ado-pat', EMULATOR_PAT);
+    }
+  });
+  const urls = { ado: ado.url, serviceBus: `sb://127.0.0.1:${serviceBus.port}`, keyVault: keyVault.url, identity: identity.endpoint };
+  return {
+    ado,
+    serviceBus,
+    keyVault,
+    identity,
+    config,
+    orgNames,
+    urls,
+    appSettings: {
+      SCALER_CONFIG: JSON.stringify(config),
+      [SERVICE_BUS_CONNECTION]: serviceBus.connectionString,
+      ...identity.env,
+      SCALER_EMULATORS: JSON.stringify(urls),
+    },
+    async close() {
+      await Promise.allSettled([ado.close(), serviceBus.close(), keyVault.close(), identity.close()]);
+    },
+  };
+}
+
+function organizationName(url: string): string {
+  const normalised = normaliseOrgUrl(url);
+  const path = 'error' in normalised ? url : normalised.url;
+  return new URL(path).pathname.split('/').filter(Boolean).pop() ?? 'organization';
+}
