@@ -30,7 +30,8 @@ export function receiveServiceBusFunctions(
         processMessage: async (message: ServiceBusReceivedMessage) => {
           const context = invocationContext(r.name, log, {
             messageId: message.messageId,
-            deliveryCount: message.deliveryCount,
+            // The SDK counts from 0; the Functions host reports 1 on the first delivery.
+            deliveryCount: (message.deliveryCount ?? 0) + 1,
             enqueuedTimeUtc: message.enqueuedTimeUtc,
             sequenceNumber: message.sequenceNumber,
             applicationProperties: message.applicationProperties,

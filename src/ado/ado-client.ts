@@ -51,8 +51,8 @@ export function createAdoClient(options: AdoClientOptions): AdoClient {
   const poolIds = new Map<string, Promise<number>>();
 
   const lookUpPool = async (poolName: string): Promise<number> => {
-    const taskAgent = await webApi.getTaskAgentApi();
-    const pools = (await call(`the lookup of pool "${poolName}"`, () => taskAgent.getAgentPools(poolName))) ?? [];
+    // getTaskAgentApi() itself asks ADO for resource areas, so it runs with the credential too.
+    const pools = (await call(`the lookup of pool "${poolName}"`, async () => (await webApi.getTaskAgentApi()).getAgentPools(poolName))) ?? [];
     // The poolName filter is not guaranteed exact; compare names as ADO does, case-insensitively.
     const matches = pools.filter((p) => p.name?.toLowerCase() === poolName.toLowerCase() && typeof p.id === 'number');
     if (matches.length === 0) {

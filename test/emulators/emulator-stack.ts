@@ -4,6 +4,7 @@ import { startAdoEmulator, type AdoEmulator } from './ado';
 import { startIdentityEmulator, type IdentityEmulator } from './identity/identity-emulator';
 import { startKeyVaultEmulator, VAULT_RESOURCE, type KeyVaultEmulator } from './key-vault/key-vault-emulator';
 import { startServiceBusEmulator, type ServiceBusEmulator } from './service-bus';
+import type { TestTls } from './tls/test-ca';
 
 /** The PAT every emulated organization accepts and the Key Vault emulator holds. */
 export const EMULATOR_PAT = 'emulator-pat';
@@ -14,6 +15,8 @@ export interface EmulatorStackOptions {
   readonly ports?: { readonly ado?: number; readonly serviceBus?: number; readonly keyVault?: number; readonly identity?: number };
   readonly duplicateDetectionWindowMs?: number;
   readonly hookRetryDelaysMs?: readonly number[];
+  /** The CA-signed certificate the Key Vault emulator serves, when the caller has arranged trust itself. */
+  readonly tls?: TestTls;
   /** Pools left out of the ADO emulator, to see what a wrong pool name does. */
   readonly omitPools?: readonly string[];
 }
@@ -50,6 +53,7 @@ export async function startEmulatorStack(options: EmulatorStackOptions): Promise
   const keyVault = await startKeyVaultEmulator({
     port: options.ports?.keyVault ?? 0,
     acceptedTokens: (t) => identity.isValid(t, VAULT_RESOURCE),
+    ...(options.tls ? { tls: options.tls } : {}),
   });
   const serviceBus = await startServiceBusEmulator({
     port: options.ports?.serviceBus ?? 0,

@@ -72,7 +72,11 @@ describe('webhook', () => {
     scaler.stack.ado.redeliverJob(job.requestId);
     scaler.stack.ado.redeliverJob(job.requestId);
     await scaler.stack.ado.deliveriesSettled();
+    const listingsBefore = scaler.stack.ado.requests().filter((r) => r.path.includes('jobrequests') && r.status === 200).length;
     await scaler.sweep();
+    const listingsAfter = scaler.stack.ado.requests().filter((r) => r.path.includes('jobrequests') && r.status === 200).length;
+    expect(listingsAfter - listingsBefore, 'the sweep listed the pool and saw the job').toBe(1);
+    expect((await scaler.status()).pools[0]?.waitingRequests.map((r) => r.jobId)).toContain(job.jobId);
 
     const accepted = scaler.stack.ado.deliveries().filter((d) => d.jobId === job.jobId && d.status === 202);
     expect(accepted).toHaveLength(3);

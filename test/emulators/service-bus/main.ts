@@ -1,0 +1,50 @@
+import { parseArgs } from 'node:util';
+import { startServiceBusEmulator } from './index';
+
+/**
+ * Runs the emulator as a process:
+ *   node main.js --port 5672 --queue launch-requests [--queue other] [--host 127.0.0.1]
+ * Prints one JSON line with the connection string, then serves until SIGINT/SIGTERM.
+ */
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string', default: '0' },
+      host: { type: 'string', default: '127.0.0.1' },
+      queue: { type: 'string', multiple: true, default: [] },
+    },
+  });
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`--port must be an integer between 0 and 65535, got '${values.port}'.`);
+  }
+  if (values.queue.length === 0) {
+    throw new Error('Give at least one --queue <name>; the emulator only knows the queues it is started with.');
+  }
+  const emulator = await startServiceBusEmulator({
+    port,
+    host: values.host,
+    queues: values.queue.map((name) => ({ name })),
+  });
+  console.log(JSON.stringify({ emulator: 'service-bus', connectionString: emulator.connectionString }));
+
+  let closing = false;
+  const stop = (): void => {
+    if (closing) return;
+    closing = true;
+    emulator.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error('service-bus emulator: close failed', error);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  console.error(`service-bus emulator: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
