@@ -1,0 +1,62 @@
+import type { ProfileConfig } from '../config/schema';
+
+/**
+ * One launcher per kind of compute (ACI, AKS virtual nodes). Every implementation passes the
+ * shared contract suite in test/launch/launcher-contract.ts.
+ */
+export interface AgentSpec {
+  /** From agentName(orgUrl, pool, requestId): the agent's ADO name and the container group / Job name. */
+  readonly name: string;
+  readonly orgUrl: string;
+  readonly pool: string;
+  readonly requestId: number;
+  readonly jobId: string;
+  readonly profile: ProfileConfig;
+  /** Secret: goes only into an ACI secureValue or a Kubernetes Secret, never into logs, tags or labels. */
+  readonly pat: string;
+}
+
+export type AgentPhase = 'starting' | 'running' | 'finished';
+
+export interface LaunchedAgent {
+  readonly name: string;
+  readonly orgUrl: string;
+  readonly pool: string;
+  readonly requestId: number;
+  readonly profile: string;
+  readonly createdAt: Date;
+  readonly phase: AgentPhase;
+  /** Known once finished: the agent container's exit code. */
+  readonly exitCode?: number;
+}
+
+export interface StartResult {
+  readonly name: string;
+  /** 'exists': a container/Job of that name was already there (a duplicate or redelivered demand). */
+  readonly outcome: 'created' | 'exists';
+}
+
+export interface Launcher {
+  /**
+   * Starts the agent unless one of that name exists. Fails with a ScalerError: 'throttled' (with
+   * retryAfterMs) for 429 and quota errors, 'transient' for 5xx and network, 'permanent' for
+   * requests that can never succeed (invalid image reference, missing permissions on the scope).
+   */
+  start(spec: AgentSpec): Promise<StartResult>;
+  /** Only what this scaler started (tag/label managed-by=ado-agent-scaler), in this launcher's scope. */
+  list(filter?: { readonly profile?: string; readonly pool?: string }): Promise<LaunchedAgent[]>;
+  /** undefined when there is no such container/Job of ours. */
+  status(name: string): Promise<LaunchedAgent | undefined>;
+  /** Idempotent: deleting what is gone succeeds. */
+  delete(name: string): Promise<void>;
+}
+
+/** Tag / label keys shared by both launchers, so upkeep reads either the same way. */
+export const MANAGED_BY = { key: 'managed-by', value: 'ado-agent-scaler' } as const;
+export const LABELS = {
+  org: 'ado-org',
+  pool: 'ado-pool',
+  requestId: 'ado-request-id',
+  profile: 'ado-profile',
+  createdAt: 'created-at',
+} as const;
