@@ -1,7 +1,8 @@
 import type { AgentRecord } from './state';
 
 /**
- * Whether an agent's capabilities meet a job's demands, as ADO decides `matchedAgents`:
+ * Whether an agent's capabilities (system and user, plus Agent.Name and Agent.Version from its
+ * registration) meet a job's demands, as ADO decides `matchedAgents` and assignment:
  * `name` (exists), `name -equals value`, `name -gtVersion value`. Unknown operators match,
  * so a demand form we do not model never hides an agent.
  */
@@ -9,7 +10,7 @@ export function agentMeetsDemands(agent: AgentRecord, demands: readonly string[]
   const capabilities = new Map<string, string>();
   for (const [k, v] of Object.entries({ ...agent.systemCapabilities, ...agent.userCapabilities })) capabilities.set(k.toLowerCase(), v);
   // Agent.Version is what the agent reports when it registers, whatever its capability list says.
-  capabilities.set('agent.version', agent.version);
+  if (agent.version !== '') capabilities.set('agent.version', agent.version);
   capabilities.set('agent.name', agent.name);
   return demands.every((demand) => meets(capabilities, demand));
 }

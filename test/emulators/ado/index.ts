@@ -35,6 +35,10 @@ export interface AdoEmulator {
   assignJob(requestId: number, agentName: string): JobView;
   /** Finishes a running request and sends the completed hook. */
   finishJob(requestId: number, result?: JobResult): JobView;
+  /** Automatic assignment of waiting jobs to idle matching agents (on by default); turning it on assigns at once. */
+  setScheduling(enabled: boolean): void;
+  /** The agent's session ends unannounced (container killed): it goes offline and its running job is abandoned. */
+  disconnectAgent(agentId: number, org?: string): { agentId: number; abandonedRequestId?: number };
   /** Sends the waiting hook again, as ADO's duplicate deliveries do; answers how many subscriptions got it. */
   redeliverJob(requestId: number): number;
   jobs(): JobView[];
@@ -83,6 +87,8 @@ export async function startAdoEmulator(options: AdoEmulatorOptions): Promise<Ado
     assignJob: (requestId, agentName) => core.jobs.assign(requestId, agentName),
     finishJob: (requestId, result) => core.jobs.finish(requestId, result),
     redeliverJob: (requestId) => core.jobs.redeliver(requestId),
+    setScheduling: (enabled) => core.jobs.setScheduling(enabled),
+    disconnectAgent: (agentId, org) => core.jobs.disconnectAgent(agentId, org),
     jobs: () => core.jobs.list(),
     addOrganization: (input) => core.addOrganization(input),
     organizations: () => core.organizations(),

@@ -1,10 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { EmulatorError } from './emulator-error';
 import type { HookDispatcher } from './hook-delivery';
-import type { EmulatorState, JobRecord } from './state';
+import { nextAssignments } from './scheduling';
+import type { AgentRecord, EmulatorState, JobRecord, PoolRecord } from './state';
 import { JOB_RESULTS, type JobResult, type JobState, type JobView, type QueueJobInput, type QueuedJob } from './types';
 
-/** What a pipeline run does to a job request, and the service hooks each step sends. */
+/**
+ * What a pipeline run does to a job request, and the service hooks each step sends. Waiting
+ * requests go to idle matching agents by themselves (see scheduling.ts) whenever the pool
+ * changes: a job queued, an agent registered or updated, a job ended.
+ */
 export class JobLifecycle {
   constructor(
     private readonly state: EmulatorState,
@@ -45,26 +50,55 @@ export class JobLifecycle {
     };
     this.state.jobs.set(job.requestId, job);
     this.hooks.publish(job, 'waiting');
+    this.schedule(org.name, pool.id);
     return { jobId: job.jobId, requestId: job.requestId };
   }
 
+  /** Explicit assignment; idempotent when the scheduler already gave this request to this agent. */
   assign(requestId: number, agentName: string): JobView {
     const job = this.state.job(requestId);
-    if (stateOf(job) !== 'waiting') throw new EmulatorError(409, `Job request ${requestId} is ${stateOf(job)}, not waiting`);
     const pool = this.pool(job);
     const agent = [...pool.agents.values()].find((a) => a.name.toLowerCase() === agentName.toLowerCase());
     if (!agent) throw new EmulatorError(404, `Agent "${agentName}" is not registered in pool "${pool.name}": register it first (POST .../pools/${pool.id}/agents)`);
+    if (stateOf(job) === 'running' && job.agentId === agent.id) return this.view(job);
+    if (stateOf(job) !== 'waiting') throw new EmulatorError(409, `Job request ${requestId} is ${stateOf(job)}, not waiting`);
     if (agent.assignedRequestId !== undefined) throw new EmulatorError(409, `Agent "${agent.name}" is busy with job request ${agent.assignedRequestId}`);
-    const now = this.state.iso();
-    job.assignTime = now;
-    job.receiveTime = now;
-    job.agentId = agent.id;
-    job.agentName = agent.name;
-    agent.assignedRequestId = job.requestId;
-    agent.status = 'online';
-    agent.statusChangedOn = now;
-    this.hooks.publish(job, 'running');
+    this.give(job, agent);
     return this.view(job);
+  }
+
+  /** Hands waiting requests of the pool (or of every pool of the organization) to idle agents that meet their demands. */
+  schedule(orgName: string, poolId?: number): void {
+    if (!this.state.schedulingEnabled) return;
+    for (const pool of this.state.org(orgName).pools.values()) {
+      if (poolId !== undefined && pool.id !== poolId) continue;
+      for (const { job, agent } of nextAssignments(orgName, pool, this.state.jobs.values())) this.give(job, agent);
+    }
+  }
+
+  setScheduling(enabled: boolean): void {
+    if (typeof enabled !== 'boolean') throw new EmulatorError(400, 'Scheduling needs "enabled": true or false');
+    this.state.schedulingEnabled = enabled;
+    if (enabled) for (const org of this.state.orgs.values()) this.schedule(org.name);
+  }
+
+  /**
+   * The agent's session ended without a goodbye (its container was killed): ADO shows it offline
+   * and, once the job's lock lapses, abandons the job it ran. The emulator does both at once.
+   */
+  disconnectAgent(agentId: number, orgName?: string): { agentId: number; abandonedRequestId?: number } {
+    const org = this.state.org(orgName);
+    const pool = [...org.pools.values()].find((p) => p.agents.has(agentId));
+    const agent = pool?.agents.get(agentId);
+    if (!agent) throw new EmulatorError(404, `Agent ${agentId} is not registered in organization "${org.name}"`);
+    const running = agent.assignedRequestId !== undefined ? this.state.jobs.get(agent.assignedRequestId) : undefined;
+    if (agent.status !== 'offline') agent.statusChangedOn = this.state.iso();
+    agent.status = 'offline';
+    if (running && stateOf(running) === 'running') {
+      this.complete(running, 'abandoned');
+      return { agentId, abandonedRequestId: running.requestId };
+    }
+    return { agentId };
   }
 
   finish(requestId: number, result: string = 'succeeded'): JobView {
@@ -123,9 +157,22 @@ export class JobLifecycle {
       agent.statusChangedOn = now;
     }
     this.hooks.publish(job, 'completed');
+    this.schedule(job.orgName, job.poolId);
   }
 
-  private pool(job: JobRecord) {
+  private give(job: JobRecord, agent: AgentRecord): void {
+    const now = this.state.iso();
+    job.assignTime = now;
+    job.receiveTime = now;
+    job.agentId = agent.id;
+    job.agentName = agent.name;
+    agent.assignedRequestId = job.requestId;
+    if (agent.status !== 'online') agent.statusChangedOn = now;
+    agent.status = 'online';
+    this.hooks.publish(job, 'running');
+  }
+
+  private pool(job: JobRecord): PoolRecord {
     const pool = this.state.org(job.orgName).pools.get(job.poolId);
     if (!pool) throw new EmulatorError(404, `Pool ${job.poolId} of job request ${job.requestId} no longer exists`);
     return pool;

@@ -6,7 +6,8 @@ import type { FaultInput, OrganizationInput, QueueJobInput } from './types';
 
 /**
  * The unauthenticated `/_admin` API that drives scenarios: queue, assign, finish, cancel and
- * redeliver jobs; add organizations and tokens; inject faults; read the request and delivery logs.
+ * redeliver jobs; switch automatic assignment; disconnect an agent; add organizations and tokens;
+ * inject faults; read the request and delivery logs.
  */
 export async function handleAdmin(core: EmulatorCore, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
   const segments = url.pathname.split('/').filter(Boolean).slice(1).map(decodeURIComponent);
@@ -25,6 +26,19 @@ export async function handleAdmin(core: EmulatorCore, req: IncomingMessage, res:
       return sendJson(res, 200, core.jobs.queue((await readJsonObject(req)) as unknown as QueueJobInput));
     case 'POST jobs/:id/:action':
       return sendJson(res, 200, await jobAction(core, req, requestIdOf(id), action ?? ''));
+    case 'GET scheduling':
+      return sendJson(res, 200, { enabled: core.state.schedulingEnabled });
+    case 'POST scheduling': {
+      const body = await readJsonObject(req);
+      core.jobs.setScheduling(body.enabled as boolean);
+      return sendJson(res, 200, { enabled: core.state.schedulingEnabled });
+    }
+    case 'POST agents/:id/:action': {
+      const body = await readJsonObject(req);
+      if (action !== 'disconnect') throw new EmulatorError(404, `Unknown agent action "${action}": use disconnect`);
+      if (id === undefined || !/^\d+$/.test(id)) throw new EmulatorError(400, `"${id}" is not an agent id`);
+      return sendJson(res, 200, core.jobs.disconnectAgent(Number(id), optionalString(body.org)));
+    }
     case 'POST tokens': {
       const body = await readJsonObject(req);
       core.addToken(optionalString(body.token) ?? '', body.kind === 'bearer' ? 'bearer' : 'pat');

@@ -4,7 +4,10 @@ import { intSegment, pathIs, type RestContext, type RestRoute } from './rest-con
 import { agentBody } from './rest-shapes';
 import type { AgentRecord, PoolRecord } from './state';
 
-/** Agents of a pool: list, get, add (409 on a duplicate name), update (PATCH), replace (PUT), delete. */
+/**
+ * Agents of a pool: list, get, add (409 on a duplicate name), update (PATCH), replace (PUT), delete.
+ * `includeAssignedRequest=true` adds the running request, which is how a simulated agent learns its job.
+ */
 export const handleAgents: RestRoute = async (ctx) => {
   const { segments, method } = ctx;
   if (!pathIs(segments, 'distributedtask', 'pools', null, 'agents') && !pathIs(segments, 'distributedtask', 'pools', null, 'agents', null)) {
@@ -90,6 +93,8 @@ async function addAgent(ctx: RestContext, pool: PoolRecord): Promise<boolean> {
   const auth = input.authorization as { publicKey?: unknown } | undefined;
   if (auth?.publicKey) agent.authorization = { clientId: randomUUID(), publicKey: auth.publicKey };
   pool.agents.set(agent.id, agent);
+  // An agent that comes online takes the oldest waiting job it meets, before its caller hears back.
+  ctx.jobs.schedule(ctx.org.name, pool.id);
   sendJson(ctx.res, 200, body(ctx, pool, agent, true));
   return true;
 }
@@ -115,6 +120,8 @@ async function updateAgent(ctx: RestContext, pool: PoolRecord, agent: AgentRecor
   // PUT replaces the capability sets; PATCH changes only those it carries.
   if (replace || input.systemCapabilities !== undefined) agent.systemCapabilities = stringRecord(input.systemCapabilities);
   if (replace || input.userCapabilities !== undefined) agent.userCapabilities = stringRecord(input.userCapabilities);
+  // Coming online, being enabled or gaining a capability can make it the agent for a waiting job.
+  ctx.jobs.schedule(ctx.org.name, pool.id);
   sendJson(ctx.res, 200, body(ctx, pool, agent, true));
   return true;
 }

@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+import { AgentConnection, type AssignedRequest } from './agent-connection';
+import { describeError, sleep, StoppedError } from './agent-http';
+import { systemCapabilities } from './capabilities';
+
+export interface SimulatedAgentOptions {
+  /** The container's environment as the launcher set it: AZP_URL (org URL), AZP_POOL (pool name), AZP_AGENT_NAME, AZP_TOKEN (the PAT), plus any other variables, which a real agent reports as capabilities. */
+  readonly env: Readonly<Record<string, string>>;
+  /** The agent version the image runs (reported as `version`); default '4.255.0'. */
+  readonly agentVersion?: string;
+  /** How long "running the job" takes; default 2000 ms. */
+  readonly jobDurationMs?: number;
+  /** Poll interval for its assignment; default 50 ms. */
+  readonly pollMs?: number;
+  readonly log?: (line: string) => void;
+}
+
+export type SimulatedAgentPhase = 'registering' | 'idle' | 'busy' | 'exited';
+
+export interface SimulatedAgent {
+  /** Resolves with the process exit code: 0 after finishing one job; 1 when it cannot register (bad/revoked PAT, unknown pool); 143 when stopped. */
+  readonly exited: Promise<number>;
+  /** SIGTERM: stop waiting / abandon and exit 143. */
+  stop(): void;
+  readonly phase: SimulatedAgentPhase;
+}
+
+/** Exit codes as the container would report them. */
+export const EXIT_DONE = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_TERMINATED = 143;
+
+/**
+ * A one-shot agent container (`config.sh`, then `run.sh --once`) over the ADO emulator's REST API:
+ * register in the pool by name, wait for ADO to assign a job, run it, report it finished, remove
+ * the registration and exit 0. stop() is the container being killed: no goodbye, so the
+ * registration stays (offline) for the scaler's janitor, and a job it ran is abandoned.
+ */
+export function startSimulatedAgent(options: SimulatedAgentOptions): SimulatedAgent {
+  return new AgentProcess(options);
+}
+
+class AgentProcess implements SimulatedAgent {
+  readonly exited: Promise<number>;
+  phase: SimulatedAgentPhase = 'registering';
+  private readonly abort = new AbortController();
+  private readonly name: string;
+  private readonly log: (line: string) => void;
+
+  constructor(private readonly options: SimulatedAgentOptions) {
+    this.name = options.env.AZP_AGENT_NAME || `simulated-${randomUUID().slice(0, 8)}`;
+    const log = options.log ?? (() => undefined);
+    this.log = (line) => log(`[${this.name}] ${line}`);
+    this.exited = this.run()
+      .catch((err: unknown) => {
+        this.log(`failed: ${describeError(err)}`);
+        return EXIT_FAILED;
+      })
+      .then((code) => {
+        this.phase = 'exited';
+        this.log(`exited with code ${code}`);
+        return code;
+      });
+  }
+
+  stop(): void {
+    if (this.phase === 'exited' || this.abort.signal.aborted) return;
+    this.log('SIGTERM');
+    this.abort.abort();
+  }
+
+  private get stopped(): boolean {
+    return this.abort.signal.aborted;
+  }
+
+  private async run(): Promise<number> {
+    const { AZP_URL: url, AZP_TOKEN: token, AZP_POOL: pool = 'Default' } = this.options.env;
+    if (!url || !token) {
+      // What Microsoft's start.sh says before `exit 1`.
+      this.log('error: missing AZP_URL or AZP_TOKEN environment variable');
+      return EXIT_FAILED;
+    }
+    const version = this.options.agentVersion ?? '4.255.0';
+    const ado = new AgentConnection(url.replace(/\/+$/, ''), token, this.name, this.abort.signal, this.log);
+    let poolId: number;
+    let agentId: number;
+    try {
+      poolId = await ado.poolId(pool);
+      agentId = await ado.register(poolId, { name: this.name, version, systemCapabilities: systemCapabilities(this.options.env, this.name, version) });
+      this.log(`registered as agent ${agentId} in pool "${pool}" (${poolId})`);
+    } catch (err) {
+      if (this.stopped) return EXIT_TERMINATED;
+      this.log(`cannot register: ${describeError(err)}`);
+      return EXIT_FAILED;
+    }
+    try {
+      if (this.stopped) throw new StoppedError();
+      this.phase = 'idle';
+      const request = await this.assignment(ado, poolId, agentId);
+      if (!request) {
+        this.log('its registration was removed while it waited');
+        return EXIT_FAILED;
+      }
+      this.phase = 'busy';
+      this.log(`running job request ${request.requestId} (job ${request.jobId})`);
+      const completed = (await this.runJob(ado, poolId, agentId, request)) && (await ado.finish(request.requestId));
+      this.log(completed ? `job request ${request.requestId} succeeded` : `job request ${request.requestId} ended elsewhere (cancelled)`);
+    } catch (err) {
+      if (!this.stopped) throw err;
+      await ado.disconnect(agentId);
+      return EXIT_TERMINATED;
+    }
+    await ado.deregister(poolId, agentId);
+    return this.stopped ? EXIT_TERMINATED : EXIT_DONE;
+  }
+
+  /** Polls until ADO assigns a job; undefined when the registration disappears. */
+  private async assignment(ado: AgentConnection, poolId: number, agentId: number): Promise<AssignedRequest | undefined> {
+    for (;;) {
+      const look = await ado.look(poolId, agentId);
+      if (look.kind === 'assigned') return look.request;
+      if (look.kind === 'gone') return undefined;
+      await sleep(this.options.pollMs ?? 50, this.abort.signal);
+    }
+  }
+
+  /** "Runs" the job for its duration; false when the request ended elsewhere (cancelled) first. */
+  private async runJob(ado: AgentConnection, poolId: number, agentId: number, request: AssignedRequest): Promise<boolean> {
+    const until = Date.now() + (this.options.jobDurationMs ?? 2000);
+    while (Date.now() < until) {
+      await sleep(Math.min(this.options.pollMs ?? 50, until - Date.now()), this.abort.signal);
+      const look = await ado.look(poolId, agentId);
+      if (look.kind === 'none' || (look.kind === 'assigned' && look.request.requestId !== request.requestId)) return false;
+    }
+    return true;
+  }
+}
