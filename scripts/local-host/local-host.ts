@@ -23,6 +23,8 @@ export interface LocalHostOptions {
   readonly log?: LogSink;
   /** false: timers run only through `timers.run(name)`, so a test decides when a sweep happens. */
   readonly scheduleTimers?: boolean;
+  /** Concurrent invocations per Service Bus function, as host.json's maxConcurrentCalls (16). */
+  readonly maxConcurrentCalls?: number;
 }
 
 /**
@@ -43,7 +45,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   if (functions.length === 0) throw new Error('no functions registered: import the function files after installFunctionsCoreShim()');
   const http = await serveHttpFunctions(functions, options.port ?? 7071, log);
   const timers = scheduleTimerFunctions(functions, log, { schedule: options.scheduleTimers ?? true });
-  const serviceBus = receiveServiceBusFunctions(functions, log);
+  const serviceBus = receiveServiceBusFunctions(functions, log, process.env, options.maxConcurrentCalls ?? 16);
   return {
     url: http.url,
     functions,

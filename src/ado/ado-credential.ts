@@ -7,6 +7,8 @@ export const ADO_SCOPE = '499b84ac-1321-427f-aa17-267ca6975798/.default';
 export interface AdoCredential {
   authorization(): Promise<string>;
   refresh(): Promise<void>;
+  /** What a new agent registers with: the PAT, or an Entra access token (the agent uses it only to register). */
+  agentToken(): Promise<string>;
   /** Names where the credential comes from (never the credential), for error messages. */
   readonly description: string;
 }
@@ -28,6 +30,7 @@ export function patCredential(store: PatSource, ref: SecretRef): AdoCredential {
   return {
     description: `the PAT in Key Vault secret "${ref.name}" of ${ref.vaultUrl}`,
     authorization: async () => header(await store.get(ref)),
+    agentToken: () => store.get(ref),
     refresh: async () => {
       await store.refresh(ref);
     },
@@ -54,6 +57,7 @@ export function entraCredential(credential: TokenCredential, now: () => number =
   return {
     description: 'the Microsoft Entra identity of the function app',
     authorization: async () => `Bearer ${await current()}`,
+    agentToken: current,
     refresh: async () => {
       cached = undefined;
       await current();

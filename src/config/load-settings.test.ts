@@ -20,6 +20,7 @@ const good = {
   ],
 };
 const baseEnv = {
+  AzureWebJobsStorage: 'UseDevelopmentStorage=true',
   ServiceBusConnection: 'Endpoint=sb://localhost;SharedAccessKeyName=x;SharedAccessKey=y;UseDevelopmentEmulator=true',
   WEBHOOK_USERNAME: 'hook',
   WEBHOOK_PASSWORD: 'a-long-enough-password',
@@ -55,9 +56,11 @@ describe('loadSettings', () => {
   });
 
   it('accepts identity-based Service Bus settings', () => {
-    const env = { WEBHOOK_USERNAME: 'hook', WEBHOOK_PASSWORD: 'a-long-enough-password', SCALER_CONFIG: JSON.stringify(good) };
+    const env = { WEBHOOK_USERNAME: 'hook', WEBHOOK_PASSWORD: 'a-long-enough-password', SCALER_CONFIG: JSON.stringify(good), AzureWebJobsStorage__accountName: 'scalerst' };
     const s = loadSettings({ ...env, ServiceBusConnection__fullyQualifiedNamespace: 'ns.servicebus.windows.net', ServiceBusConnection__clientId: 'abc' });
     expect(s.serviceBus).toEqual({ fullyQualifiedNamespace: 'ns.servicebus.windows.net', clientId: 'abc' });
+    expect(s.storage).toEqual({ tableServiceUri: 'https://scalerst.table.core.windows.net' });
+    expect(s.armEndpoint).toBe('https://management.azure.com');
   });
 
   it('lists every mistake at once, each with its path and advice', () => {
@@ -94,6 +97,7 @@ describe('loadSettings', () => {
         'WEBHOOK_USERNAME',
         'WEBHOOK_PASSWORD',
         'ServiceBusConnection__fullyQualifiedNamespace',
+        'AzureWebJobsStorage__accountName',
       ]),
     );
     const byPath = new Map(problems.map((p) => [p.path, p.message]));

@@ -12,9 +12,15 @@ export type ServiceBusSettings =
   | { readonly connectionString: string }
   | { readonly fullyQualifiedNamespace: string; readonly clientId?: string };
 
+/** The function app's storage account, where the capacity ledger table lives. */
+export type StorageSettings = { readonly connectionString: string } | { readonly tableServiceUri: string; readonly clientId?: string };
+
 export interface Settings {
   readonly config: ScalerConfig;
   readonly serviceBus: ServiceBusSettings;
+  readonly storage: StorageSettings;
+  /** ARM endpoint for container groups: public cloud unless set (sovereign clouds, the emulator). */
+  readonly armEndpoint: string;
   readonly webhook: { readonly username: string; readonly password: string };
   /** User-assigned identity for Key Vault and Entra auth to ADO; unset = system-assigned / developer login. */
   readonly azureClientId?: string;
@@ -29,6 +35,7 @@ export function loadSettings(env: Env): Settings {
   const problems: ConfigProblem[] = [];
   const config = readConfigDocument(env, problems);
   const serviceBus = readServiceBus(env, problems);
+  const storage = readStorage(env, problems);
   const username = env.WEBHOOK_USERNAME?.trim() ?? '';
   const password = env.WEBHOOK_PASSWORD ?? '';
   if (!username) {
@@ -40,12 +47,18 @@ export function loadSettings(env: Env): Settings {
       message: `${password ? 'is shorter than 16 characters' : 'is not set'}; set a random password of at least 16 characters (a Key Vault reference in Azure)`,
     });
   }
-  if (problems.length > 0 || !config || !serviceBus) throw new ConfigError(problems);
+  const armEndpoint = (env.AZURE_RESOURCE_MANAGER_ENDPOINT?.trim() || 'https://management.azure.com').replace(/\/+$/, '');
+  if (!/^https:\/\//.test(armEndpoint)) {
+    problems.push({ path: 'AZURE_RESOURCE_MANAGER_ENDPOINT', message: 'must be an https URL, e.g. https://management.azure.com; unset it for the public cloud' });
+  }
+  if (problems.length > 0 || !config || !serviceBus || !storage) throw new ConfigError(problems);
   const azureClientId = env.AZURE_CLIENT_ID?.trim();
   const emulators = env.SCALER_EMULATORS ? (JSON.parse(env.SCALER_EMULATORS) as Record<string, string>) : undefined;
   return {
     config,
     serviceBus,
+    storage,
+    armEndpoint,
     webhook: { username, password },
     ...(azureClientId ? { azureClientId } : {}),
     ...(emulators ? { emulators } : {}),
@@ -103,6 +116,22 @@ function describeIssue(issue: z.core.$ZodIssue): ConfigProblem {
     message = `must be ${issue.expected === 'int' ? 'a whole number' : `a ${issue.expected}`}`;
   }
   return { path: path || 'config', message };
+}
+
+function readStorage(env: Env, problems: ConfigProblem[]): StorageSettings | undefined {
+  const connectionString = env.AzureWebJobsStorage?.trim();
+  if (connectionString) return { connectionString };
+  const account = env.AzureWebJobsStorage__accountName?.trim();
+  const tableServiceUri = env.AzureWebJobsStorage__tableServiceUri?.trim() || (account ? `https://${account}.table.core.windows.net` : '');
+  if (tableServiceUri) {
+    const clientId = env.AzureWebJobsStorage__clientId?.trim();
+    return { tableServiceUri, ...(clientId ? { clientId } : {}) };
+  }
+  problems.push({
+    path: 'AzureWebJobsStorage__accountName',
+    message: 'is not set; set the function app storage account name (identity-based), or AzureWebJobsStorage to a connection string',
+  });
+  return undefined;
 }
 
 function readServiceBus(env: Env, problems: ConfigProblem[]): ServiceBusSettings | undefined {

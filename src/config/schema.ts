@@ -58,6 +58,9 @@ const aciLauncher = z.strictObject({
 
 const aksVirtualNodeLauncher = z.strictObject({
   kind: z.literal('aksVirtualNode'),
+  apiServer: z.url({ protocol: /^https$/, error: 'must be the cluster API server URL, e.g. https://<cluster-dns>.hcp.westeurope.azmk8s.io:443 (az aks show --query fqdn)' }),
+  /** PEM of the cluster CA; omitted when the API server's certificate chains to a public root. */
+  caCert: z.string().includes('BEGIN CERTIFICATE', { error: 'must be the PEM text of the cluster CA (az aks get-credentials, then certificate-authority-data base64-decoded)' }).optional(),
   namespace: dnsLabel.default('ado-agents'),
   virtualNode: z.enum(['legacy', 'v2'], { error: 'virtualNode must be "legacy" (the ACI add-on) or "v2" (virtual nodes v2)' }).default('v2'),
 });

@@ -25,13 +25,18 @@ export const demandMessageSchema = z.strictObject({
 export type DemandMessage = z.infer<typeof demandMessageSchema>;
 
 /**
- * The Service Bus messageId. Derived from (organization, job) only, so a redelivered webhook,
- * a duplicate event and the sweep that finds the same job all collapse under duplicate
- * detection. The org key is hashed to keep the id short (Service Bus allows 128 characters).
+ * The Service Bus messageId: (organization, job, reconcile period). Within one period a
+ * redelivered webhook, a duplicate event and the sweep that finds the same job carry the same
+ * id and collapse under duplicate detection. The next period's sweep gets a new id, so a job
+ * that still waits (its agent died, or ADO gave it another job) is demanded again instead of
+ * being dropped as a duplicate for the whole detection window (invariant 2). Demands that
+ * straddle a period boundary are two messages; the consumer's claim and derived agent names
+ * make the second one harmless. The org key is hashed to keep the id short (128 at most).
  */
-export function demandMessageId(orgKey: string, jobId: string): string {
+export function demandMessageId(orgKey: string, jobId: string, observedAt: string, periodSeconds: number): string {
   const org = createHash('sha256').update(orgKey).digest('hex').slice(0, 16);
-  return `demand-v1-${org}-${jobId.toLowerCase()}`;
+  const period = Math.floor((Date.parse(observedAt) || 0) / (periodSeconds * 1000));
+  return `demand-v1-${org}-${jobId.toLowerCase()}-${period}`;
 }
 
 export type ParsedDemand = { ok: true; demand: DemandMessage } | { ok: false; reason: string };

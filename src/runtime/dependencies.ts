@@ -4,10 +4,11 @@ import type { AdoClient } from '../ado/ado-client';
 import type { AdoCredential } from '../ado/ado-credential';
 import type { OrgUrl } from '../config/org-url';
 import { DEMAND_QUEUE, loadSettings, type Settings } from '../config/load-settings';
-import type { AuthConfig } from '../config/schema';
+import type { AuthConfig, OrganizationConfig } from '../config/schema';
 import { createDemandQueue, type DemandQueue } from '../queue/demand-queue';
 import { Counters } from '../status/counters';
 import type { PatStore } from '../secrets/pat-store';
+import type { LaunchDeps } from '../launch/launch-demand';
 
 /**
  * Everything the functions share within one process, built once and lazily: clients are
@@ -20,6 +21,12 @@ export interface Dependencies {
   readonly organizations: readonly OrgUrl[];
   readonly queue: DemandQueue;
   ado(orgUrl: string): Promise<AdoClient>;
+  /** The organization's credential (PAT in Key Vault or Entra), shared with its ADO client. */
+  adoCredential(orgUrl: string): Promise<AdoCredential>;
+  /** The Azure credential of the app (Key Vault, ARM, AKS, Storage). */
+  azureCredential(): Promise<TokenCredential>;
+  /** What the launch function needs, built on first use. */
+  launch(): Promise<Omit<LaunchDeps, 'log'>>;
   close(): Promise<void>;
 }
 
@@ -47,10 +54,7 @@ export function createDependencies(settings: Settings): Dependencies {
   const adoClients = new Map<string, Promise<AdoClient>>();
 
   const credential = (clientId = settings.azureClientId) => {
-    const make = async () => {
-      const identity = await import('@azure/identity');
-      return clientId ? new identity.ManagedIdentityCredential({ clientId }) : new identity.DefaultAzureCredential();
-    };
+    const make = async () => (await import('./azure-credential.js')).azureCredential(clientId);
     if (clientId !== settings.azureClientId) return make();
     azureCredential ??= make();
     return azureCredential;
@@ -58,25 +62,30 @@ export function createDependencies(settings: Settings): Dependencies {
 
   const client = () => {
     serviceBus ??= (async () => {
-      const { ServiceBusClient } = await import('@azure/service-bus');
-      // Short retries: the webhook must answer ADO quickly, with a 503 it will retry on.
-      const retryOptions = { maxRetries: 2, retryDelayInMs: 200, timeoutInMs: 5_000 };
+      const { serviceBusClient } = await import('../queue/service-bus-client.js');
       const sb = settings.serviceBus;
-      return 'connectionString' in sb
-        ? new ServiceBusClient(sb.connectionString, { retryOptions })
-        : new ServiceBusClient(sb.fullyQualifiedNamespace, await credential(sb.clientId), { retryOptions });
+      return serviceBusClient(sb, () => credential('clientId' in sb ? sb.clientId : undefined));
     })();
     return serviceBus;
   };
   let sender: ReturnType<typeof createDemandQueue> | undefined;
+  const demandQueue = async () => (sender ??= createDemandQueue((await client()).createSender(DEMAND_QUEUE), settings.config.reconcile.intervalSeconds));
   const queue: DemandQueue = {
-    async enqueue(demands) {
-      sender ??= createDemandQueue((await client()).createSender(DEMAND_QUEUE));
-      return sender.enqueue(demands);
-    },
+    enqueue: async (demands) => (await demandQueue()).enqueue(demands),
+    retryLater: async (demand, attempt, delayMs) => (await demandQueue()).retryLater(demand, attempt, delayMs),
   };
 
-  const adoCredential = async (auth: AuthConfig): Promise<AdoCredential> => {
+  const adoCredentials = new Map<string, Promise<AdoCredential>>();
+  const adoCredential = (org: OrganizationConfig): Promise<AdoCredential> => {
+    let c = adoCredentials.get(org.url.key);
+    if (!c) {
+      c = makeAdoCredential(org.auth);
+      c.catch(() => adoCredentials.delete(org.url.key));
+      adoCredentials.set(org.url.key, c);
+    }
+    return c;
+  };
+  const makeAdoCredential = async (auth: AuthConfig): Promise<AdoCredential> => {
     const { patCredential, entraCredential } = await import('../ado/ado-credential.js');
     if (auth.kind === 'managedIdentity') return entraCredential(await credential(auth.clientId));
     patStore ??= (async () => {
@@ -87,27 +96,40 @@ export function createDependencies(settings: Settings): Dependencies {
   };
 
   const organizations = settings.config.organizations.map((o) => o.url);
-  return {
+  const orgConfig = (orgUrl: string) => {
+    const org = settings.config.organizations.find((o) => o.url.url === orgUrl);
+    if (!org) throw new Error(`organization ${orgUrl} is not in the config`);
+    return org;
+  };
+  let launchDeps: Promise<Omit<LaunchDeps, 'log'>> | undefined;
+  const self: Dependencies = {
     settings,
     counters,
     organizations,
     queue,
-    ado(orgUrl) {
-      const org = settings.config.organizations.find((o) => o.url.url === orgUrl);
-      if (!org) return Promise.reject(new Error(`organization ${orgUrl} is not in the config`));
+    adoCredential: async (orgUrl) => adoCredential(orgConfig(orgUrl)),
+    azureCredential: () => credential(),
+    async ado(orgUrl) {
+      const org = orgConfig(orgUrl);
       let ado = adoClients.get(org.url.key);
       if (!ado) {
         ado = (async () => {
           const { createAdoClient } = await import('../ado/ado-client.js');
-          return createAdoClient({ orgUrl: org.url.url, credential: await adoCredential(org.auth) });
+          return createAdoClient({ orgUrl: org.url.url, credential: await adoCredential(org) });
         })();
         ado.catch(() => adoClients.delete(org.url.key));
         adoClients.set(org.url.key, ado);
       }
       return ado;
     },
+    launch() {
+      launchDeps ??= import('./launch-dependencies.js').then((m) => m.createLaunchDependencies(self, settings));
+      launchDeps.catch(() => (launchDeps = undefined));
+      return launchDeps;
+    },
     async close() {
       if (serviceBus) await (await serviceBus).close();
     },
   };
+  return self;
 }

@@ -5,6 +5,13 @@ export const COUNTER_NAMES = [
   'demandsEnqueued',
   'sweeps',
   'sweepFailures',
+  'launches',
+  'duplicatesSuppressed',
+  'throttled',
+  'deadLettered',
+  'unmatchedDemands',
+  'delayedForCapacity',
+  'agentsReplaced',
 ] as const;
 
 export type CounterName = (typeof COUNTER_NAMES)[number];

@@ -1,5 +1,6 @@
 import type { AdoClient } from '../ado/ado-client';
-import type { ScalerConfig } from '../config/schema';
+import type { ProfileConfig, ScalerConfig } from '../config/schema';
+import type { Launcher } from '../launch/launcher';
 import { listPool, managedPools } from '../reconcile/sweep';
 import type { Counters } from './counters';
 
@@ -13,9 +14,22 @@ export interface PoolStatus {
   readonly error?: string;
 }
 
+export interface ProfileStatus {
+  readonly organization: string;
+  readonly pool: string;
+  readonly profile: string;
+  readonly launcher: string;
+  readonly maxAgents: number;
+  readonly starting: number;
+  readonly running: number;
+  readonly finished: number;
+  readonly error?: string;
+}
+
 export interface StatusReport {
   readonly counters: ReturnType<Counters['snapshot']>;
   readonly pools: readonly PoolStatus[];
+  readonly profiles: readonly ProfileStatus[];
   readonly emulators?: Readonly<Record<string, string>>;
 }
 
@@ -24,8 +38,25 @@ export async function statusReport(deps: {
   config: ScalerConfig;
   counters: Counters;
   ado: (orgUrl: string) => Promise<AdoClient>;
+  launcher: (profile: ProfileConfig) => Promise<Launcher>;
   emulators?: Readonly<Record<string, string>>;
 }): Promise<StatusReport> {
+  const profiles = Promise.all(
+    deps.config.organizations.flatMap((o) =>
+      o.pools.flatMap((p) =>
+        p.profiles.map(async (profile): Promise<ProfileStatus> => {
+          const base = { organization: o.url.url, pool: p.name, profile: profile.name, launcher: profile.launcher.kind, maxAgents: profile.maxAgents };
+          try {
+            const agents = await (await deps.launcher(profile)).list({ profile: profile.name, pool: p.name });
+            const count = (phase: string) => agents.filter((a) => a.phase === phase).length;
+            return { ...base, starting: count('starting'), running: count('running'), finished: count('finished') };
+          } catch (e) {
+            return { ...base, starting: 0, running: 0, finished: 0, error: e instanceof Error ? e.message : String(e) };
+          }
+        }),
+      ),
+    ),
+  );
   const pools = await Promise.all(
     managedPools(deps.config).map(async ({ orgUrl, pool }): Promise<PoolStatus> => {
       try {
@@ -48,5 +79,5 @@ export async function statusReport(deps: {
       }
     }),
   );
-  return { counters: deps.counters.snapshot(), pools, ...(deps.emulators ? { emulators: deps.emulators } : {}) };
+  return { counters: deps.counters.snapshot(), pools, profiles: await profiles, ...(deps.emulators ? { emulators: deps.emulators } : {}) };
 }

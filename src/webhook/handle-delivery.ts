@@ -2,7 +2,6 @@ import type { OrgUrl } from '../config/org-url';
 import { orgKeyOf } from '../config/org-url';
 import type { Logger } from '../log/logger';
 import type { DemandQueue } from '../queue/demand-queue';
-import { demandMessageId } from '../queue/demand-message';
 import type { Counters } from '../status/counters';
 import { isAuthorized, type BasicCredentials } from './basic-auth';
 import { JOB_STATE_CHANGED, jobStateResourceSchema, organizationUrlHints, serviceHookEnvelopeSchema } from './job-state-event';
@@ -86,8 +85,9 @@ async function answer(input: DeliveryInput, deps: WebhookDeps): Promise<Delivery
   }
 
   const projectId = envelope.data.resourceContainers?.project?.id;
+  let messageId: string | undefined;
   try {
-    await deps.queue.enqueue([
+    [messageId] = await deps.queue.enqueue([
       {
         version: 1,
         orgUrl: org.url,
@@ -103,7 +103,7 @@ async function answer(input: DeliveryInput, deps: WebhookDeps): Promise<Delivery
   }
   deps.counters.increment('webhookAccepted');
   deps.counters.increment('demandsEnqueued');
-  return { status: 202, body: { outcome: 'accepted', reason: 'demand enqueued', messageId: demandMessageId(org.key, job.id) } };
+  return { status: 202, body: { outcome: 'accepted', reason: 'demand enqueued', ...(messageId ? { messageId } : {}) } };
 }
 
 function matchOrganization(hints: readonly string[], organizations: readonly OrgUrl[]): OrgUrl | undefined {

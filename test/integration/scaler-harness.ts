@@ -4,6 +4,7 @@ import { parseDemandMessage, type DemandMessage } from '../../src/queue/demand-m
 import { dependencies, resetDependencies } from '../../src/runtime/dependencies';
 import { installFunctionsCoreShim } from '../../scripts/local-host/functions-core-shim';
 import { startLocalHost, type LocalHost } from '../../scripts/local-host/local-host';
+import { receiveServiceBusFunctions } from '../../scripts/local-host/service-bus-trigger';
 import { startEmulatorStack, type EmulatorStack, type EmulatorStackOptions } from '../emulators/emulator-stack';
 
 export const WEBHOOK_USERNAME = 'ado-hook';
@@ -17,7 +18,12 @@ export interface LogLine {
 
 export interface Scaler {
   readonly stack: EmulatorStack;
+  /** The current local host (replaceHost() swaps it). */
   readonly host: LocalHost;
+  /** Stops the local host as a crashed instance stops (no settling), and starts a fresh one. */
+  replaceHost(): Promise<void>;
+  /** More consumers of the demand queue, like more Functions instances; closed with the scaler. */
+  addConsumers(count: number, maxConcurrentCalls: number): void;
   readonly webhookUrl: string;
   readonly logs: LogLine[];
   /** Demand messages receivable now, read through the broker's own view (nothing is consumed). */
@@ -25,6 +31,11 @@ export interface Scaler {
   /** Receives and completes everything on the queue with the real SDK, validating each body. */
   consumeDemands(): Promise<DemandMessage[]>;
   sweep(): Promise<void>;
+  /**
+   * Moves Service Bus time to when the next scheduled (delayed) demand is due, so a test does not
+   * sit through retry delays. Answers false when nothing is scheduled.
+   */
+  skipToNextRetry(): boolean;
   status(): Promise<StatusBody>;
   close(): Promise<void>;
 }
@@ -32,6 +43,7 @@ export interface Scaler {
 export interface StatusBody {
   counters: Record<string, number>;
   pools: Array<{ organization: string; pool: string; waiting: number; running: number; error?: string; waitingRequests: Array<{ requestId: number; jobId: string }> }>;
+  profiles: Array<{ organization: string; pool: string; profile: string; launcher: string; maxAgents: number; starting: number; running: number; finished: number; error?: string }>;
   emulators?: Record<string, string>;
 }
 
@@ -41,15 +53,20 @@ export interface StatusBody {
  * test file chooses which), after installFunctionsCoreShim() has run.
  */
 export async function startScaler(options: EmulatorStackOptions & { load: () => Promise<unknown>; subscribe?: boolean }): Promise<Scaler> {
-  const stack = await startEmulatorStack({ hookRetryDelaysMs: [20, 40, 80], ...options });
+  let offsetMs = 0;
+  const serviceBusClock = () => Date.now() + offsetMs;
+  const stack = await startEmulatorStack({ hookRetryDelaysMs: [20, 40, 80], serviceBusClock, ...options });
   Object.assign(process.env, stack.appSettings, { WEBHOOK_USERNAME, WEBHOOK_PASSWORD });
   delete process.env.SCALER_CONFIG_FILE;
   await resetDependencies();
   installFunctionsCoreShim();
   await options.load();
   const logs: LogLine[] = [];
-  const host = await startLocalHost({ port: 0, scheduleTimers: false, log: (level, functionName, message) => logs.push({ level, functionName, message }) });
+  const log = (level: string, functionName: string, message: string) => logs.push({ level, functionName, message });
+  let host = await startLocalHost({ port: 0, scheduleTimers: false, log });
+  const port = Number(new URL(host.url).port);
   const webhookUrl = `${host.url}/api/webhook`;
+  const consumers: Array<{ close(): Promise<void> }> = [];
   if (options.subscribe ?? true) {
     const deps = dependencies();
     for (const org of deps.organizations) {
@@ -64,7 +81,16 @@ export async function startScaler(options: EmulatorStackOptions & { load: () => 
   };
   return {
     stack,
-    host,
+    get host() {
+      return host;
+    },
+    async replaceHost() {
+      await host.close();
+      host = await startLocalHost({ port, scheduleTimers: false, log });
+    },
+    addConsumers(count, maxConcurrentCalls) {
+      for (let i = 0; i < count; i++) consumers.push(receiveServiceBusFunctions(host.functions, log, process.env, maxConcurrentCalls));
+    },
     webhookUrl,
     logs,
     queuedDemands: () => stack.serviceBus.queue(DEMAND_QUEUE).active().map((m) => parse(m.body)),
@@ -84,11 +110,18 @@ export async function startScaler(options: EmulatorStackOptions & { load: () => 
       return demands;
     },
     sweep: () => host.timers.run('reconcile'),
+    skipToNextRetry() {
+      const due = stack.serviceBus.queue(DEMAND_QUEUE).scheduled().map((m) => m.scheduledEnqueueTimeUtc?.getTime() ?? Infinity);
+      if (due.length === 0) return false;
+      offsetMs += Math.max(0, Math.min(...due) - serviceBusClock());
+      return true;
+    },
     async status() {
       const response = await fetch(`${host.url}/api/status`);
       return (await response.json()) as StatusBody;
     },
     async close() {
+      await Promise.all(consumers.map((c) => c.close()));
       await client.close();
       await host.close();
       await resetDependencies();

@@ -68,6 +68,8 @@ describe('webhook', () => {
   });
 
   it('collapses the same delivery sent three times plus a sweep that sees the job into one demand', async () => {
+    // Duplicates collapse within one reconcile period (60 s); start well inside one.
+    await eventually(() => Date.now() % 60_000 < 55_000, 6_000, 'a point away from a period boundary');
     const job = scaler.stack.ado.queueJob({ pool: 'linux', demands: ['Agent.OS -equals Linux'] });
     scaler.stack.ado.redeliverJob(job.requestId);
     scaler.stack.ado.redeliverJob(job.requestId);

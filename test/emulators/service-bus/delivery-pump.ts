@@ -2,7 +2,7 @@ import { string_to_uuid, generate_uuid } from 'rhea';
 import type { Connection, Delivery, Sender } from 'rhea';
 import { asBrokerError } from './broker-error';
 import type { QueueStore, Settlement } from './queue-store';
-import { linkCredit, settleRejected } from './rhea-internals';
+import { confirmedOutcome, linkCredit, settleOutgoing, settleRejected } from './rhea-internals';
 import { toWire } from './stored-message';
 
 interface Consumer {
@@ -67,13 +67,13 @@ export class DeliveryPump {
   settle(delivery: Delivery): void {
     const inFlight = this.inFlight.get(delivery);
     if (!inFlight) {
-      delivery.update(true);
+      settleOutgoing(delivery, confirmedOutcome(delivery));
       return;
     }
     this.inFlight.delete(delivery);
     try {
       inFlight.store.settle(inFlight.token, settlementOf(delivery), this.now());
-      delivery.update(true);
+      settleOutgoing(delivery, confirmedOutcome(delivery));
     } catch (error) {
       settleRejected(delivery, asBrokerError(error).toAmqpError());
     }

@@ -44,10 +44,55 @@ export function linkCredit(target: link): number {
   return (target as unknown as { credit: number }).credit;
 }
 
+/**
+ * Settles a delivery we sent, telling the client `outcome`, and lets rhea forget it.
+ *
+ * Two rhea behaviours make this more than `delivery.update(true)`:
+ * - rhea drops an outgoing delivery from the session's fixed buffer (2048 entries) only once
+ *   both ends settled it. With the SDK's peek-lock links (rcv-settle-mode "second") the client
+ *   sends its outcome unsettled, waits for our settlement, then settles silently; nothing more
+ *   comes back, so rhea would hold every such delivery until the buffer overflows. A sender's
+ *   settlement is final in AMQP, so the delivery is marked settled on the remote side too (the
+ *   disposition is already queued, as rhea checked remote_settled while queueing it).
+ * - rhea writes the disposition's state field even when it is undefined, which goes out as an
+ *   explicit null that the client's rhea logs as "unrecognised outcome: null"; so an outcome
+ *   is always given.
+ */
+export function settleOutgoing(delivery: Delivery, outcome: unknown): void {
+  delivery.update(true, outcome);
+  (delivery as { remote_settled: boolean }).remote_settled = true;
+}
+
+interface Outcome {
+  described(): unknown;
+  constructor: { composite_type?: string };
+}
+
+/**
+ * The outcome that confirms the client's own: its accepted/modified/released as sent, and
+ * `rejected` (dead-letter) without the error it carried, which the SDK would otherwise report
+ * as a failed settlement.
+ */
+export function confirmedOutcome(delivery: Delivery): unknown {
+  const state = delivery.remote_state as Outcome | undefined;
+  switch (state?.constructor.composite_type) {
+    case 'accepted':
+    case 'modified':
+    case 'released':
+      return state.described();
+    case 'rejected':
+      return outcomes.rejected({}).described();
+    default:
+      return outcomes.released().described();
+  }
+}
+
 /** Settles an outgoing delivery with a `rejected` outcome, which the SDK turns into an error. */
 export function settleRejected(delivery: Delivery, error: AmqpError): void {
-  const outcome = (message as unknown as { rejected(fields: { error: AmqpError }): { described(): unknown } })
-    .rejected({ error })
-    .described();
-  delivery.update(true, outcome);
+  settleOutgoing(delivery, outcomes.rejected({ error }).described());
 }
+
+const outcomes = message as unknown as {
+  rejected(fields: { error?: AmqpError }): { described(): unknown };
+  released(): { described(): unknown };
+};

@@ -1,0 +1,93 @@
+import { ScalerError } from '../errors/scaler-error';
+
+/** Where an ARM call went, for messages that say where and what to do. */
+export interface AciScope {
+  readonly subscriptionId: string;
+  readonly resourceGroup: string;
+  readonly location: string;
+}
+
+/** The parts of @azure/core-rest-pipeline's RestError we read (duck-typed: that package is not ours to import). */
+interface RestErrorLike {
+  readonly message: string;
+  readonly statusCode?: number;
+  readonly code?: string;
+  readonly response?: { readonly headers: { get(name: string): string | undefined } };
+}
+
+const THROTTLE_DEFAULT_MS = 30_000;
+/** Quota frees only when agents finish (minutes), so waiting less would only spend ARM writes. */
+export const QUOTA_RETRY_MS = 60_000;
+const QUOTA = /container group quota '([^']+)' exceeded/i;
+const NO_CAPACITY = /requested resource is not available in the location/i;
+
+export function restError(error: unknown): RestErrorLike | undefined {
+  return typeof error === 'object' && error !== null && 'message' in error ? (error as RestErrorLike) : undefined;
+}
+
+export function isNotFound(error: unknown): boolean {
+  return restError(error)?.statusCode === 404;
+}
+
+/** A Spot create refused for Spot capacity or Spot quota, which a Regular group may not meet. */
+export function isSpotCapacityError(error: unknown): boolean {
+  const e = restError(error);
+  if (!e) return false;
+  return QUOTA.exec(e.message)?.[1]?.toLowerCase() === 'standardspotcores' || (e.statusCode === 409 && NO_CAPACITY.test(e.message));
+}
+
+/**
+ * An ARM failure as the error kind the consumer branches on. `what` names the operation and
+ * agent, `profile` the profile for quota advice. `secrets` are scrubbed from ARM's text, and the
+ * raw error (whose request carries the PAT) is never attached as the cause.
+ */
+export function aciError(error: unknown, scope: AciScope, what: string, extra: { profile?: string; secrets?: readonly string[] } = {}): ScalerError {
+  if (error instanceof ScalerError) return error;
+  const e = restError(error);
+  const status = e?.statusCode;
+  const code = e?.code ?? 'unknown';
+  const arm = scrub(e?.message ?? String(error), extra.secrets ?? []);
+  const where = `resource group "${scope.resourceGroup}" of subscription ${scope.subscriptionId}`;
+  const fail = (kind: 'transient' | 'throttled' | 'permanent', message: string, retryAfterMs?: number) =>
+    new ScalerError(kind, `${what}: ${message}`, { ...(retryAfterMs === undefined ? {} : { retryAfterMs }), ...(status === undefined ? {} : { status }) });
+
+  const quota = QUOTA.exec(arm)?.[1];
+  if (quota) {
+    const profile = extra.profile ? ` or lower maxAgents of profile "${extra.profile}"` : '';
+    return fail(
+      'throttled',
+      `Azure Container Instances quota '${quota}' is used up in ${scope.location} for subscription ${scope.subscriptionId} (${arm}). Request more quota (Azure portal > Quotas > Azure Container Instances)${profile}.`,
+      QUOTA_RETRY_MS,
+    );
+  }
+  if (status === 429) return fail('throttled', `ARM throttled the request (${code}: ${arm})`, retryAfterMs(e) ?? THROTTLE_DEFAULT_MS);
+  if (status === 409 && NO_CAPACITY.test(arm)) {
+    return fail('throttled', `Azure Container Instances has no capacity for this size in ${scope.location} right now (${arm}).`, QUOTA_RETRY_MS);
+  }
+  if (status === 401) return fail('permanent', `ARM rejected the app's token for ${where} (${code}: ${arm}). Check that the app's managed identity is enabled and that the ARM endpoint setting matches the cloud.`);
+  if (status === 403) {
+    return fail(
+      'permanent',
+      `the scaler's identity is not allowed to manage container groups in ${where} (${code}: ${arm}). Grant it "Azure Container Instances Contributor" on the resource group, and "Managed Identity Operator" on the agents' user-assigned identity if the profile sets identityId (plus join rights on the subnet if it sets subnetId).`,
+    );
+  }
+  if (status === 404) return fail('permanent', `${where} was not found (${code}: ${arm}). Create it or fix launcher.subscriptionId / launcher.resourceGroup.`);
+  if (status === 409 && /SubscriptionRegistration|SubscriptionNotRegistered/i.test(code)) {
+    return fail('permanent', `subscription ${scope.subscriptionId} is not registered for Microsoft.ContainerInstance (${arm}). Run: az provider register -n Microsoft.ContainerInstance.`);
+  }
+  if (status === 400) return fail('permanent', `ARM refused the container group in ${where} (${code}: ${arm}). Check the profile's image, cpu, memoryGb, identity, registry and subnet.`);
+  return fail('transient', status === undefined ? `ARM could not be reached (${code}: ${arm})` : `ARM answered ${status} (${code}: ${arm})`);
+}
+
+function retryAfterMs(e: RestErrorLike | undefined): number | undefined {
+  const header = e?.response?.headers.get('retry-after');
+  if (!header) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.max(1_000, seconds * 1_000);
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? undefined : Math.max(1_000, date - Date.now());
+}
+
+function scrub(text: string, secrets: readonly string[]): string {
+  return secrets.reduce((t, s) => (s ? t.split(s).join('***') : t), text);
+}

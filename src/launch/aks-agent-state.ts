@@ -1,0 +1,50 @@
+import type { V1Job, V1Pod } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
+import { AGENT_CONTAINER, ANNOTATIONS } from './aks-manifest';
+import { LABELS, MANAGED_BY, type AgentPhase, type LaunchedAgent } from './launcher';
+
+/**
+ * The agent a Job runs, read from its labels and annotations and its pod's state; undefined for
+ * Jobs the scaler did not start. `pods` may hold other Jobs' pods; only this Job's count.
+ */
+export function agentOfJob(job: V1Job, pods: readonly V1Pod[]): LaunchedAgent | undefined {
+  const labels = job.metadata?.labels ?? {};
+  const annotations = job.metadata?.annotations ?? {};
+  if (labels[MANAGED_BY.key] !== MANAGED_BY.value) return undefined;
+  const name = job.metadata?.name;
+  const orgUrl = annotations[ANNOTATIONS.org];
+  const pool = annotations[ANNOTATIONS.pool];
+  const profile = labels[LABELS.profile];
+  const requestId = Number(labels[LABELS.requestId]);
+  const createdAt = toDate(job.metadata?.creationTimestamp);
+  if (!name || !orgUrl || !pool || !profile || !Number.isSafeInteger(requestId) || !createdAt) return undefined;
+  const { phase, exitCode } = phaseOfJob(job, pods);
+  return { name, orgUrl, pool, requestId, profile, createdAt, phase, ...(exitCode === undefined ? {} : { exitCode }) };
+}
+
+/**
+ * With restartPolicy Never and backoffLimit 0 the Job has one pod: its agent container's state
+ * is the agent's. The Job's own conditions cover a pod already gone (deleted, evicted).
+ */
+export function phaseOfJob(job: V1Job, pods: readonly V1Pod[]): { phase: AgentPhase; exitCode?: number } {
+  const pod = latest(pods.filter((p) => p.metadata?.ownerReferences?.some((r) => r.uid === job.metadata?.uid)));
+  const container = pod?.status?.containerStatuses?.find((c) => c.name === AGENT_CONTAINER) ?? pod?.status?.containerStatuses?.[0];
+  const terminated = container?.state?.terminated;
+  if (terminated) return { phase: 'finished', exitCode: terminated.exitCode };
+  const conditions = job.status?.conditions ?? [];
+  const holds = (type: string) => conditions.some((c) => c.type === type && c.status === 'True');
+  if (holds('Complete')) return { phase: 'finished', exitCode: 0 };
+  if (holds('Failed')) return { phase: 'finished' };
+  if (pod?.status?.phase === 'Running' || container?.state?.running) return { phase: 'running' };
+  return { phase: 'starting' };
+}
+
+function latest(pods: readonly V1Pod[]): V1Pod | undefined {
+  return [...pods].sort((a, b) => (toDate(b.metadata?.creationTimestamp)?.getTime() ?? 0) - (toDate(a.metadata?.creationTimestamp)?.getTime() ?? 0))[0];
+}
+
+// client-node turns timestamps into Dates; accept a string too, as a raw object carries.
+function toDate(value: Date | string | undefined): Date | undefined {
+  if (value === undefined) return undefined;
+  const date = value instanceof Date ? value : new Date(value);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}

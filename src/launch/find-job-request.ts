@@ -1,0 +1,54 @@
+import type { AdoClient } from '../ado/ado-client';
+import type { JobRequest } from '../ado/job-requests';
+import type { OrganizationConfig, PoolConfig } from '../config/schema';
+import type { DemandMessage } from '../queue/demand-message';
+
+export interface FoundRequest {
+  readonly pool: PoolConfig;
+  readonly request: JobRequest;
+}
+
+export interface JobRequestFinder {
+  /** The job's current request in one of the organization's managed pools, or undefined (another pool, or gone). */
+  find(org: OrganizationConfig, demand: DemandMessage): Promise<FoundRequest | undefined>;
+}
+
+/**
+ * A webhook demand names a job, not a pool (ADO's event carries none), so finding its request
+ * means listing the organization's pools. A burst of demands shares listings for a short time,
+ * but never one taken before the demand was observed: a job newer than the listing would be
+ * missed.
+ */
+export function createJobRequestFinder(deps: { ado: (orgUrl: string) => Promise<AdoClient>; ttlMs?: number; now?: () => number }): JobRequestFinder {
+  const ttlMs = deps.ttlMs ?? 2_000;
+  const now = deps.now ?? Date.now;
+  const listings = new Map<string, { fetchedAt: number; requests: Promise<JobRequest[]> }>();
+
+  const listing = async (org: OrganizationConfig, pool: PoolConfig, notBefore: number): Promise<JobRequest[]> => {
+    const key = `${org.url.key}|${pool.name.toLowerCase()}`;
+    const cached = listings.get(key);
+    if (cached && cached.fetchedAt >= notBefore && now() - cached.fetchedAt < ttlMs) return cached.requests;
+    const fetchedAt = now();
+    const requests = (async () => {
+      const ado = await deps.ado(org.url.url);
+      return ado.jobRequests(await ado.poolId(pool.name));
+    })();
+    listings.set(key, { fetchedAt, requests });
+    requests.catch(() => listings.delete(key));
+    return requests;
+  };
+
+  return {
+    async find(org, demand) {
+      const notBefore = Date.parse(demand.observedAt) || 0;
+      const pools = demand.poolName ? org.pools.filter((p) => p.name.toLowerCase() === demand.poolName!.toLowerCase()) : org.pools;
+      const found = await Promise.all(
+        pools.map(async (pool) => {
+          const request = (await listing(org, pool, notBefore)).find((r) => r.jobId.toLowerCase() === demand.jobId.toLowerCase());
+          return request ? { pool, request } : undefined;
+        }),
+      );
+      return found.find((f) => f !== undefined);
+    },
+  };
+}

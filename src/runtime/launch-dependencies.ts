@@ -1,0 +1,47 @@
+import type { Settings } from '../config/load-settings';
+import type { ProfileConfig } from '../config/schema';
+import { createCapacityLedger } from '../launch/capacity-ledger';
+import { capacityTable } from '../launch/capacity-table';
+import { createJobRequestFinder } from '../launch/find-job-request';
+import type { LaunchDeps } from '../launch/launch-demand';
+import type { Launcher } from '../launch/launcher';
+import type { Dependencies } from './dependencies';
+
+/**
+ * What the launch path needs beyond the shared dependencies: the capacity ledger, the job
+ * request finder and one launcher per distinct launcher setting. Built on the first demand, so
+ * the webhook never loads the ARM, Kubernetes or Table SDKs.
+ */
+export async function createLaunchDependencies(deps: Omit<Dependencies, 'launch'>, settings: Settings): Promise<Omit<LaunchDeps, 'log'>> {
+  const ledger = createCapacityLedger({ client: await capacityTable(settings.storage, () => deps.azureCredential()) });
+  const launchers = new Map<string, Promise<Launcher>>();
+  const launcher = (profile: ProfileConfig): Promise<Launcher> => {
+    const key = JSON.stringify(profile.launcher);
+    let l = launchers.get(key);
+    if (!l) {
+      l = createLauncher(deps, settings, profile);
+      l.catch(() => launchers.delete(key));
+      launchers.set(key, l);
+    }
+    return l;
+  };
+  return {
+    config: settings.config,
+    finder: createJobRequestFinder({ ado: (orgUrl) => deps.ado(orgUrl) }),
+    ledger,
+    launcher,
+    agentToken: async (org) => (await deps.adoCredential(org.url.url)).agentToken(),
+    counters: deps.counters,
+  };
+}
+
+async function createLauncher(deps: Omit<Dependencies, 'launch'>, settings: Settings, profile: ProfileConfig): Promise<Launcher> {
+  const credential = await deps.azureCredential();
+  const l = profile.launcher;
+  if (l.kind === 'aci') {
+    const { createAciLauncher } = await import('../launch/aci-launcher.js');
+    return createAciLauncher({ credential, settings: l, endpoint: settings.armEndpoint });
+  }
+  const { createAksLauncher } = await import('../launch/aks-launcher.js');
+  return createAksLauncher({ credential, apiServer: l.apiServer, ...(l.caCert ? { caCert: l.caCert } : {}), settings: l });
+}

@@ -1,0 +1,191 @@
+import { ContainerInstanceManagementClient, type ContainerGroup } from '@azure/arm-containerinstance';
+import { ManagedIdentityCredential } from '@azure/identity';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startIdentityEmulator, useIdentityEnv, type IdentityEmulator } from '../identity/identity-emulator';
+import { startArmEmulator, type ArmEmulator, type StartedContainer } from './arm-emulator';
+
+// The real ContainerInstanceManagementClient with a managed identity token (identity emulator)
+// against the ARM emulator over HTTPS; the test CA is trusted through tls/global-setup.ts.
+
+const SUB = '00000000-0000-0000-0000-0000000000a1';
+let identity: IdentityEmulator;
+let restoreEnv: () => void;
+let arm: ArmEmulator;
+let client: ContainerInstanceManagementClient;
+const agents = new Map<string, { container: StartedContainer; exit(code: number): void; stopped: boolean }>();
+
+beforeAll(async () => {
+  identity = await startIdentityEmulator();
+  restoreEnv = useIdentityEnv(identity);
+  arm = await startArmEmulator({
+    // The SDK asks for `${endpoint}/.default`: with the emulator as endpoint, that is its own URL.
+    acceptToken: (token) => identity.isValid(token, arm.url),
+    provisioningDelayMs: 30,
+    pageSize: 5,
+    resourceGroups: ['agents-rg'],
+    startAgent: (container) => {
+      let exit: (code: number) => void = () => {};
+      const exited = new Promise<number>((resolve) => (exit = resolve));
+      const agent = { container, exit: (code: number) => exit(code), stopped: false };
+      agents.set(container.name, agent);
+      return { exited, stop: () => void (agent.stopped = true) };
+    },
+  });
+  client = new ContainerInstanceManagementClient(new ManagedIdentityCredential(), SUB, { endpoint: arm.url, retryOptions: { maxRetries: 0 } });
+});
+
+afterAll(async () => {
+  await arm?.close();
+  await identity?.close();
+  restoreEnv?.();
+});
+
+const group = (overrides: Partial<ContainerGroup> = {}): ContainerGroup => ({
+  location: 'westeurope',
+  osType: 'Linux',
+  restartPolicy: 'Never',
+  tags: { team: 'ci' },
+  containers: [
+    {
+      name: 'agent',
+      image: 'myacr.azurecr.io/ado-agent:4',
+      resources: { requests: { cpu: 1, memoryInGB: 2 } },
+      environmentVariables: [
+        { name: 'AZP_POOL', value: 'linux' },
+        { name: 'AZP_TOKEN', secureValue: 'pat-secret' },
+      ],
+    },
+  ],
+  ...overrides,
+});
+
+async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, what: string): Promise<T> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+const raw = (path: string, token?: string) => fetch(`${arm.url}${path}`, { headers: token === undefined ? {} : { authorization: `Bearer ${token}` } });
+const groupPath = (name: string, rg = 'agents-rg') => `/subscriptions/${SUB}/resourceGroups/${rg}/providers/Microsoft.ContainerInstance/containerGroups/${name}?api-version=2023-05-01`;
+
+describe('ARM emulator with the real ContainerInstanceManagementClient', () => {
+  it('creates through the long-running operation: 201 Pending, Azure-AsyncOperation InProgress, then Succeeded', async () => {
+    const created = await client.containerGroups.beginCreateOrUpdateAndWait('agents-rg', 'lro-1', group(), { updateIntervalInMs: 10 });
+    expect(created).toMatchObject({ name: 'lro-1', provisioningState: 'Succeeded', tags: { team: 'ci' } });
+
+    const calls = arm.requests().filter((r) => r.path.includes('lro-1') || r.path.includes('/operations/'));
+    const put = calls[0]!;
+    expect(put).toMatchObject({ method: 'PUT', status: 201 });
+    expect(JSON.parse(put.responseBody)).toMatchObject({ properties: { provisioningState: 'Pending', instanceView: { state: 'Pending' } } });
+    expect(put.responseHeaders['azure-asyncoperation']).toMatch(/\/providers\/Microsoft\.ContainerInstance\/locations\/westeurope\/operations\/[0-9a-f-]+\?api-version=/);
+    const polls = calls.filter((r) => r.path.includes('/operations/')).map((r) => (JSON.parse(r.responseBody) as { status: string }).status);
+    expect(polls.at(-1)).toBe('Succeeded');
+    expect(new Set(polls)).toEqual(new Set(polls.length > 1 ? ['InProgress', 'Succeeded'] : ['Succeeded']));
+  });
+
+  it('runs the agent with value and secureValue merged, never echoes the secureValue, and reports exit', async () => {
+    await client.containerGroups.beginCreateOrUpdate('agents-rg', 'agent-1', group());
+    const agent = await eventually(() => agents.get('agent-1'), 'the agent to start');
+    expect(agent.container.env).toEqual({ AZP_POOL: 'linux', AZP_TOKEN: 'pat-secret' });
+
+    const running = await client.containerGroups.get('AGENTS-RG', 'Agent-1');
+    expect(running.containers[0]?.instanceView?.currentState).toMatchObject({ state: 'Running', startTime: expect.any(Date) as unknown });
+    expect(running.instanceView?.state).toBe('Running');
+    expect(running.containers[0]?.environmentVariables).toEqual([{ name: 'AZP_POOL', value: 'linux' }, { name: 'AZP_TOKEN' }]);
+    expect(arm.requests().filter((r) => r.responseBody.includes('pat-secret'))).toEqual([]);
+    expect(arm.requests().at(-1)?.responseBody).toContain('"memoryInGB":2');
+
+    agent.exit(3);
+    const ended = await eventually(async () => {
+      const g = await client.containerGroups.get('agents-rg', 'agent-1');
+      return g.containers[0]?.instanceView?.currentState?.state === 'Terminated' ? g : undefined;
+    }, 'termination');
+    expect(ended.containers[0]?.instanceView?.currentState).toMatchObject({ exitCode: 3, finishTime: expect.any(Date) as unknown });
+    expect(ended.instanceView?.state).toBe('Failed');
+  });
+
+  it('finish() ends a container with its exit code and stops its agent; exit 0 is Succeeded', async () => {
+    await client.containerGroups.beginCreateOrUpdate('agents-rg', 'agent-2', group());
+    const agent = await eventually(() => agents.get('agent-2'), 'the agent to start');
+    arm.finish('agent-2', 0);
+    expect(agent.stopped).toBe(true);
+    const ended = await client.containerGroups.get('agents-rg', 'agent-2');
+    expect(ended.instanceView?.state).toBe('Succeeded');
+    expect(ended.containers[0]?.instanceView?.currentState).toMatchObject({ state: 'Terminated', exitCode: 0 });
+  });
+
+  it('deletes with 200, then 204 for what is gone, and stops the agent', async () => {
+    await client.containerGroups.beginCreateOrUpdate('agents-rg', 'agent-3', group());
+    const agent = await eventually(() => agents.get('agent-3'), 'the agent to start');
+    await client.containerGroups.beginDeleteAndWait('agents-rg', 'agent-3');
+    await client.containerGroups.beginDeleteAndWait('agents-rg', 'agent-3');
+    expect(agent.stopped).toBe(true);
+    expect(arm.requests().filter((r) => r.method === 'DELETE' && r.path.endsWith('/agent-3')).map((r) => r.status)).toEqual([200, 204]);
+    await expect(client.containerGroups.get('agents-rg', 'agent-3')).rejects.toMatchObject({ statusCode: 404, code: 'ResourceNotFound' });
+  });
+
+  it('lists by resource group and subscription in pages by nextLink, without instanceView', async () => {
+    await Promise.all(Array.from({ length: 7 }, (_, i) => client.containerGroups.beginCreateOrUpdate('agents-rg', `page-${i}`, group())));
+    const listed: ContainerGroup[] = [];
+    for await (const g of client.containerGroups.listByResourceGroup('agents-rg')) listed.push(g);
+    expect(listed.map((g) => g.name)).toEqual(expect.arrayContaining(Array.from({ length: 7 }, (_, i) => `page-${i}`)));
+    expect(listed.length).toBe(arm.groups().length);
+    expect(listed.every((g) => g.instanceView === undefined && g.containers.every((c) => c.instanceView === undefined))).toBe(true);
+    const pages = arm.requests().filter((r) => r.method === 'GET' && r.path.endsWith('/resourceGroups/agents-rg/providers/Microsoft.ContainerInstance/containerGroups'));
+    expect(pages.length).toBe(Math.ceil(listed.length / 5));
+    expect(pages.slice(1).every((r) => r.query.includes('%24skipToken='))).toBe(true);
+
+    const bySubscription: ContainerGroup[] = [];
+    for await (const g of client.containerGroups.list()) bySubscription.push(g);
+    expect(bySubscription.length).toBe(listed.length);
+  });
+
+  it('answers ARM errors: unknown resource group, missing and foreign tokens', async () => {
+    await expect(client.containerGroups.get('no-such-rg', 'x')).rejects.toMatchObject({ statusCode: 404, code: 'ResourceGroupNotFound' });
+    const anonymous = await raw(groupPath('x'));
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('www-authenticate')).toMatch(/^Bearer authorization_uri=/);
+    const foreign = await raw(groupPath('x'), 'not-issued-here');
+    expect(await foreign.json()).toEqual({ error: { code: 'InvalidAuthenticationToken', message: 'The access token is invalid.' } });
+  });
+
+  it('injects 429 with Retry-After and quota errors in ACI words, once per count', async () => {
+    arm.injectFault({ status: 429, retryAfterSeconds: 7, count: 1, method: 'PUT' });
+    const throttled = await client.containerGroups.beginCreateOrUpdate('agents-rg', 'fault-1', group()).catch((e: unknown) => e);
+    expect(throttled).toMatchObject({ statusCode: 429, code: 'SubscriptionRequestsThrottled' });
+    expect(arm.requests().at(-1)?.responseHeaders['retry-after']).toBe('7');
+
+    arm.injectFault({ status: 400, code: 'ContainerGroupQuotaReached', count: 1, pathContains: 'fault-1' });
+    const quota = await client.containerGroups.beginCreateOrUpdate('agents-rg', 'fault-1', group()).catch((e: unknown) => e);
+    expect(quota).toMatchObject({ statusCode: 400, code: 'ContainerGroupQuotaReached' });
+    expect((quota as Error).message).toBe(
+      "Resource type 'Microsoft.ContainerInstance/containerGroups' container group quota 'StandardCores' exceeded in region 'westeurope'. Limit: '100', Usage: '100' Requested: '1'.",
+    );
+    await client.containerGroups.beginCreateOrUpdate('agents-rg', 'fault-1', group());
+    expect(arm.groups().map((g) => g.name)).toContain('fault-1');
+  });
+
+  it('enforces per-region core quotas, Spot apart from Regular', async () => {
+    const small = await startArmEmulator({ quotas: { StandardCores: 2, StandardSpotCores: 0 }, provisioningDelayMs: 5 });
+    const c = new ContainerInstanceManagementClient(new ManagedIdentityCredential(), SUB, { endpoint: small.url, retryOptions: { maxRetries: 0 } });
+    try {
+      await c.containerGroups.beginCreateOrUpdate('rg', 'a', group());
+      await c.containerGroups.beginCreateOrUpdate('rg', 'b', group());
+      await expect(c.containerGroups.beginCreateOrUpdate('rg', 'c', group())).rejects.toMatchObject({
+        statusCode: 400,
+        message: expect.stringContaining("quota 'StandardCores' exceeded in region 'westeurope'. Limit: '2', Usage: '2' Requested: '1'") as unknown,
+      });
+      await expect(c.containerGroups.beginCreateOrUpdate('rg', 'd', group({ priority: 'Spot' }))).rejects.toMatchObject({
+        message: expect.stringContaining("quota 'StandardSpotCores'") as unknown,
+      });
+      small.finish('a', 0); // a terminated group holds no cores
+      await c.containerGroups.beginCreateOrUpdate('rg', 'c', group());
+    } finally {
+      await small.close();
+    }
+  });
+});

@@ -1,0 +1,95 @@
+/**
+ * ARM error answers as the real service words them (sources: Microsoft Learn troubleshooting
+ * articles for ACI and ARM throttling; see README.md "ARM / ACI emulator"). Every ARM error
+ * body is `{"error": {"code", "message"}}`.
+ */
+export interface ArmError {
+  readonly status: number;
+  readonly code: string;
+  readonly message: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export function errorBody(error: Pick<ArmError, 'code' | 'message'>): { error: { code: string; message: string } } {
+  return { error: { code: error.code, message: error.message } };
+}
+
+export const CONTAINER_GROUP_TYPE = 'Microsoft.ContainerInstance/containerGroups';
+
+/** Code of every ACI quota refusal; the quota's name is in the message. */
+export const QUOTA_CODE = 'ContainerGroupQuotaReached';
+
+export type QuotaName = 'ContainerGroups' | 'StandardCores' | 'StandardSpotCores';
+
+export function quotaExceeded(quota: QuotaName, region: string, limit: number, usage: number, requested: number): ArmError {
+  // ACI answers this on the PUT with 400 (as recorded by terraform's azurerm provider).
+  return {
+    status: 400,
+    code: QUOTA_CODE,
+    message: `Resource type '${CONTAINER_GROUP_TYPE}' container group quota '${quota}' exceeded in region '${region}'. Limit: '${limit}', Usage: '${usage}' Requested: '${requested}'.`,
+  };
+}
+
+/** No capacity for the request in the region right now (also what Spot groups meet when Spot capacity runs out). */
+export function capacityUnavailable(region: string, cpu: number, memoryInGB: number): ArmError {
+  return {
+    status: 409,
+    code: 'ServiceUnavailable',
+    message: `The requested resource is not available in the location '${region}' at this moment. Please retry with a different resource request or in another location. Resource requested: '${cpu}' CPU '${memoryInGB}' GB memory 'Linux' OS`,
+  };
+}
+
+export function throttled(subscriptionId: string, write: boolean, retryAfterSeconds: number): ArmError {
+  return {
+    status: 429,
+    code: 'SubscriptionRequestsThrottled',
+    message: `Number of ${write ? 'write' : 'read'} requests for subscription '${subscriptionId}' exceeded the limit of '${write ? 1200 : 12000}' for time interval '01:00:00'. Please try again after '${retryAfterSeconds}' seconds.`,
+    headers: { 'retry-after': String(retryAfterSeconds) },
+  };
+}
+
+export function resourceNotFound(resourceGroup: string, name: string): ArmError {
+  return {
+    status: 404,
+    code: 'ResourceNotFound',
+    message: `The Resource '${CONTAINER_GROUP_TYPE}/${name}' under resource group '${resourceGroup}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
+  };
+}
+
+export function resourceGroupNotFound(resourceGroup: string): ArmError {
+  return { status: 404, code: 'ResourceGroupNotFound', message: `Resource group '${resourceGroup}' could not be found.` };
+}
+
+export function invalidContent(detail: string): ArmError {
+  return { status: 400, code: 'InvalidRequestContent', message: `The request content was invalid and could not be deserialized: '${detail}'.` };
+}
+
+export function invalidName(name: string): ArmError {
+  return {
+    status: 400,
+    code: 'InvalidContainerGroupName',
+    message: `The container group name '${name}' is invalid. The container group name must contain no more than 63 characters and only lowercase alphanumeric characters and '-', and must not start or end with '-' or contain '--'.`,
+  };
+}
+
+/** What an injected fault answers when the test names only a status (and maybe a code). */
+export function faultError(
+  fault: { status: number; code?: string; message?: string; retryAfterSeconds?: number },
+  context: { subscriptionId: string; write: boolean; region: string },
+): ArmError {
+  const retryAfter = fault.retryAfterSeconds;
+  const headers = retryAfter === undefined ? undefined : { 'retry-after': String(retryAfter) };
+  let base: ArmError;
+  if (fault.code === QUOTA_CODE) base = { ...quotaExceeded('StandardCores', context.region, 100, 100, 1), status: fault.status };
+  else if (fault.status === 429) base = throttled(context.subscriptionId, context.write, retryAfter ?? 17);
+  else if (fault.status === 409 && (fault.code === undefined || fault.code === 'ServiceUnavailable')) base = capacityUnavailable(context.region, 1, 2);
+  else if (fault.status === 403) base = { status: 403, code: 'AuthorizationFailed', message: 'The client does not have authorization to perform this action.' };
+  else if (fault.status >= 500) base = { status: fault.status, code: fault.status === 503 ? 'ServiceUnavailable' : 'InternalServerError', message: 'The server encountered an internal error. Please retry the request.' };
+  else base = { status: fault.status, code: fault.code ?? 'BadRequest', message: 'Injected fault.' };
+  return {
+    ...base,
+    code: fault.code ?? base.code,
+    message: fault.message ?? base.message,
+    ...(headers || base.headers ? { headers: { ...base.headers, ...headers } } : {}),
+  };
+}

@@ -1,0 +1,127 @@
+/** The JSON shapes the emulator stores, typed as far as the emulator reads them. */
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
+
+export interface ObjectMeta {
+  name: string;
+  namespace: string;
+  uid: string;
+  resourceVersion: string;
+  creationTimestamp: string;
+  generation?: number;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  ownerReferences?: OwnerReference[];
+  deletionTimestamp?: string;
+  finalizers?: string[];
+  [key: string]: unknown;
+}
+
+export interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean }; [key: string]: unknown };
+}
+
+export interface Container {
+  name: string;
+  image: string;
+  env?: EnvVar[];
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  [key: string]: unknown;
+}
+
+export interface Toleration {
+  key?: string;
+  operator?: 'Exists' | 'Equal';
+  value?: string;
+  effect?: string;
+}
+
+export interface PodSpec {
+  containers: Container[];
+  restartPolicy?: string;
+  nodeSelector?: Record<string, string>;
+  tolerations?: Toleration[];
+  nodeName?: string;
+  [key: string]: unknown;
+}
+
+export interface PodTemplate {
+  metadata?: { labels?: Record<string, string>; annotations?: Record<string, string>; [key: string]: unknown };
+  spec: PodSpec;
+}
+
+export interface JobSpec {
+  backoffLimit?: number;
+  ttlSecondsAfterFinished?: number;
+  template: PodTemplate;
+  [key: string]: unknown;
+}
+
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: ObjectMeta;
+  spec?: unknown;
+  status?: unknown;
+  [key: string]: unknown;
+}
+
+export interface Job extends KubeObject {
+  spec: JobSpec;
+  status: Record<string, unknown>;
+}
+
+export interface Pod extends KubeObject {
+  spec: PodSpec;
+  status: Record<string, unknown>;
+}
+
+export interface Secret extends KubeObject {
+  type?: string;
+  data?: Record<string, string>;
+}
+
+/** What a started container gets: its pod as stored and its environment with secret references resolved. */
+export interface StartedContainer {
+  pod: Pod;
+  container: string;
+  image: string;
+  env: Record<string, string>;
+}
+
+/** A running agent process as the emulator drives it (the simulated agent's handle fits). */
+export interface ContainerProcess {
+  exited: Promise<number>;
+  stop(): void;
+}
+
+export interface KubeFault {
+  status: 429 | 403 | 500 | 503;
+  reason?: string;
+  message?: string;
+  retryAfterSeconds?: number;
+  /** How many matching requests fail. */
+  count: number;
+  method?: string;
+  pathContains?: string;
+}
+
+export interface KubeRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  status: number;
+  /** The request body exactly as sent (empty string when none). */
+  body: string;
+  injected?: boolean;
+  time: string;
+}

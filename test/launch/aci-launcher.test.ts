@@ -1,0 +1,277 @@
+import { ContainerInstanceManagementClient } from '@azure/arm-containerinstance';
+import { ManagedIdentityCredential } from '@azure/identity';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ProfileConfig } from '../../src/config/schema';
+import { errorKind, type ScalerError } from '../../src/errors/scaler-error';
+import type { AciSettings } from '../../src/launch/aci-group-spec';
+import { createAciLauncher } from '../../src/launch/aci-launcher';
+import { agentName } from '../../src/launch/agent-name';
+import type { AgentSpec, Launcher } from '../../src/launch/launcher';
+import { capacityUnavailable, quotaExceeded } from '../emulators/arm/arm-errors';
+import { startArmEmulator, type ArmEmulator, type StartedContainer } from '../emulators/arm/arm-emulator';
+import type { GroupBody } from '../emulators/arm/group-shapes';
+import { startIdentityEmulator, useIdentityEnv, type IdentityEmulator } from '../emulators/identity/identity-emulator';
+import { startAdoEmulator } from '../emulators/ado';
+import { startSimulatedAgent } from '../emulators/agent/simulated-agent';
+import { describeLauncherContract } from './launcher-contract';
+
+// The launcher with the real ARM SDK and a real managed identity credential, against the ARM
+// emulator over HTTPS. MSAL fixes the identity endpoint once per process: one identity emulator
+// for the whole file, its env set before the first token.
+
+const SUB = '00000000-0000-0000-0000-0000000000c1';
+const ORG = 'https://dev.azure.com/fabrikam';
+const IDENTITY = `/subscriptions/${SUB}/resourceGroups/id-rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/agents`;
+let identity: IdentityEmulator;
+let restoreEnv: () => void;
+let arm: ArmEmulator;
+const started: StartedContainer[] = [];
+
+const settings = (overrides: Partial<AciSettings> = {}): AciSettings => ({
+  kind: 'aci',
+  subscriptionId: SUB,
+  resourceGroup: 'agents-rg',
+  location: 'westeurope',
+  identityId: IDENTITY,
+  registry: { server: 'myacr.azurecr.io' },
+  spot: false,
+  ...overrides,
+});
+const profileWith = (launcher: AciSettings): ProfileConfig => ({
+  name: 'linux-small',
+  capabilities: { docker: '', JAVA_HOME: '/usr/lib/jvm/17', 'Agent.OS': 'Linux' },
+  agentVersion: '4.255.0',
+  image: 'myacr.azurecr.io/ado-agent:4',
+  cpu: 1,
+  memoryGb: 2,
+  maxAgents: 10,
+  launcher,
+});
+const launcherWith = (s: AciSettings): Launcher => createAciLauncher({ credential: new ManagedIdentityCredential(), settings: s, endpoint: arm.url });
+
+beforeAll(async () => {
+  identity = await startIdentityEmulator();
+  restoreEnv = useIdentityEnv(identity);
+  arm = await startArmEmulator({
+    acceptToken: (token) => identity.isValid(token, arm.url),
+    provisioningDelayMs: 50,
+    pageSize: 5,
+    resourceGroups: ['agents-rg'],
+    startAgent: (container) => void started.push(container),
+  });
+});
+
+afterAll(async () => {
+  await arm?.close();
+  await identity?.close();
+  restoreEnv?.();
+});
+
+/** Every captured request/response where `secret` appears outside a secureValue. */
+function exposures(secret: string): string[] {
+  return arm.requests().flatMap((r) => {
+    const places = {
+      url: `${r.path}?${r.query}`,
+      requestHeaders: JSON.stringify(r.headers),
+      requestBody: withoutSecureValues(r.body),
+      responseHeaders: JSON.stringify(r.responseHeaders),
+      responseBody: r.responseBody,
+    };
+    return Object.entries(places).flatMap(([where, text]) => (text.includes(secret) ? [`${r.method} ${r.path} ${where}`] : []));
+  });
+}
+
+function withoutSecureValues(body: string): string {
+  if (!body) return '';
+  return JSON.stringify(JSON.parse(body), (key, value: unknown) => (key === 'secureValue' ? undefined : value));
+}
+
+describeLauncherContract('aci', () => {
+  const s = settings();
+  const client = new ContainerInstanceManagementClient(new ManagedIdentityCredential(), SUB, { endpoint: arm.url });
+  return Promise.resolve({
+    launcher: launcherWith(s),
+    profile: profileWith(s),
+    orgUrl: ORG,
+    finish: (name, exitCode) => Promise.resolve(arm.finish(name, exitCode)),
+    addForeign: async (name) => {
+      await client.containerGroups.beginCreateOrUpdate('agents-rg', name, {
+        location: 'westeurope',
+        osType: 'Linux',
+        containers: [{ name: 'web', image: 'nginx', resources: { requests: { cpu: 1, memoryInGB: 1.5 } } }],
+      });
+    },
+    injectFault: (fault) =>
+      arm.injectFault(
+        fault === 'throttle'
+          ? { status: 429, retryAfterSeconds: 3, count: 1, method: 'PUT' }
+          : fault === 'quota'
+            ? { status: 400, code: 'ContainerGroupQuotaReached', count: 1, method: 'PUT' }
+            : { status: 500, count: 1, method: 'PUT' },
+      ),
+    patExposures: exposures,
+    close: () => Promise.resolve(),
+  });
+});
+
+describe('ACI launcher specifics', () => {
+  let next = 9000;
+  const spec = (profile: ProfileConfig, pool = 'linux'): AgentSpec => {
+    const requestId = next++;
+    return { name: agentName(ORG, pool, requestId), orgUrl: ORG, pool, requestId, jobId: `job-${requestId}`, profile, pat: `pat-${requestId}-s3cr3t` };
+  };
+  const putBodies = (name: string) =>
+    arm.requests().filter((r) => r.method === 'PUT' && r.path.endsWith(`/${name}`)).map((r) => JSON.parse(r.body) as GroupBody);
+  const failure = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as ScalerError);
+
+  it('PUTs a Linux, restartPolicy Never group with the PAT only as a secureValue, identity, registry and tags', async () => {
+    const s = spec(profileWith(settings()));
+    await launcherWith(settings()).start(s);
+    const [body] = putBodies(s.name);
+    expect(body).toMatchObject({
+      location: 'westeurope',
+      identity: { type: 'UserAssigned', userAssignedIdentities: { [IDENTITY]: {} } },
+      tags: { 'managed-by': 'ado-agent-scaler', 'ado-org': ORG, 'ado-pool': 'linux', 'ado-request-id': String(s.requestId), 'ado-profile': 'linux-small' },
+      properties: {
+        osType: 'Linux',
+        restartPolicy: 'Never',
+        imageRegistryCredentials: [{ server: 'myacr.azurecr.io', identity: IDENTITY }],
+        containers: [{ name: 'agent', properties: { image: 'myacr.azurecr.io/ado-agent:4', resources: { requests: { cpu: 1, memoryInGB: 2 } } } }],
+      },
+    });
+    expect(body?.properties.containers[0]?.properties.environmentVariables).toEqual([
+      { name: 'AZP_URL', value: ORG },
+      { name: 'AZP_POOL', value: 'linux' },
+      { name: 'AZP_AGENT_NAME', value: s.name },
+      { name: 'AZP_TOKEN', secureValue: s.pat },
+      { name: 'docker', value: '' },
+      { name: 'JAVA_HOME', value: '/usr/lib/jvm/17' },
+    ]);
+    expect(Date.parse(body?.tags?.['created-at'] ?? '')).toBeGreaterThan(Date.now() - 60_000);
+    expect(body?.properties.priority).toBeUndefined();
+    expect(body?.properties.subnetIds).toBeUndefined();
+    // The container sees the PAT (the emulated agent gets secureValue merged into its env).
+    await expect.poll(() => started.find((c) => c.name === s.name)?.env.AZP_TOKEN).toBe(s.pat);
+    expect(exposures('-s3cr3t')).toEqual([]);
+  });
+
+  it('joins the subnet when one is set', async () => {
+    const s = spec(profileWith(settings({ subnetId: `/subscriptions/${SUB}/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/v/subnets/aci` })));
+    await launcherWith(s.profile.launcher as AciSettings).start(s);
+    expect(putBodies(s.name)[0]?.properties.subnetIds).toEqual([{ id: `/subscriptions/${SUB}/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/v/subnets/aci` }]);
+  });
+
+  it.each([
+    ['Spot quota', quotaExceeded('StandardSpotCores', 'westeurope', 10, 10, 1)],
+    ['Spot capacity', capacityUnavailable('westeurope', 1, 2)],
+  ])('falls back from Spot to Regular once on %s', async (_what, refusal) => {
+    const spot = settings({ spot: true, registry: undefined });
+    const s = spec(profileWith(spot));
+    arm.injectFault({ status: refusal.status, code: refusal.code, message: refusal.message, count: 1, pathContains: s.name, method: 'PUT' });
+    expect(await launcherWith(spot).start(s)).toEqual({ name: s.name, outcome: 'created' });
+    expect(putBodies(s.name).map((b) => b.properties.priority)).toEqual(['Spot', 'Regular']);
+  });
+
+  it('makes one GET, one PUT and one operation poll per start', async () => {
+    const s = spec(profileWith(settings()));
+    const before = arm.requests().length;
+    await launcherWith(settings()).start(s);
+    expect(arm.requests().slice(before).map((r) => `${r.method} ${r.status} ${r.path.includes('/operations/') ? 'operation' : 'group'}`)).toEqual([
+      'GET 404 group',
+      'PUT 201 group',
+      'GET 200 operation',
+    ]);
+  });
+
+  it('lists across pages and GETs each provisioned group only until it is known finished', async () => {
+    const profile = { ...profileWith(settings()), name: 'paging' };
+    const launcher = launcherWith(settings());
+    const specs = Array.from({ length: 7 }, () => spec(profile, 'paging-pool'));
+    for (const s of specs) await launcher.start(s);
+    for (const s of specs) arm.finish(s.name, 0);
+    const listed = await launcher.list({ pool: 'paging-pool' });
+    expect(listed.map((a) => a.name).sort()).toEqual(specs.map((s) => s.name).sort());
+    expect(listed.every((a) => a.phase === 'finished' && a.exitCode === 0)).toBe(true);
+    expect(arm.groups().length).toBeGreaterThan(5); // more than one page of 5
+
+    const before = arm.requests().length;
+    await launcher.list({ pool: 'paging-pool' });
+    const calls = arm.requests().slice(before);
+    expect(calls.every((r) => r.method === 'GET' && r.path.endsWith('/containerGroups'))).toBe(true);
+    expect(calls.length).toBe(Math.ceil(arm.groups().length / 5));
+  });
+
+  it('says which quota ran out and what to do, and waits a minute', async () => {
+    const s = spec(profileWith(settings()));
+    arm.injectFault({ status: 400, code: 'ContainerGroupQuotaReached', count: 1, method: 'PUT' });
+    const error = await failure(launcherWith(settings()).start(s));
+    expect(errorKind(error)).toBe('throttled');
+    expect(error?.retryAfterMs).toBe(60_000);
+    expect(error?.message).toContain("Azure Container Instances quota 'StandardCores' is used up in westeurope");
+    expect(error?.message).toContain('Request more quota');
+    expect(error?.message).toContain('lower maxAgents of profile "linux-small"');
+  });
+
+  it('waits as long as Retry-After says on 429', async () => {
+    arm.injectFault({ status: 429, retryAfterSeconds: 42, count: 1, method: 'GET' });
+    const error = await failure(launcherWith(settings()).start(spec(profileWith(settings()))));
+    expect(error).toMatchObject({ kind: 'throttled', retryAfterMs: 42_000 });
+  });
+
+  it('fails permanently, naming the scope and the roles, on 403 and on a missing resource group', async () => {
+    arm.injectFault({ status: 403, code: 'AuthorizationFailed', count: 1, method: 'PUT' });
+    const denied = await failure(launcherWith(settings()).start(spec(profileWith(settings()))));
+    expect(denied).toMatchObject({ kind: 'permanent' });
+    expect(denied?.message).toMatch(/resource group "agents-rg" of subscription .*Azure Container Instances Contributor.*Managed Identity Operator/);
+
+    const missing = settings({ resourceGroup: 'missing-rg' });
+    const gone = await failure(launcherWith(missing).start(spec(profileWith(missing))));
+    expect(gone).toMatchObject({ kind: 'permanent' });
+    expect(gone?.message).toContain('resource group "missing-rg"');
+  });
+
+  it('refuses a name taken by a container group it did not start, and a registry without identity', async () => {
+    const s = spec(profileWith(settings()));
+    const client = new ContainerInstanceManagementClient(new ManagedIdentityCredential(), SUB, { endpoint: arm.url });
+    await client.containerGroups.beginCreateOrUpdate('agents-rg', s.name, {
+      location: 'westeurope',
+      osType: 'Linux',
+      containers: [{ name: 'x', image: 'nginx', resources: { requests: { cpu: 1, memoryInGB: 1 } } }],
+    });
+    expect(await failure(launcherWith(settings()).start(s))).toMatchObject({ kind: 'permanent' });
+
+    const noIdentity = settings({ identityId: undefined });
+    expect(await failure(launcherWith(noIdentity).start(spec(profileWith(noIdentity))))).toMatchObject({ kind: 'permanent' });
+  });
+});
+
+describe('ACI launcher with a simulated agent in the container', () => {
+  it('starts an agent that takes its job, finishes it and exits 0, and fails transiently when ARM is unreachable', async () => {
+    const ado = await startAdoEmulator({ organizations: [{ name: 'fabrikam', pools: ['linux'] }], tokens: ['scenario-pat'] });
+    const withAgents = await startArmEmulator({
+      acceptToken: (token) => identity.isValid(token, withAgents.url),
+      provisioningDelayMs: 20,
+      startAgent: (container) => startSimulatedAgent({ env: container.env, jobDurationMs: 50, pollMs: 10 }),
+    });
+    try {
+      const launcher = createAciLauncher({ credential: new ManagedIdentityCredential(), settings: settings(), endpoint: withAgents.url });
+      const { requestId } = ado.queueJob({ pool: 'linux', demands: ['docker', 'JAVA_HOME'] });
+      const orgUrl = ado.orgUrl('fabrikam');
+      const name = agentName(orgUrl, 'linux', requestId);
+      const profile = profileWith(settings());
+      await launcher.start({ name, orgUrl, pool: 'linux', requestId, jobId: 'job', profile, pat: 'scenario-pat' });
+
+      await expect.poll(async () => (await launcher.status(name))?.phase, { timeout: 10_000 }).toBe('finished');
+      expect(await launcher.status(name)).toMatchObject({ exitCode: 0, requestId, pool: 'linux' });
+      expect(ado.jobs().find((j) => j.requestId === requestId)).toMatchObject({ state: 'finished', agentName: name });
+      await launcher.delete(name);
+      expect(await launcher.list()).toEqual([]);
+    } finally {
+      await withAgents.close();
+      await ado.close();
+    }
+    const unreachable = createAciLauncher({ credential: new ManagedIdentityCredential(), settings: settings(), endpoint: withAgents.url });
+    const error = await unreachable.status('anything').catch((e: unknown) => e);
+    expect(errorKind(error)).toBe('transient');
+  });
+});
