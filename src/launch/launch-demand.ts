@@ -25,8 +25,8 @@ export interface LaunchDeps {
   readonly finder: JobRequestFinder;
   readonly ledger: CapacityLedger;
   launcher(profile: ProfileConfig): Promise<Launcher>;
-  /** What a new agent registers with (the org's PAT, or an Entra token). */
-  agentToken(org: OrganizationConfig): Promise<string>;
+  /** What a new agent registers with (the org's PAT, or an Entra token); `fresh` reads Key Vault again. */
+  agentToken(org: OrganizationConfig, fresh?: boolean): Promise<string>;
   readonly counters: Counters;
   readonly log: Logger;
   readonly now?: () => number;
@@ -74,13 +74,20 @@ export async function launchDemand(body: unknown, attempt: number, deps: LaunchD
       return { kind: 'retry', delayMs: retryDelayMs(attempt), reason: `agent ${name} for job request ${request.requestId} is being started by another consumer` };
     }
     const spec = { name, orgUrl: org.url.url, pool: pool.name, requestId: request.requestId, jobId: request.jobId, profile, pat: await deps.agentToken(org) };
-    const result = await launcher.start(spec);
+    const result = await launcher.start(spec).catch(async (e: unknown) => {
+      // Give the slot back unless the agent exists after all (ARM may have created it before
+      // failing): the retry claims again, and other jobs are not held back meanwhile.
+      if ((await launcher.status(name).catch(() => 'unknown')) === undefined) await deps.ledger.release(key, request.requestId);
+      throw e;
+    });
     if (result.outcome === 'exists') {
       if ((await launcher.status(name))?.phase === 'finished') {
         // The request still waits but its agent exited without taking it (a PAT revoked by a
         // rotation, an image that fails): remove it so the next try starts a fresh one.
         await launcher.delete(name);
         await deps.ledger.release(key, request.requestId);
+        // The likeliest cause is a PAT rotated since it was cached: read the latest version now.
+        await deps.agentToken(org, true);
         deps.counters.increment('agentsReplaced');
         return { kind: 'retry', delayMs: retryDelayMs(0), reason: `agent ${name} exited without taking job request ${request.requestId}; replacing it` };
       }

@@ -30,7 +30,11 @@ export async function createLaunchDependencies(deps: Omit<Dependencies, 'launch'
     finder: createJobRequestFinder({ ado: (orgUrl) => deps.ado(orgUrl) }),
     ledger,
     launcher,
-    agentToken: async (org) => (await deps.adoCredential(org.url.url)).agentToken(),
+    async agentToken(org, fresh) {
+      const credential = await deps.adoCredential(org.url.url);
+      if (fresh) await credential.refresh();
+      return credential.agentToken();
+    },
     counters: deps.counters,
   };
 }

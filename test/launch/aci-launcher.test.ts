@@ -13,6 +13,7 @@ import type { GroupBody } from '../emulators/arm/group-shapes';
 import { startIdentityEmulator, useIdentityEnv, type IdentityEmulator } from '../emulators/identity/identity-emulator';
 import { startAdoEmulator } from '../emulators/ado';
 import { startSimulatedAgent } from '../emulators/agent/simulated-agent';
+import { armPatExposures } from '../emulators/arm/pat-exposures';
 import { describeLauncherContract } from './launcher-contract';
 
 // The launcher with the real ARM SDK and a real managed identity credential, against the ARM
@@ -68,23 +69,7 @@ afterAll(async () => {
 });
 
 /** Every captured request/response where `secret` appears outside a secureValue. */
-function exposures(secret: string): string[] {
-  return arm.requests().flatMap((r) => {
-    const places = {
-      url: `${r.path}?${r.query}`,
-      requestHeaders: JSON.stringify(r.headers),
-      requestBody: withoutSecureValues(r.body),
-      responseHeaders: JSON.stringify(r.responseHeaders),
-      responseBody: r.responseBody,
-    };
-    return Object.entries(places).flatMap(([where, text]) => (text.includes(secret) ? [`${r.method} ${r.path} ${where}`] : []));
-  });
-}
-
-function withoutSecureValues(body: string): string {
-  if (!body) return '';
-  return JSON.stringify(JSON.parse(body), (key, value: unknown) => (key === 'secureValue' ? undefined : value));
-}
+const exposures = (secret: string) => armPatExposures(arm.requests(), secret);
 
 describeLauncherContract('aci', () => {
   const s = settings();
