@@ -6,6 +6,7 @@ import { parseConfig } from '../src/config/load-settings';
 import { dependencies } from '../src/runtime/dependencies';
 import { startEmulatorStack, type EmulatorStack } from '../test/emulators/emulator-stack';
 import { testTls, TEST_TLS_DIR_ENV } from '../test/emulators/tls/test-ca';
+import { runDemoWorkload } from './demo-workload';
 import { startLocalHost, type LocalHost } from './local-host/local-host';
 
 /**
@@ -25,6 +26,9 @@ async function main(): Promise<void> {
   const webhookUrl = `${host.url}/api/webhook`;
   if (stack) await subscribeWebhook(webhookUrl);
   printBanner(host, stack);
+  if (stack && !process.argv.includes('--no-demo')) {
+    void runDemoWorkload(stack, (line) => console.log(line)).catch((e: unknown) => console.error(`demo: ${String(e)}`));
+  }
   const stop = async () => {
     await host.close();
     await stack?.close();
