@@ -81,12 +81,11 @@ export async function launchDemand(body: unknown, attempt: number, deps: LaunchD
       throw e;
     });
     if (result.outcome === 'exists') {
-      if ((await launcher.status(name))?.phase === 'finished') {
-        // The request still waits but its agent exited without taking it (a PAT revoked by a
-        // rotation, an image that fails): remove it so the next try starts a fresh one.
+      const agent = await launcher.status(name);
+      if (agent?.phase === 'finished' && shouldReplace(agent.exitCode, request.queueTime, deps)) {
         await launcher.delete(name);
         await deps.ledger.release(key, request.requestId);
-        // The likeliest cause is a PAT rotated since it was cached: read the latest version now.
+        // The likeliest cause of a failed agent is a PAT rotated since it was cached.
         await deps.agentToken(org, true);
         deps.counters.increment('agentsReplaced');
         return { kind: 'retry', delayMs: retryDelayMs(0), reason: `agent ${name} exited without taking job request ${request.requestId}; replacing it` };
@@ -106,6 +105,18 @@ export async function launchDemand(body: unknown, attempt: number, deps: LaunchD
     const retryAfterMs = (e as { retryAfterMs?: number }).retryAfterMs;
     return { kind: 'retry', delayMs: retryDelayMs(attempt, retryAfterMs === undefined ? {} : { retryAfterMs }), reason: message };
   }
+}
+
+/**
+ * The request still waits but its agent has finished. Exit code other than 0: it never ran a job
+ * (a PAT revoked by a rotation, an image that fails): replace it now. Exit 0: ADO gave it another
+ * waiting job, and the agent started for that job will likely take this one; replace it only
+ * once the job has waited a whole reconcile period, so duplicates do not start extra agents.
+ */
+function shouldReplace(exitCode: number | undefined, queueTime: string | undefined, deps: LaunchDeps): boolean {
+  if (exitCode !== 0) return true;
+  const waited = now(deps) - (Date.parse(queueTime ?? '') || 0);
+  return waited >= deps.config.reconcile.intervalSeconds * 1000;
 }
 
 async function claimSlot(

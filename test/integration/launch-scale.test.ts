@@ -1,3 +1,4 @@
+import { ServiceBusClient } from '@azure/service-bus';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DEMAND_QUEUE } from '../../src/config/load-settings';
 import { agentName } from '../../src/launch/agent-name';
@@ -21,7 +22,7 @@ beforeAll(async () => {
 
 afterAll(() => scaler?.close());
 
-it('serves 50 jobs over two pools and three profiles, on ACI and AKS virtual nodes, each by exactly one agent', async () => {
+it('serves 50 jobs over two pools and three profiles, on ACI and AKS virtual nodes, each by exactly one agent, with every demand delivered twice', async () => {
   const { ado, arm, kubernetes } = scaler.stack;
   const orgUrl = ado.orgUrl('contoso');
   const queued = [
@@ -29,6 +30,15 @@ it('serves 50 jobs over two pools and three profiles, on ACI and AKS virtual nod
     ...Array.from({ length: 20 }, () => ({ pool: 'linux', demands: ['docker', 'Agent.Version -gtVersion 2.182.1'], profile: 'linux-docker' })),
     ...Array.from({ length: 10 }, () => ({ pool: 'dotnet', demands: ['dotnet -equals 8.0'], profile: 'dotnet-8' })),
   ].map((j) => ({ ...j, ...ado.queueJob({ pool: j.pool, demands: j.demands }) }));
+  // Every demand a second time, past duplicate detection, as a late sweep would send it.
+  const sender = new ServiceBusClient(scaler.stack.serviceBus.connectionString).createSender(DEMAND_QUEUE);
+  await sender.sendMessages(
+    queued.map((j) => ({
+      messageId: `again-${j.requestId}`,
+      body: { version: 1, orgUrl, jobId: j.jobId, poolName: j.pool, source: 'sweep', observedAt: new Date().toISOString() },
+    })),
+  );
+  await sender.close();
 
   const view = (requestId: number) => ado.jobs().find((j) => j.requestId === requestId);
   await eventually(
@@ -53,6 +63,8 @@ it('serves 50 jobs over two pools and three profiles, on ACI and AKS virtual nod
   expect(aksNames).toHaveLength(20);
   expect(new Set([...aciNames, ...aksNames]).size).toBe(50);
   expect(arm.groups().every((g) => g.restarts === 0)).toBe(true);
+  expect(arm.requests().filter((r) => r.method === 'PUT' && r.status === 201)).toHaveLength(30);
+  expect(kubernetes.requests().filter((r) => r.method === 'POST' && r.path.endsWith('/jobs') && r.status === 201)).toHaveLength(20);
   for (const j of queued.filter((x) => x.profile === 'linux-small')) {
     expect(aksNames).toContain(agentName(orgUrl, j.pool, j.requestId));
     expect(aksNames).toContain(view(j.requestId)?.agentName);
