@@ -6,6 +6,7 @@ import { errorBody, faultError, type ArmError } from './arm-errors';
 import { ContainerGroupStore, type Quotas, type StartAgent } from './container-groups';
 import type { StoredGroup } from './group-shapes';
 import { containerGroupsApi, type ApiAnswer } from './container-groups-api';
+import { readBody } from '../http/read-body';
 
 export type { StartAgent, StartedContainer, RunningAgent, Quotas } from './container-groups';
 export type { StoredGroup } from './group-shapes';
@@ -119,7 +120,7 @@ export async function startArmEmulator(options: ArmEmulatorOptions = {}): Promis
     };
     const fail = (error: ArmError, injected = false) => send({ status: error.status, body: errorBody(error), headers: error.headers ?? {} }, injected);
     try {
-      body = await readBody(req);
+      body = await readBody(req, MAX_BODY_BYTES);
       const token = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
       if (token === undefined) {
         return fail({ status: 401, code: 'AuthenticationFailed', message: "Authentication failed. The 'Authorization' header is missing.", headers: { 'www-authenticate': wwwAuthenticate('invalid_token', 'The access token is missing.') } });
@@ -212,16 +213,3 @@ function redactedHeaders(req: IncomingMessage): Record<string, string> {
   return out;
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) req.destroy(new Error('request body too large'));
-      else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}

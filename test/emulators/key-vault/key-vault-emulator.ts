@@ -10,6 +10,7 @@ import { errorBody } from './secret-shapes';
 import { SecretStore } from './secret-store';
 import type { SecretVersion, VersionAttributes } from './secret-store';
 import { secretsApi } from './secrets-api';
+import { readBody } from '../http/read-body';
 
 /** The resource Key Vault names in its challenge; tokens must be issued for it. */
 export const VAULT_RESOURCE = 'https://vault.azure.net';
@@ -74,7 +75,7 @@ export async function startKeyVaultEmulator(options: KeyVaultEmulatorOptions = {
       res.end(body === undefined ? undefined : JSON.stringify(body));
     };
     try {
-      const raw = await readBody(req);
+      const raw = await readBody(req, MAX_BODY_BYTES);
       // Like Key Vault, authenticate before looking at the request: the SDK's first request
       // is an empty-bodied probe without a token, made to learn the challenge.
       if (token === undefined) {
@@ -148,16 +149,3 @@ function bearerToken(header: string | undefined): string | undefined {
   return match?.[1];
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) req.destroy(new Error('request body too large'));
-      else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}

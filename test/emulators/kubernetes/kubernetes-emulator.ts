@@ -9,6 +9,7 @@ import { clusterNodes, type VirtualNodeKind } from './nodes';
 import { ObjectStore, RESOURCES, rfc3339, type Resource } from './object-store';
 import { badRequest, KubeError, statusBody } from './status';
 import type { ContainerProcess, Job, KubeFault, KubeObject, KubeRequest, Pod, Secret, StartedContainer } from './types';
+import { readBody } from '../http/read-body';
 
 export type { ContainerProcess, KubeFault, KubeRequest, StartedContainer } from './types';
 
@@ -71,7 +72,7 @@ export async function startKubernetesEmulator(options: KubernetesEmulatorOptions
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://kubernetes.invalid');
     const method = (req.method ?? 'GET').toUpperCase();
-    const raw = await readBody(req);
+    const raw = await readBody(req, MAX_BODY_BYTES);
     const entry: KubeRequest = { method, path: url.pathname, query: Object.fromEntries(url.searchParams), status: 0, body: raw, time: rfc3339(clock()) };
     res.on('finish', () => log.push({ ...entry, status: res.statusCode }));
     const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
@@ -167,16 +168,3 @@ function faultError(fault: KubeFault, method: string, path: string): KubeError {
   }
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) req.destroy(new Error('request body too large'));
-      else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
