@@ -9,6 +9,7 @@ import { createDemandQueue, type DemandQueue } from '../queue/demand-queue';
 import { Counters } from '../status/counters';
 import type { PatStore } from '../secrets/pat-store';
 import type { LaunchDeps } from '../launch/launch-demand';
+import { oncePerKey } from './once-per-key';
 
 /**
  * Everything the functions share within one process, built once and lazily: clients are
@@ -51,7 +52,6 @@ export function createDependencies(settings: Settings): Dependencies {
   let serviceBus: Promise<ServiceBusClient> | undefined;
   let azureCredential: Promise<TokenCredential> | undefined;
   let patStore: Promise<PatStore> | undefined;
-  const adoClients = new Map<string, Promise<AdoClient>>();
 
   const credential = (clientId = settings.azureClientId) => {
     const make = async () => (await import('./azure-credential.js')).azureCredential(clientId);
@@ -75,16 +75,6 @@ export function createDependencies(settings: Settings): Dependencies {
     retryLater: async (demand, attempt, delayMs) => (await demandQueue()).retryLater(demand, attempt, delayMs),
   };
 
-  const adoCredentials = new Map<string, Promise<AdoCredential>>();
-  const adoCredential = (org: OrganizationConfig): Promise<AdoCredential> => {
-    let c = adoCredentials.get(org.url.key);
-    if (!c) {
-      c = makeAdoCredential(org.auth);
-      c.catch(() => adoCredentials.delete(org.url.key));
-      adoCredentials.set(org.url.key, c);
-    }
-    return c;
-  };
   const makeAdoCredential = async (auth: AuthConfig): Promise<AdoCredential> => {
     const { patCredential, entraCredential } = await import('../ado/ado-credential.js');
     if (auth.kind === 'managedIdentity') return entraCredential(await credential(auth.clientId));
@@ -96,32 +86,26 @@ export function createDependencies(settings: Settings): Dependencies {
   };
 
   const organizations = settings.config.organizations.map((o) => o.url);
-  const orgConfig = (orgUrl: string) => {
-    const org = settings.config.organizations.find((o) => o.url.url === orgUrl);
+  const orgConfig = (orgUrl: string): OrganizationConfig => {
+    const org = settings.config.organizations.find((o) => o.url.url === orgUrl || o.url.key === orgUrl);
     if (!org) throw new Error(`organization ${orgUrl} is not in the config`);
     return org;
   };
+  // Keyed by the organization's key: one credential and one client per organization.
+  const adoCredential = oncePerKey((key) => makeAdoCredential(orgConfig(key).auth));
+  const adoClient = oncePerKey(async (key) => {
+    const { createAdoClient } = await import('../ado/ado-client.js');
+    return createAdoClient({ orgUrl: orgConfig(key).url.url, credential: await adoCredential(key) });
+  });
   let launchDeps: Promise<Omit<LaunchDeps, 'log'>> | undefined;
   const self: Dependencies = {
     settings,
     counters,
     organizations,
     queue,
-    adoCredential: async (orgUrl) => adoCredential(orgConfig(orgUrl)),
+    adoCredential: async (orgUrl) => adoCredential(orgConfig(orgUrl).url.key),
     azureCredential: () => credential(),
-    async ado(orgUrl) {
-      const org = orgConfig(orgUrl);
-      let ado = adoClients.get(org.url.key);
-      if (!ado) {
-        ado = (async () => {
-          const { createAdoClient } = await import('../ado/ado-client.js');
-          return createAdoClient({ orgUrl: org.url.url, credential: await adoCredential(org) });
-        })();
-        ado.catch(() => adoClients.delete(org.url.key));
-        adoClients.set(org.url.key, ado);
-      }
-      return ado;
-    },
+    ado: async (orgUrl) => adoClient(orgConfig(orgUrl).url.key),
     launch() {
       launchDeps ??= import('./launch-dependencies.js').then((m) => m.createLaunchDependencies(self, settings));
       launchDeps.catch(() => (launchDeps = undefined));

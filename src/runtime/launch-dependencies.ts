@@ -6,6 +6,7 @@ import { createJobRequestFinder } from '../launch/find-job-request';
 import type { LaunchDeps } from '../launch/launch-demand';
 import type { Launcher } from '../launch/launcher';
 import type { Dependencies } from './dependencies';
+import { oncePerKey } from './once-per-key';
 
 /**
  * What the launch path needs beyond the shared dependencies: the capacity ledger, the job
@@ -14,17 +15,9 @@ import type { Dependencies } from './dependencies';
  */
 export async function createLaunchDependencies(deps: Omit<Dependencies, 'launch'>, settings: Settings): Promise<Omit<LaunchDeps, 'log'>> {
   const ledger = createCapacityLedger({ client: await capacityTable(settings.storage, () => deps.azureCredential()) });
-  const launchers = new Map<string, Promise<Launcher>>();
-  const launcher = (profile: ProfileConfig): Promise<Launcher> => {
-    const key = JSON.stringify(profile.launcher);
-    let l = launchers.get(key);
-    if (!l) {
-      l = createLauncher(deps, settings, profile);
-      l.catch(() => launchers.delete(key));
-      launchers.set(key, l);
-    }
-    return l;
-  };
+  // One launcher per distinct launcher setting: profiles that share a scope share its client.
+  const launcherFor = oncePerKey((key) => createLauncher(deps, settings, JSON.parse(key) as ProfileConfig['launcher']));
+  const launcher = (profile: ProfileConfig): Promise<Launcher> => launcherFor(JSON.stringify(profile.launcher));
   return {
     config: settings.config,
     finder: createJobRequestFinder({ ado: (orgUrl) => deps.ado(orgUrl) }),
@@ -39,9 +32,8 @@ export async function createLaunchDependencies(deps: Omit<Dependencies, 'launch'
   };
 }
 
-async function createLauncher(deps: Omit<Dependencies, 'launch'>, settings: Settings, profile: ProfileConfig): Promise<Launcher> {
+async function createLauncher(deps: Omit<Dependencies, 'launch'>, settings: Settings, l: ProfileConfig['launcher']): Promise<Launcher> {
   const credential = await deps.azureCredential();
-  const l = profile.launcher;
   if (l.kind === 'aci') {
     const { createAciLauncher } = await import('../launch/aci-launcher.js');
     return createAciLauncher({ credential, settings: l, endpoint: settings.armEndpoint });
