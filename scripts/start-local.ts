@@ -79,7 +79,7 @@ function printBanner(host: LocalHost, stack: EmulatorStack | undefined): void {
     `ado-agent-scaler is running (${stack ? 'on the local emulators' : 'with local.settings.json'})`,
     '',
     'Functions:',
-    ...host.functions.map((f) => `  ${f.name.padEnd(10)} ${describeTrigger(host, f.bindings)}`),
+    ...host.functions.map((f) => `  ${f.name.padEnd(10)} ${describeTrigger(host, f.bindings, f.name)}`),
   ];
   if (stack) {
     const [org] = stack.orgNames;
@@ -100,11 +100,12 @@ function printBanner(host: LocalHost, stack: EmulatorStack | undefined): void {
   console.log(lines.join('\n') + '\n');
 }
 
-function describeTrigger(host: LocalHost, bindings: Readonly<Record<string, { type: string; [k: string]: unknown }>>): string {
+function describeTrigger(host: LocalHost, bindings: Readonly<Record<string, { type: string; [k: string]: unknown }>>, name: string): string {
   const trigger = Object.values(bindings).find((b) => /trigger$/i.test(b.type));
   if (!trigger) return '';
   if (trigger.type === 'httpTrigger') return `${((trigger.methods as string[] | undefined) ?? []).join(',')} ${host.url}/api/${trigger.route as string}`;
   if (trigger.type === 'timerTrigger') return `timer "${trigger.schedule as string}"`;
+  if (trigger.type === 'eventGridTrigger') return `Event Grid: POST ${host.url}/runtime/webhooks/eventgrid?functionName=${name}`;
   return `${trigger.type} ${(trigger.queueName as string | undefined) ?? ''}`;
 }
 

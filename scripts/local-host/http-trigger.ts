@@ -1,13 +1,14 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HttpRequest, HttpResponse, type HttpResponseInit } from '@azure/functions';
+import { deliverEventGrid, EVENT_GRID_PATH } from './event-grid-trigger';
 import { triggerOf, type Registration } from './functions-core-shim';
 import { invocationContext, type LogSink } from './invocation';
 
 // The Functions host's own request size limit; smaller limits are the functions' business.
 const HOST_MAX_BODY = 100 * 1024 * 1024;
 
-/** Serves http-triggered functions under /api/{route}, as `func start` does (no key checks). */
+/** Serves http-triggered functions under /api/{route}, and Event Grid deliveries, as `func start` does (no key checks). */
 export async function serveHttpFunctions(registrations: readonly Registration[], port: number, log: LogSink): Promise<{ url: string; close(): Promise<void> }> {
   const routes = registrations
     .filter((r) => triggerOf(r).type === 'httpTrigger')
@@ -18,6 +19,7 @@ export async function serveHttpFunctions(registrations: readonly Registration[],
   const server = http.createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
+      if (url.pathname.toLowerCase() === EVENT_GRID_PATH) return send(res, await deliverEventGrid(registrations, url, req, log));
       const path = url.pathname.replace(/^\/api\//i, '').replace(/\/+$/, '').toLowerCase();
       const match = routes.find((x) => x.route === path);
       if (!match) return send(res, { status: 404, jsonBody: { error: `no function at ${url.pathname}` } });

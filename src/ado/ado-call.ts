@@ -44,9 +44,10 @@ export async function callAdo<T>(
         continue;
       }
       if (status === 401 || status === 403) {
+        const rejected = status === 401 ? credential.rejected?.(what) : undefined;
         throw new ScalerError(
           'permanent',
-          `Azure DevOps refused ${what} (${status}): check that ${credential.description} is valid, not expired, and has Agent Pools (read & manage) scope`,
+          rejected ?? `Azure DevOps refused ${what} (${status}): check that ${credential.description} is valid, not expired, and has Agent Pools (read & manage) scope`,
           { status, cause: e },
         );
       }

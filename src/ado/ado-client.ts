@@ -5,17 +5,31 @@ import { ScalerError } from '../errors/scaler-error';
 import { callAdo, type RetryBudget } from './ado-call';
 import type { AdoCredential } from './ado-credential';
 import { currentJobRequests, type JobRequest } from './job-requests';
-import { ensureJobStateSubscription, type SubscriptionResult, type WebhookSubscriptionInput } from './service-hooks';
+import { poolAgentCalls, type PoolAgentCalls } from './pool-agents';
+import {
+  enableSubscription,
+  ensureJobStateSubscription,
+  jobStateSubscriptions,
+  type HookSubscription,
+  type SubscriptionResult,
+  type WebhookSubscriptionInput,
+} from './service-hooks';
 
-/** What the scaler asks of one Azure DevOps organization. */
-export interface AdoClient {
+/** What the scaler asks of one Azure DevOps organization; agent registrations for upkeep. */
+export interface AdoClient extends PoolAgentCalls {
   readonly orgUrl: string;
   /** The pool's numeric id, looked up by name once and cached. */
   poolId(poolName: string): Promise<number>;
   /** Unfinished job requests of a pool, latest request per job; never a history fetch. */
   jobRequests(poolId: number): Promise<JobRequest[]>;
-  /** Creates or updates the service hook subscription that feeds the webhook. */
-  ensureJobStateSubscription(input: WebhookSubscriptionInput): Promise<SubscriptionResult>;
+  /** Creates or updates (and enables) the service hook subscription that feeds the webhook; a dry run only reads. */
+  ensureJobStateSubscription(input: WebhookSubscriptionInput, options?: { dryRun?: boolean }): Promise<SubscriptionResult>;
+  /** The Web Hooks subscriptions for job state events in the organization, whatever their target. */
+  jobStateSubscriptions(): Promise<HookSubscription[]>;
+  /** Enables a subscription ADO put on probation or disabled, changing nothing else. */
+  enableSubscription(subscription: HookSubscription): Promise<void>;
+  /** A project's id, looked up by name (or id). */
+  projectId(projectName: string): Promise<string>;
 }
 
 export interface AdoClientOptions {
@@ -69,6 +83,7 @@ export function createAdoClient(options: AdoClientOptions): AdoClient {
 
   return {
     orgUrl,
+    ...poolAgentCalls(() => webApi.getTaskAgentApi(), call, orgUrl),
     poolId(poolName) {
       const key = poolName.toLowerCase();
       let id = poolIds.get(key);
@@ -90,8 +105,18 @@ export function createAdoClient(options: AdoClientOptions): AdoClient {
       }
       return currentJobRequests(response.result ?? { value: [] });
     },
-    ensureJobStateSubscription(input) {
-      return ensureJobStateSubscription(webApi.rest, call, orgUrl, input);
+    ensureJobStateSubscription(input, subscriptionOptions) {
+      return ensureJobStateSubscription(webApi.rest, call, orgUrl, input, subscriptionOptions);
+    },
+    jobStateSubscriptions: () => jobStateSubscriptions(webApi.rest, call, orgUrl),
+    enableSubscription: (subscription) => enableSubscription(webApi.rest, call, orgUrl, subscription),
+    async projectId(projectName) {
+      const url = `${orgUrl}/_apis/projects/${encodeURIComponent(projectName)}?api-version=7.1`;
+      const response = await call(`the lookup of project "${projectName}"`, () => webApi.rest.get<{ id?: string }>(url));
+      if (response.statusCode === 404 || !response.result?.id) {
+        throw new ScalerError('permanent', `Project "${projectName}" was not found in ${orgUrl}: check its name under Organization settings > Projects (the PAT or identity must be able to read it)`);
+      }
+      return response.result.id;
     },
   };
 }

@@ -11,6 +11,11 @@ export interface AdoCredential {
   agentToken(): Promise<string>;
   /** Names where the credential comes from (never the credential), for error messages. */
   readonly description: string;
+  /**
+   * What to say when ADO still answers 401 after `refresh`: the full explanation the first time
+   * per credential version, a short reminder after, so an expired PAT makes one clear error.
+   */
+  rejected?(what: string): string;
 }
 
 export interface SecretRef {
@@ -22,6 +27,8 @@ export interface SecretRef {
 export interface PatSource {
   get(ref: SecretRef): Promise<string>;
   refresh(ref: SecretRef): Promise<string>;
+  /** The Key Vault version last read, when known. */
+  version?(ref: SecretRef): string | undefined;
 }
 
 export function patCredential(store: PatSource, ref: SecretRef): AdoCredential {
@@ -34,7 +41,31 @@ export function patCredential(store: PatSource, ref: SecretRef): AdoCredential {
     refresh: async () => {
       await store.refresh(ref);
     },
+    rejected: rejectionReporter(ref, () => store.version?.(ref)),
   };
+}
+
+/** The versions already explained, per credential: a new version that is rejected too gets its own explanation. */
+function rejectionReporter(ref: SecretRef, version: () => string | undefined): (what: string) => string {
+  const explained = new Set<string>();
+  return (what) => {
+    const v = version() ?? 'unknown';
+    const secret = `the PAT in Key Vault secret "${ref.name}" of ${ref.vaultUrl} (version ${v})`;
+    const rotate = `npm run pat:rotate -- --vault ${ref.vaultUrl} --secret ${ref.name}`;
+    if (explained.has(v)) return `Azure DevOps refused ${what} (401): ${secret} is still rejected; rotate it with \`${rotate}\``;
+    explained.add(v);
+    return (
+      `Azure DevOps rejects ${secret}, also after reading the latest version from the vault (401 on ${what}): ` +
+      `the PAT has expired or was revoked. Create a new PAT with Agent Pools (read & manage) scope and store it with ` +
+      `\`${rotate}\` (or az keyvault secret set); the scaler picks it up without a restart, and agents already running are not affected.`
+    );
+  };
+}
+
+/** A PAT given directly (the CLIs: AZURE_DEVOPS_EXT_PAT, or a new PAT being checked); nothing to refresh. */
+export function fixedPatCredential(pat: string, description: string): AdoCredential {
+  const header = `Basic ${Buffer.from(`:${pat}`).toString('base64')}`;
+  return { description, authorization: () => Promise.resolve(header), agentToken: () => Promise.resolve(pat), refresh: () => Promise.resolve() };
 }
 
 /** Entra tokens last about an hour; renew five minutes early so a call never carries a stale one. */

@@ -2,26 +2,46 @@ import type { IRestResponse, RestClient } from 'typed-rest-client/RestClient';
 import { ScalerError } from '../errors/scaler-error';
 
 export const JOB_STATE_EVENT = 'ms.vss-pipelines.job-state-changed-event';
+const PUBLISHER = 'pipelines';
 const API = 'api-version=7.1';
+/** How ADO answers secret consumer inputs, and what we print instead of a password. */
+export const MASKED = '********';
 
 export interface WebhookSubscriptionInput {
   /** The webhook function's URL, e.g. https://<app>.azurewebsites.net/api/webhook */
   readonly url: string;
   readonly username: string;
   readonly password: string;
-  /** Limit to one project; ADO's UI always sets one, the REST API allows any. */
+  /** Limit to one project (its id); ADO's UI always sets one, the REST API allows none. */
   readonly projectId?: string;
 }
 
-export interface SubscriptionResult {
-  readonly id: string;
-  readonly action: 'created' | 'updated';
+/** A write to the hooks API, with the password masked: safe to print. */
+export interface SubscriptionRequest {
+  readonly method: 'POST' | 'PUT';
+  readonly url: string;
+  readonly body: Readonly<Record<string, unknown>>;
 }
 
-interface Subscription {
+export interface SubscriptionResult {
+  /** Empty in a dry run that would create one. */
+  readonly id: string;
+  readonly action: 'created' | 'updated';
+  /** The status ADO had put the subscription in (onProbation, disabledBySystem, ...) before the update enabled it. */
+  readonly previousStatus?: string;
+  readonly request: SubscriptionRequest;
+  readonly dryRun: boolean;
+}
+
+/** A subscription as the hooks API lists it (secret consumer inputs come back masked). */
+export interface HookSubscription {
   id: string;
   eventType?: string;
   publisherId?: string;
+  resourceVersion?: string | null;
+  consumerId?: string;
+  consumerActionId?: string;
+  /** Absent when enabled; otherwise onProbation, disabledBySystem, disabledByUser, disabledByInactiveIdentity, ... */
   status?: string;
   consumerInputs?: Record<string, string>;
   publisherInputs?: Record<string, string>;
@@ -29,37 +49,92 @@ interface Subscription {
 
 export type AdoCall = <T>(what: string, request: () => Promise<T>) => Promise<T>;
 
+/** Our event's Web Hooks subscriptions in the organization, whatever their target. */
+export async function jobStateSubscriptions(rest: RestClient, call: AdoCall, orgUrl: string): Promise<HookSubscription[]> {
+  // The filters keep the answer small in organizations with many subscriptions.
+  const query = `publisherId=${PUBLISHER}&eventType=${encodeURIComponent(JOB_STATE_EVENT)}&consumerId=webHooks&${API}`;
+  const list = await call('the service hook subscription listing', () => rest.get<{ value?: HookSubscription[] }>(`${orgUrl}/_apis/hooks/subscriptions?${query}`));
+  return (list.result?.value ?? []).filter((s) => s.eventType === JOB_STATE_EVENT && s.consumerId === 'webHooks');
+}
+
+/**
+ * Enables a subscription ADO put on probation or disabled, changing nothing else: its inputs are
+ * sent back as listed, and ADO keeps a stored secret it gets back masked.
+ */
+export async function enableSubscription(rest: RestClient, call: AdoCall, orgUrl: string, sub: HookSubscription): Promise<void> {
+  const body = { ...subscriptionFields(sub), status: 'enabled' };
+  await call(`the re-enabling of service hook subscription ${sub.id}`, () => rest.replace(`${orgUrl}/_apis/hooks/subscriptions/${sub.id}?${API}`, body));
+}
+
 /**
  * Creates, or brings back in line, the one Web Hooks subscription that sends "job waiting"
- * events to our webhook. Found again by event type and target URL, so running it twice leaves
- * one subscription; an update also re-enables one ADO put on probation.
+ * events to our webhook. Found again by event type, target URL and project, so running it twice
+ * leaves one subscription; the update also enables one ADO put on probation or disabled. A dry
+ * run only reads (the listing) and answers the write it would send.
  */
-export async function ensureJobStateSubscription(rest: RestClient, call: AdoCall, orgUrl: string, input: WebhookSubscriptionInput): Promise<SubscriptionResult> {
-  const list = await call('the service hook subscription listing', () =>
-    rest.get<{ value?: Subscription[] }>(`${orgUrl}/_apis/hooks/subscriptions?${API}`),
-  );
-  const existing = (list.result?.value ?? []).find(
-    (s) => s.eventType === JOB_STATE_EVENT && s.consumerInputs?.url?.toLowerCase() === input.url.toLowerCase(),
+export async function ensureJobStateSubscription(
+  rest: RestClient,
+  call: AdoCall,
+  orgUrl: string,
+  input: WebhookSubscriptionInput,
+  options: { dryRun?: boolean } = {},
+): Promise<SubscriptionResult> {
+  const existing = (await jobStateSubscriptions(rest, call, orgUrl)).find(
+    (s) => sameUrl(s.consumerInputs?.url, input.url) && same(s.publisherInputs?.projectId, input.projectId),
   );
   const body = {
-    publisherId: 'pipelines',
+    publisherId: PUBLISHER,
     eventType: JOB_STATE_EVENT,
     resourceVersion: '5.1-preview.1',
     consumerId: 'webHooks',
     consumerActionId: 'httpRequest',
+    // Only "waiting" matters to the scaler; the other states would cost a delivery each.
     publisherInputs: { jobStateId: 'Waiting', ...(input.projectId ? { projectId: input.projectId } : {}) },
     consumerInputs: { url: input.url, basicAuthUsername: input.username, basicAuthPassword: input.password },
   };
-  let response: IRestResponse<Subscription>;
+  const previousStatus = existing?.status && existing.status !== 'enabled' ? { previousStatus: existing.status } : {};
+  const url = existing ? `${orgUrl}/_apis/hooks/subscriptions/${existing.id}?${API}` : `${orgUrl}/_apis/hooks/subscriptions?${API}`;
+  const sent = existing ? { ...body, id: existing.id, status: 'enabled' } : body;
+  const request: SubscriptionRequest = {
+    method: existing ? 'PUT' : 'POST',
+    url,
+    body: { ...sent, consumerInputs: { ...body.consumerInputs, basicAuthPassword: MASKED } },
+  };
+  const action = existing ? 'updated' : 'created';
+  if (options.dryRun) return { id: existing?.id ?? '', action, ...previousStatus, request, dryRun: true };
+
+  let response: IRestResponse<HookSubscription>;
   if (existing) {
-    // A PUT without "status" is how a subscription on probation is enabled again.
-    response = await call('the service hook subscription update', () =>
-      rest.replace<Subscription>(`${orgUrl}/_apis/hooks/subscriptions/${existing.id}?${API}`, { ...body, id: existing.id }),
-    );
+    response = await call('the service hook subscription update', () => rest.replace<HookSubscription>(url, sent));
   } else {
-    response = await call('the service hook subscription creation', () => rest.create<Subscription>(`${orgUrl}/_apis/hooks/subscriptions?${API}`, body));
+    response = await call('the service hook subscription creation', () => rest.create<HookSubscription>(url, sent));
   }
   const id = response.result?.id ?? existing?.id;
   if (!id) throw new ScalerError('permanent', `Azure DevOps answered the subscription request for ${orgUrl} without an id`);
-  return { id, action: existing ? 'updated' : 'created' };
+  return { id, action, ...previousStatus, request, dryRun: false };
+}
+
+/** The writable fields of a listed subscription (ADO fills in hostId and tfsSubscriptionId itself). */
+function subscriptionFields(sub: HookSubscription): Record<string, unknown> {
+  const { hostId: _hostId, tfsSubscriptionId: _tfs, ...publisherInputs } = sub.publisherInputs ?? {};
+  return {
+    id: sub.id,
+    publisherId: sub.publisherId,
+    eventType: sub.eventType,
+    resourceVersion: sub.resourceVersion ?? null,
+    consumerId: sub.consumerId,
+    consumerActionId: sub.consumerActionId,
+    publisherInputs,
+    consumerInputs: sub.consumerInputs ?? {},
+  };
+}
+
+/** URLs compared as ADO users write them: case-insensitive, trailing slash or not. */
+export function sameUrl(a: string | undefined, b: string | undefined): boolean {
+  const norm = (u: string | undefined) => (u ?? '').trim().replace(/\/+$/, '').toLowerCase();
+  return norm(a) !== '' && norm(a) === norm(b);
+}
+
+function same(a: string | undefined, b: string | undefined): boolean {
+  return (a ?? '').toLowerCase() === (b ?? '').toLowerCase();
 }

@@ -48,6 +48,13 @@ describe('loadSettings', () => {
     expect(s.serviceBus).toEqual({ connectionString: baseEnv.ServiceBusConnection });
   });
 
+  it('takes an optional WEBHOOK_URL, refusing one that is not a URL', () => {
+    expect(loadSettings({ ...baseEnv, SCALER_CONFIG: JSON.stringify(good) }).webhookUrl).toBeUndefined();
+    const url = 'https://scaler.azurewebsites.net/api/webhook';
+    expect(loadSettings({ ...baseEnv, SCALER_CONFIG: JSON.stringify(good), WEBHOOK_URL: url }).webhookUrl).toBe(url);
+    expect(problemsOf({ ...baseEnv, SCALER_CONFIG: JSON.stringify(good), WEBHOOK_URL: 'scaler/api/webhook' }).map((p) => p.path)).toEqual(['WEBHOOK_URL']);
+  });
+
   it('reads the document from SCALER_CONFIG_FILE', () => {
     const dir = mkdtempSync(join(tmpdir(), 'scaler-config-'));
     const file = join(dir, 'config.json');

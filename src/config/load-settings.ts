@@ -22,6 +22,8 @@ export interface Settings {
   /** ARM endpoint for container groups: public cloud unless set (sovereign clouds, the emulator). */
   readonly armEndpoint: string;
   readonly webhook: { readonly username: string; readonly password: string };
+  /** WEBHOOK_URL: the webhook's public URL, which upkeep uses to recognise our service hook subscriptions. */
+  readonly webhookUrl?: string;
   /** User-assigned identity for Key Vault and Entra auth to ADO; unset = system-assigned / developer login. */
   readonly azureClientId?: string;
   /** Base URLs of the local emulators when `npm start` runs on them; shown by GET /api/status. */
@@ -47,6 +49,10 @@ export function loadSettings(env: Env): Settings {
       message: `${password ? 'is shorter than 16 characters' : 'is not set'}; set a random password of at least 16 characters (a Key Vault reference in Azure)`,
     });
   }
+  const webhookUrl = env.WEBHOOK_URL?.trim();
+  if (webhookUrl && !/^https?:\/\/[^/]+\/\S*$/i.test(webhookUrl)) {
+    problems.push({ path: 'WEBHOOK_URL', message: 'must be the webhook function\'s URL, e.g. https://<app>.azurewebsites.net/api/webhook; unset it to recognise the service hook subscription by WEBHOOK_USERNAME' });
+  }
   const armEndpoint = (env.AZURE_RESOURCE_MANAGER_ENDPOINT?.trim() || 'https://management.azure.com').replace(/\/+$/, '');
   if (!/^https:\/\//.test(armEndpoint)) {
     problems.push({ path: 'AZURE_RESOURCE_MANAGER_ENDPOINT', message: 'must be an https URL, e.g. https://management.azure.com; unset it for the public cloud' });
@@ -60,6 +66,7 @@ export function loadSettings(env: Env): Settings {
     storage,
     armEndpoint,
     webhook: { username, password },
+    ...(webhookUrl ? { webhookUrl } : {}),
     ...(azureClientId ? { azureClientId } : {}),
     ...(emulators ? { emulators } : {}),
   };

@@ -104,19 +104,32 @@ const organization = z.strictObject({
   pools: z.array(pool).min(1, { error: 'list at least one agent pool by name' }),
 });
 
+// Timer functions fire on an NCRONTAB schedule, which paces evenly only for these intervals.
+const timerInterval = z
+  .int()
+  .refine((s) => (s >= 10 && s <= 60 && 60 % s === 0) || (s > 60 && s <= 3600 && s % 60 === 0 && 3600 % s === 0), {
+    error: 'intervalSeconds must divide a minute (10, 15, 20, 30, 60) or an hour in whole minutes (120, 300, 600, ...)',
+  });
+
+const seconds = (what: string, example: number) =>
+  z.int().min(1, { error: `${what} must be at least 1 second, e.g. ${example}` }).max(86_400, { error: `${what} must be at most 86400 (a day)` });
+
+const upkeep = z.strictObject({
+  intervalSeconds: timerInterval.default(60),
+  keepFinished: z
+    .int()
+    .min(0, { error: 'keepFinished must be 0 or more: how many finished agent containers per profile to keep for debugging' })
+    .max(100, { error: 'keepFinished must be at most 100 (finished ACI container groups count against the region\'s quota)' })
+    .default(5),
+  idleTtlSeconds: seconds('idleTtlSeconds (how long an agent may wait without a job before it is stopped)', 900).default(900),
+  orphanGraceSeconds: seconds('orphanGraceSeconds (how long a new agent has to register before it counts as orphaned)', 300).default(300),
+});
+
 export const scalerConfigSchema = z
   .strictObject({
     organizations: z.array(organization).min(1, { error: 'list at least one organization' }),
-    reconcile: z
-      .strictObject({
-        intervalSeconds: z
-          .int()
-          .refine((s) => (s >= 10 && s <= 60 && 60 % s === 0) || (s > 60 && s <= 3600 && s % 60 === 0 && 3600 % s === 0), {
-            error: 'intervalSeconds must divide a minute (10, 15, 20, 30, 60) or an hour in whole minutes (120, 300, 600, ...)',
-          })
-          .default(60),
-      })
-      .prefault({}),
+    reconcile: z.strictObject({ intervalSeconds: timerInterval.default(60) }).prefault({}),
+    upkeep: upkeep.prefault({}),
   })
   .superRefine((c, ctx) => {
     const seen = new Map<string, number>();
@@ -146,3 +159,4 @@ export type OrganizationConfig = ScalerConfig['organizations'][number];
 export type PoolConfig = OrganizationConfig['pools'][number];
 export type ProfileConfig = PoolConfig['profiles'][number];
 export type AuthConfig = OrganizationConfig['auth'];
+export type UpkeepConfig = ScalerConfig['upkeep'];

@@ -9,6 +9,7 @@ import { createDemandQueue, type DemandQueue } from '../queue/demand-queue';
 import { Counters } from '../status/counters';
 import type { PatStore } from '../secrets/pat-store';
 import type { LaunchDeps } from '../launch/launch-demand';
+import type { UpkeepDeps } from '../upkeep/upkeep-context';
 import { oncePerKey } from './once-per-key';
 
 /**
@@ -28,6 +29,8 @@ export interface Dependencies {
   azureCredential(): Promise<TokenCredential>;
   /** What the launch function needs, built on first use. */
   launch(): Promise<Omit<LaunchDeps, 'log'>>;
+  /** What the upkeep timer needs (the launch path's launchers and ledger, its marks table), built on first use. */
+  upkeep(): Promise<Omit<UpkeepDeps, 'log'>>;
   close(): Promise<void>;
 }
 
@@ -98,6 +101,7 @@ export function createDependencies(settings: Settings): Dependencies {
     return createAdoClient({ orgUrl: orgConfig(key).url.url, credential: await adoCredential(key) });
   });
   let launchDeps: Promise<Omit<LaunchDeps, 'log'>> | undefined;
+  let upkeepDeps: Promise<Omit<UpkeepDeps, 'log'>> | undefined;
   const self: Dependencies = {
     settings,
     counters,
@@ -110,6 +114,11 @@ export function createDependencies(settings: Settings): Dependencies {
       launchDeps ??= import('./launch-dependencies.js').then((m) => m.createLaunchDependencies(self, settings));
       launchDeps.catch(() => (launchDeps = undefined));
       return launchDeps;
+    },
+    upkeep() {
+      upkeepDeps ??= import('./upkeep-dependencies.js').then((m) => m.createUpkeepDependencies(self, settings));
+      upkeepDeps.catch(() => (upkeepDeps = undefined));
+      return upkeepDeps;
     },
     async close() {
       if (serviceBus) await (await serviceBus).close();

@@ -15,6 +15,8 @@ export interface PatStore {
   refresh(ref: SecretRef): Promise<string>;
   /** Forgets cached values (every one without `ref`), so the next `get` reads the vault. */
   invalidate(ref?: SecretRef): void;
+  /** The Key Vault version of the cached value, to tell a rejected PAT from its successor. */
+  version(ref: SecretRef): string | undefined;
 }
 
 export interface PatStoreDeps {
@@ -31,6 +33,7 @@ interface Cached {
   value: string;
   readAt: number;
   expiresAt?: number;
+  version?: string;
 }
 
 interface Read {
@@ -73,7 +76,8 @@ export function createPatStore(deps: PatStoreDeps): PatStore {
     if (expiresOn && expiresOn.getTime() <= readAt) throw unusableSecret('expired', vaultUrl, name, expiresOn);
     if (secret.properties.enabled === false) throw unusableSecret('disabled', vaultUrl, name);
     if (!secret.value) throw unusableSecret('empty', vaultUrl, name);
-    return { value: secret.value, readAt, ...(expiresOn ? { expiresAt: expiresOn.getTime() } : {}) };
+    const version = secret.properties.version;
+    return { value: secret.value, readAt, ...(expiresOn ? { expiresAt: expiresOn.getTime() } : {}), ...(version ? { version } : {}) };
   }
 
   function read(key: string, vaultUrl: string, name: string, latest: boolean): Promise<string> {
@@ -128,6 +132,9 @@ export function createPatStore(deps: PatStoreDeps): PatStore {
       const { key } = locate(ref);
       cache.delete(key);
       reads.delete(key);
+    },
+    version(ref) {
+      return cache.get(locate(ref).key)?.version;
     },
   };
 }

@@ -12,6 +12,19 @@ export const COUNTER_NAMES = [
   'unmatchedDemands',
   'delayedForCapacity',
   'agentsReplaced',
+  'hookReenabled',
+  'secretNearExpiry',
+  // upkeep (src/upkeep/)
+  'upkeepRuns',
+  'upkeepFailures',
+  'placeholdersCreated',
+  'placeholdersUpdated',
+  'placeholdersRemoved',
+  'finishedDeleted',
+  'idleStopped',
+  'orphansMarked',
+  'orphansDeleted',
+  'registrationsRemoved',
 ] as const;
 
 export type CounterName = (typeof COUNTER_NAMES)[number];

@@ -1,7 +1,9 @@
 import type { AdoClient } from '../ado/ado-client';
+import type { PoolAgent } from '../ado/pool-agents';
 import type { ProfileConfig, ScalerConfig } from '../config/schema';
 import type { Launcher } from '../launch/launcher';
 import { listPool, managedPools } from '../reconcile/sweep';
+import { placeholderState, type PlaceholderState } from '../upkeep/placeholders';
 import type { Counters } from './counters';
 
 export interface PoolStatus {
@@ -23,6 +25,8 @@ export interface ProfileStatus {
   readonly starting: number;
   readonly running: number;
   readonly finished: number;
+  /** The profile's placeholder agent in ADO (upkeep keeps it); absent when the pool's agents could not be listed. */
+  readonly placeholder?: PlaceholderState;
   readonly error?: string;
 }
 
@@ -41,11 +45,33 @@ export async function statusReport(deps: {
   launcher: (profile: ProfileConfig) => Promise<Launcher>;
   emulators?: Readonly<Record<string, string>>;
 }): Promise<StatusReport> {
+  // One agent listing per pool serves the placeholder state of all its profiles.
+  const agentListings = new Map<string, Promise<PoolAgent[] | undefined>>();
+  const poolAgents = (orgUrl: string, pool: string) => {
+    const key = `${orgUrl}|${pool.toLowerCase()}`;
+    let listing = agentListings.get(key);
+    if (!listing) {
+      listing = (async () => {
+        const ado = await deps.ado(orgUrl);
+        return ado.agents(await ado.poolId(pool));
+      })().catch(() => undefined);
+      agentListings.set(key, listing);
+    }
+    return listing;
+  };
   const profiles = Promise.all(
     deps.config.organizations.flatMap((o) =>
       o.pools.flatMap((p) =>
         p.profiles.map(async (profile): Promise<ProfileStatus> => {
-          const base = { organization: o.url.url, pool: p.name, profile: profile.name, launcher: profile.launcher.kind, maxAgents: profile.maxAgents };
+          const agents = await poolAgents(o.url.url, p.name);
+          const base = {
+            organization: o.url.url,
+            pool: p.name,
+            profile: profile.name,
+            launcher: profile.launcher.kind,
+            maxAgents: profile.maxAgents,
+            ...(agents ? { placeholder: placeholderState(profile, agents) } : {}),
+          };
           try {
             const agents = await (await deps.launcher(profile)).list({ profile: profile.name, pool: p.name });
             const count = (phase: string) => agents.filter((a) => a.phase === phase).length;

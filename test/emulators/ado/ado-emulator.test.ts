@@ -322,6 +322,23 @@ describe('service hooks', () => {
   });
 });
 
+describe('projects', () => {
+  it('finds a project by id or case-insensitive name, 404 with ADO\'s TF200016 otherwise', async () => {
+    const rest = webApi('contoso').rest;
+    const base = `${emulator.orgUrl('contoso')}/_apis/projects`;
+    const list = (await rest.get<{ count: number; value: Array<{ id: string; name: string }> }>(base)).result!;
+    expect(list.value.map((p) => p.name)).toEqual(['web']);
+    const byName = await rest.get<{ id: string; name: string; state: string }>(`${base}/WEB?api-version=7.1`);
+    expect(byName.result).toMatchObject({ id: list.value[0]!.id, name: 'web', state: 'wellFormed' });
+    expect((await rest.get<{ name: string }>(`${base}/${list.value[0]!.id}`)).result?.name).toBe('web');
+    await expect(rest.get(`${base}/nope`)).resolves.toMatchObject({ statusCode: 404, result: null });
+    const raw = await fetch(`${base}/nope`, { headers: { authorization: `Basic ${Buffer.from(`:${PAT}`).toString('base64')}` } });
+    const error = (await raw.json()) as { typeKey: string; message: string };
+    expect(error.typeKey).toBe('ProjectDoesNotExistWithNameException');
+    expect(error.message).toContain('TF200016');
+  });
+});
+
 /** Keys of the documented sample (own `_source`/`_notes` aside) missing from the delivered event. */
 function missingKeys(expected: unknown, actual: unknown, at = ''): string[] {
   if (expected === null || typeof expected !== 'object' || Array.isArray(expected)) return [];

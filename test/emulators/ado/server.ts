@@ -11,9 +11,10 @@ import { handleAgents } from './routes-agents';
 import { handleHooks } from './routes-hooks';
 import { handleJobRequests } from './routes-job-requests';
 import { handlePools } from './routes-pools';
+import { handleProjects } from './routes-projects';
 import type { RequestLogEntry } from './types';
 
-const REST_ROUTES: readonly RestRoute[] = [handleLocations, handlePools, handleAgents, handleJobRequests, handleHooks];
+const REST_ROUTES: readonly RestRoute[] = [handleLocations, handlePools, handleAgents, handleJobRequests, handleHooks, handleProjects];
 
 export function createEmulatorServer(core: EmulatorCore): Server {
   return createServer((req, res) => {

@@ -1,0 +1,55 @@
+import type { AdoClient } from '../ado/ado-client';
+import type { OrganizationConfig, PoolConfig, ProfileConfig, ScalerConfig } from '../config/schema';
+import type { CapacityLedger } from '../launch/capacity-ledger';
+import type { Launcher } from '../launch/launcher';
+import type { Logger } from '../log/logger';
+import type { Counters } from '../status/counters';
+import type { UpkeepMarks } from './upkeep-marks';
+
+/** What the upkeep timer needs: the launch path's launchers and ledger, ADO, and its marks table. */
+export interface UpkeepDeps {
+  readonly config: ScalerConfig;
+  ado(orgUrl: string): Promise<AdoClient>;
+  launcher(profile: ProfileConfig): Promise<Launcher>;
+  readonly ledger: Pick<CapacityLedger, 'release'>;
+  readonly marks: UpkeepMarks;
+  readonly counters: Counters;
+  readonly log: Logger;
+  readonly now?: () => number;
+  /** How our service hook subscriptions are recognised (WEBHOOK_URL, else WEBHOOK_USERNAME). */
+  readonly webhook?: { readonly url?: string; readonly username?: string };
+}
+
+/** One managed pool during one upkeep run. */
+export interface PoolContext {
+  readonly deps: UpkeepDeps;
+  readonly org: OrganizationConfig;
+  readonly pool: PoolConfig;
+  readonly ado: AdoClient;
+  readonly poolId: number;
+  /** For log lines: `pool "linux" of https://dev.azure.com/contoso`. */
+  readonly where: string;
+}
+
+/**
+ * Runs one upkeep action. A failure is logged and counted and does not stop the others: the
+ * next run tries again. Answers whether the action succeeded.
+ */
+export async function attempt(deps: UpkeepDeps, what: string, action: () => Promise<void>): Promise<boolean> {
+  try {
+    await action();
+    return true;
+  } catch (e) {
+    deps.counters.increment('upkeepFailures');
+    deps.log.error(`upkeep: ${what} failed: ${e instanceof Error ? e.message : String(e)}`);
+    return false;
+  }
+}
+
+export function nowMs(deps: Pick<UpkeepDeps, 'now'>): number {
+  return deps.now?.() ?? Date.now();
+}
+
+export function seconds(ms: number): string {
+  return `${Math.round(ms / 1000)} s`;
+}

@@ -1,0 +1,90 @@
+import { odata, type TableClient } from '@azure/data-tables';
+import { ScalerError } from '../errors/scaler-error';
+
+/** Where upkeep keeps what it must remember between runs: the app's storage, next to the capacity ledger. */
+export const UPKEEP_TABLE = 'agentupkeep';
+
+export type MarkKind = 'idle' | 'orphan';
+
+/**
+ * "First seen idle" / "seen orphaned" for one agent container. Functions instances come and go,
+ * so nothing is remembered in memory between runs; a Table entity works the same for ACI groups
+ * and Kubernetes Jobs (an ACI tag change would be a PUT, which redeploys the container).
+ */
+export interface Mark {
+  readonly kind: MarkKind;
+  /** The agent's (container's) name. */
+  readonly name: string;
+  readonly since: Date;
+  /**
+   * The container's creation time: a container created again under the same name (a retried
+   * job request) does not inherit an old mark.
+   */
+  readonly containerCreatedAt: string;
+}
+
+export interface UpkeepMarks {
+  /** Every mark of one profile (the partition is the profile's capacity key). */
+  list(scope: string): Promise<Mark[]>;
+  put(scope: string, mark: Mark): Promise<void>;
+  /** Idempotent. */
+  remove(scope: string, kind: MarkKind, name: string): Promise<void>;
+}
+
+export function createUpkeepMarks(client: TableClient): UpkeepMarks {
+  // Once per process; createTable succeeds when the table exists. Forgotten on failure.
+  let ready: Promise<void> | undefined;
+  const table = () => {
+    ready ??= client.createTable().catch((e: unknown) => {
+      ready = undefined;
+      throw storageError(client, 'create', e);
+    });
+    return ready;
+  };
+  return {
+    async list(scope) {
+      await table();
+      const marks: Mark[] = [];
+      try {
+        for await (const e of client.listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`PartitionKey eq ${scope}` } })) {
+          const [kind, name, since, createdAt] = [e.kind, e.name, e.since, e.containerCreatedAt];
+          if ((kind === 'idle' || kind === 'orphan') && typeof name === 'string' && typeof since === 'string' && typeof createdAt === 'string') {
+            marks.push({ kind, name, since: new Date(since), containerCreatedAt: createdAt });
+          }
+        }
+      } catch (e) {
+        throw storageError(client, 'read', e);
+      }
+      return marks;
+    },
+    async put(scope, mark) {
+      await table();
+      const entity = { partitionKey: scope, rowKey: rowKey(mark.kind, mark.name), kind: mark.kind, name: mark.name, since: mark.since.toISOString(), containerCreatedAt: mark.containerCreatedAt };
+      await client.upsertEntity(entity, 'Replace').catch((e: unknown) => Promise.reject(storageError(client, 'write', e)));
+    },
+    async remove(scope, kind, name) {
+      await table();
+      try {
+        await client.deleteEntity(scope, rowKey(kind, name));
+      } catch (e) {
+        if ((e as { statusCode?: number }).statusCode !== 404) throw storageError(client, 'delete', e);
+      }
+    },
+  };
+}
+
+// Agent names are lowercase letters, digits and dashes: valid in a RowKey as they are.
+function rowKey(kind: MarkKind, name: string): string {
+  return `${kind}-${name}`;
+}
+
+/** No `cause`: SDK errors carry the request, with its Authorization header. */
+function storageError(client: TableClient, action: string, error: unknown): ScalerError {
+  const status = (error as { statusCode?: number } | undefined)?.statusCode;
+  const url = new URL(client.url); // without the query: a SAS connection string puts its token there
+  const where = `table "${client.tableName}" at ${url.origin}${url.pathname.replace(/\/$/, '')}`;
+  if (status === 401 || status === 403) {
+    return new ScalerError('permanent', `Upkeep cannot ${action} ${where} (HTTP ${status}): grant the function app's identity "Storage Table Data Contributor" on the storage account.`, { status });
+  }
+  return new ScalerError('transient', `Upkeep could not ${action} ${where} (${status ? `HTTP ${status}` : 'network error'}); the next run tries again.`, status ? { status } : {});
+}

@@ -1,0 +1,185 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main as hookCreate } from '../../scripts/hook-create';
+import { JOB_STATE_EVENT } from '../../src/ado/service-hooks';
+import { dependencies } from '../../src/runtime/dependencies';
+import { checkHookHealth } from '../../src/upkeep/hook-health';
+import { EMULATOR_PAT } from '../emulators/emulator-stack';
+import { runCli } from './cli-runner';
+import { configWithPools, startScaler, WEBHOOK_PASSWORD, WEBHOOK_USERNAME, type Scaler } from './scaler-harness';
+
+let scaler: Scaler;
+let gateway: Gateway;
+let orgUrl: string;
+let projectId: string;
+const env = { AZURE_DEVOPS_EXT_PAT: EMULATOR_PAT, WEBHOOK_USERNAME, WEBHOOK_PASSWORD };
+
+beforeAll(async () => {
+  scaler = await startScaler({
+    config: configWithPools(['linux']),
+    subscribe: false,
+    load: async () => {
+      await import('../../functions/webhook.js');
+      await import('../../functions/status.js');
+    },
+  });
+  gateway = await startGateway(scaler.webhookUrl);
+  orgUrl = scaler.stack.ado.orgUrl('contoso');
+  projectId = scaler.stack.ado.organizations()[0]!.projects[0]!.id;
+});
+
+afterAll(async () => {
+  await gateway?.close();
+  await scaler?.close();
+});
+
+const ours = () => scaler.stack.ado.subscriptions('contoso').filter((s) => (s.consumerInputs as Record<string, string>).url === gateway.url);
+
+describe('hook:create', () => {
+  it('creates the subscription once, and a second run updates that one', async () => {
+    const args = ['--org', `${orgUrl}/`, '--project', 'PROJECT', '--url', gateway.url];
+    const first = await runCli(hookCreate, args, { env });
+    expect(first).toMatchObject({ code: 0, err: '' });
+    const id = /^created service hook subscription ([0-9a-f-]{36}) in /.exec(first.out)?.[1];
+    expect(id).toBeDefined();
+    expect(first.out).toContain(gateway.url);
+
+    // The password typed (piped) rather than in the environment.
+    const second = await runCli(hookCreate, args, { env: { ...env, WEBHOOK_PASSWORD: undefined }, stdin: `${WEBHOOK_PASSWORD}\n` });
+    expect(second.code).toBe(0);
+    expect(second.out).toMatch(new RegExp(`^updated service hook subscription ${id} in `));
+
+    expect(ours()).toHaveLength(1);
+    expect(ours()[0]).toMatchObject({
+      id,
+      publisherId: 'pipelines',
+      eventType: JOB_STATE_EVENT,
+      consumerId: 'webHooks',
+      publisherInputs: { jobStateId: 'Waiting', projectId },
+      consumerInputs: { url: gateway.url, basicAuthUsername: WEBHOOK_USERNAME, basicAuthPassword: '********' },
+    });
+    expect(ours()[0]).not.toHaveProperty('status');
+    for (const run of [first, second]) expect(`${run.out}${run.err}`).not.toMatch(new RegExp(`${WEBHOOK_PASSWORD}|${EMULATOR_PAT}`));
+
+    // ADO's deliveries now reach the webhook with credentials it accepts.
+    const job = scaler.stack.ado.queueJob({ pool: 'linux' });
+    await scaler.stack.ado.deliveriesSettled();
+    expect(scaler.stack.ado.deliveries().filter((d) => d.jobId === job.jobId).map((d) => [d.status, d.outcome])).toEqual([[202, 'delivered']]);
+    await scaler.consumeDemands();
+  });
+
+  it('--dry-run only reads, and prints the request it would send with the password masked', async () => {
+    const before = scaler.stack.ado.subscriptions('contoso');
+    const mark = scaler.stack.ado.requests().length;
+    const dry = await runCli(hookCreate, ['--org', orgUrl, '--project', 'project', '--url', `${gateway.url}/other`, '--dry-run'], { env });
+    const update = await runCli(hookCreate, ['--org', orgUrl, '--project', 'project', '--url', gateway.url, '--dry-run'], { env });
+
+    expect(dry.code).toBe(0);
+    expect(dry.out).toContain('dry run: nothing was written');
+    expect(dry.out).toContain(`POST ${orgUrl}/_apis/hooks/subscriptions?api-version=7.1`);
+    expect(dry.out).toContain('"basicAuthPassword": "********"');
+    expect(dry.out).toContain(`"projectId": "${projectId}"`);
+    expect(update.out).toContain(`PUT ${orgUrl}/_apis/hooks/subscriptions/${ours()[0]!.id as string}?api-version=7.1`);
+    for (const run of [dry, update]) expect(`${run.out}${run.err}`).not.toMatch(new RegExp(`${WEBHOOK_PASSWORD}|${EMULATOR_PAT}`));
+    const writes = scaler.stack.ado.requests().slice(mark).filter((r) => r.method !== 'GET' && r.method !== 'OPTIONS');
+    expect(writes).toEqual([]);
+    expect(scaler.stack.ado.subscriptions('contoso')).toEqual(before);
+  });
+
+  it('refuses a project that does not exist and a password the webhook would refuse, writing nothing', async () => {
+    const base = ['--org', orgUrl, '--url', gateway.url];
+    const noProject = await runCli(hookCreate, [...base, '--project', 'nope'], { env });
+    expect(noProject.code).toBe(1);
+    expect(noProject.err).toContain('Project "nope" was not found');
+    const short = await runCli(hookCreate, [...base, '--project', 'project'], { env: { ...env, WEBHOOK_PASSWORD: 'short' } });
+    expect(short.code).toBe(1);
+    expect(short.err).toContain('shorter than 16 characters');
+    expect(ours()).toHaveLength(1);
+  });
+});
+
+describe('service hook health', () => {
+  it('re-enables our subscription ADO put on probation, with a warning and a counter, and leaves others alone', async () => {
+    const { ado } = scaler.stack;
+    // Someone else's subscription to an address that refuses connections: probation too.
+    await fetch(`${orgUrl}/_apis/hooks/subscriptions`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`:${EMULATOR_PAT}`).toString('base64')}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        publisherId: 'pipelines',
+        eventType: JOB_STATE_EVENT,
+        consumerId: 'webHooks',
+        consumerActionId: 'httpRequest',
+        publisherInputs: { jobStateId: 'Waiting' },
+        consumerInputs: { url: 'http://127.0.0.1:1/hook', basicAuthUsername: 'someone-else', basicAuthPassword: 'their-password-123' },
+      }),
+    });
+    // The front door answers 500 once (a bad deployment, say): ADO does not retry a 500.
+    gateway.failNext(1);
+    const lost = ado.queueJob({ pool: 'linux' });
+    await ado.deliveriesSettled();
+    expect(ours()[0]).toMatchObject({ status: 'onProbation' });
+    expect(ado.deliveries().filter((d) => d.jobId === lost.jobId && d.url === gateway.url).map((d) => [d.status, d.outcome])).toEqual([[500, 'probation']]);
+    const dropped = ado.queueJob({ pool: 'linux' });
+    await ado.deliveriesSettled();
+    expect(ado.deliveries().filter((d) => d.jobId === dropped.jobId && d.url === gateway.url).map((d) => d.outcome)).toEqual(['dropped']);
+
+    const deps = dependencies();
+    const warnings: string[] = [];
+    const log = { info: () => {}, warn: (m: unknown) => warnings.push(String(m)), error: (m: unknown) => warnings.push(String(m)) };
+    const health = () => checkHookHealth({ config: deps.settings.config, ado: (u) => deps.ado(u), counters: deps.counters, log, webhookUrl: gateway.url });
+    const report = await health();
+
+    const id = ours()[0]!.id as string;
+    expect(report).toMatchObject({ subscriptions: 1, reenabled: [{ orgUrl, id, previousStatus: 'onProbation' }], missing: [], errors: [] });
+    expect(warnings).toEqual([expect.stringMatching(new RegExp(`re-enabled subscription ${id} in ${orgUrl} .*onProbation`))]);
+    expect(ours()[0]).not.toHaveProperty('status');
+    expect((await scaler.status()).counters.hookReenabled).toBe(1);
+    const foreign = ado.subscriptions('contoso').find((s) => (s.consumerInputs as Record<string, string>).basicAuthUsername === 'someone-else');
+    expect(foreign).toMatchObject({ status: 'onProbation' });
+    // The stored password survived the re-enabling: the next job's event gets through.
+    const next = ado.queueJob({ pool: 'linux' });
+    await ado.deliveriesSettled();
+    expect(ado.deliveries().filter((d) => d.jobId === next.jobId && d.url === gateway.url).map((d) => [d.status, d.outcome])).toEqual([[202, 'delivered']]);
+    expect((await scaler.consumeDemands()).map((d) => d.jobId)).toContain(next.jobId);
+
+    // A healthy subscription is left as it is; matching by user name finds the same one.
+    const again = await checkHookHealth({ config: deps.settings.config, ado: (u) => deps.ado(u), counters: deps.counters, log, webhookUsername: WEBHOOK_USERNAME });
+    expect(again).toMatchObject({ subscriptions: 1, reenabled: [] });
+    expect(deps.counters.get('hookReenabled')).toBe(1);
+  });
+});
+
+interface Gateway {
+  readonly url: string;
+  /** The next `count` deliveries get a 500 instead of reaching the webhook. */
+  failNext(count: number): void;
+  close(): Promise<void>;
+}
+
+/** What sits in front of the webhook in production (a gateway, the platform): forwards, or fails on demand. */
+async function startGateway(target: string): Promise<Gateway> {
+  let failures = 0;
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (failures > 0) {
+        failures--;
+        res.writeHead(500).end();
+        return;
+      }
+      const headers = { 'content-type': req.headers['content-type'] ?? '', authorization: req.headers.authorization ?? '' };
+      fetch(target, { method: 'POST', headers, body: Buffer.concat(chunks) })
+        .then(async (r) => res.writeHead(r.status, { 'content-type': 'application/json' }).end(Buffer.from(await r.arrayBuffer())))
+        .catch(() => res.writeHead(502).end());
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/webhook`,
+    failNext: (count) => (failures = count),
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}

@@ -1,0 +1,113 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { agentName } from '../../src/launch/agent-name';
+import { dependencies } from '../../src/runtime/dependencies';
+import { runUpkeep as runUpkeepNow } from '../../src/upkeep/run-upkeep';
+import { eventually, startScaler, type Scaler } from './scaler-harness';
+import { launchConfig } from './launch-config';
+import { adoRest, runUpkeep } from './upkeep-helpers';
+
+let scaler: Scaler;
+let ado: ReturnType<typeof adoRest>;
+
+beforeAll(async () => {
+  scaler = await startScaler({
+    config: launchConfig(),
+    jobDurationMs: 200,
+    load: async () => {
+      await import('../../functions/webhook.js');
+      await import('../../functions/launch.js');
+      await import('../../functions/status.js');
+      await import('../../functions/upkeep.js');
+    },
+  });
+  ado = adoRest(scaler);
+});
+
+afterAll(() => scaler?.close());
+
+const counter = async (name: string) => (await scaler.status()).counters[name] ?? 0;
+
+describe('placeholder agents', () => {
+  it('registers one offline placeholder per profile, with its capabilities, in pools that had no agent', async () => {
+    expect(await ado.agents('linux')).toEqual([]);
+    await runUpkeep(scaler);
+
+    const linux = await ado.agents('linux');
+    expect(linux.map((a) => a.name).sort()).toEqual(['placeholder-linux-docker', 'placeholder-linux-small']);
+    expect(linux.find((a) => a.name === 'placeholder-linux-docker')).toMatchObject({
+      status: 'offline',
+      enabled: true,
+      version: '4.255.0',
+      systemCapabilities: { 'Agent.OS': 'Linux', docker: '', 'Agent.Version': '4.255.0' },
+    });
+    expect((await ado.agents('dotnet')).map((a) => [a.name, a.status, a.systemCapabilities?.dotnet])).toEqual([['placeholder-dotnet-8', 'offline', '8.0']]);
+    const status = await scaler.status();
+    expect(status.counters.placeholdersCreated).toBe(3);
+    expect((status.profiles as Array<{ profile: string; placeholder?: string }>).map((p) => [p.profile, p.placeholder])).toEqual([
+      ['linux-small', 'registered'],
+      ['linux-docker', 'registered'],
+      ['dotnet-8', 'registered'],
+    ]);
+  });
+
+  it('keeps a job with matching demands waiting on the placeholder until the started agent takes it', async () => {
+    const { ado: emulator } = scaler.stack;
+    emulator.setScheduling(false); // hold the job in "waiting" long enough to look at it
+    const job = emulator.queueJob({ pool: 'linux', demands: ['docker', 'Agent.OS -equals Linux'] });
+    const response = await fetch(`${ado.orgUrl}/_apis/distributedtask/pools/${emulator.poolId('contoso', 'linux')}/jobrequests/${job.requestId}`, {
+      headers: { authorization: `Basic ${Buffer.from(':emulator-pat').toString('base64')}` },
+    });
+    const request = (await response.json()) as { result?: string; matchedAgents?: Array<{ name: string; status: string }> };
+    // ADO's view: the job has an agent that could run it (so it is not failed), and no result yet.
+    expect(request.result).toBeUndefined();
+    expect(request.matchedAgents).toContainEqual(expect.objectContaining({ name: 'placeholder-linux-docker', status: 'offline' }));
+
+    emulator.setScheduling(true);
+    await eventually(() => emulator.jobs().find((j) => j.requestId === job.requestId)?.state === 'finished', 20_000, 'the job to finish');
+    expect(emulator.jobs().find((j) => j.requestId === job.requestId)).toMatchObject({ result: 'succeeded', agentName: agentName(ado.orgUrl, 'linux', job.requestId) });
+    expect(await ado.agent('linux', 'placeholder-linux-docker')).toMatchObject({ status: 'offline' });
+  });
+
+  it('registers a placeholder deleted by hand again at the next run', async () => {
+    const before = await ado.agent('linux', 'placeholder-linux-small');
+    await ado.remove('linux', before!.id);
+    expect(await ado.agent('linux', 'placeholder-linux-small')).toBeUndefined();
+    const created = await counter('placeholdersCreated');
+
+    await runUpkeep(scaler);
+    const again = await ado.agent('linux', 'placeholder-linux-small');
+    expect(again).toMatchObject({ status: 'offline', systemCapabilities: { 'Agent.OS': 'Linux', size: 'small', 'Agent.Version': '4.255.0' } });
+    expect(again!.id).not.toBe(before!.id);
+    expect(await counter('placeholdersCreated')).toBe(created + 1);
+  });
+
+  it('never duplicates a placeholder, even when two runs race to recreate it', async () => {
+    const gone = await ado.agent('dotnet', 'placeholder-dotnet-8');
+    await ado.remove('dotnet', gone!.id);
+    const quiet = () => undefined;
+    const deps = { ...(await dependencies().upkeep()), log: { info: quiet, warn: quiet, error: quiet } };
+    await Promise.all([runUpkeepNow(deps), runUpkeepNow(deps), runUpkeep(scaler)]);
+    expect((await ado.agents('dotnet')).filter((a) => a.name === 'placeholder-dotnet-8')).toHaveLength(1);
+  });
+
+  it('brings an edited placeholder back to its profile, removes one whose profile left the config, and leaves other agents alone', async () => {
+    const edited = await ado.agent('linux', 'placeholder-linux-docker');
+    await ado.replace('linux', edited!.id, { name: edited!.name, version: '4.200.0', status: 'offline', systemCapabilities: { docker: '' } });
+    // What a removed profile leaves behind, and agents that are not the scaler's.
+    await ado.register('linux', { name: 'placeholder-retired', version: '4.255.0', status: 'offline', systemCapabilities: { 'Agent.OS': 'Linux' } });
+    await ado.register('linux', { name: 'build-vm-7', version: '4.255.0', status: 'offline' });
+    expect(((await scaler.status()).profiles as Array<{ profile: string; placeholder?: string }>).find((p) => p.profile === 'linux-docker')?.placeholder).toBe('outdated');
+
+    await runUpkeep(scaler);
+    expect(await ado.agent('linux', 'placeholder-linux-docker')).toMatchObject({
+      id: edited!.id,
+      version: '4.255.0',
+      systemCapabilities: { 'Agent.OS': 'Linux', docker: '', 'Agent.Version': '4.255.0' },
+    });
+    const names = (await ado.agents('linux')).map((a) => a.name).sort();
+    expect(names).toEqual(['build-vm-7', 'placeholder-linux-docker', 'placeholder-linux-small']);
+    const status = await scaler.status();
+    expect(status.counters).toMatchObject({ placeholdersUpdated: 1, placeholdersRemoved: 1 });
+    expect(scaler.logs.some((l) => l.functionName === 'upkeep' && /removed placeholder agent placeholder-retired/.test(l.message))).toBe(true);
+  });
+});
