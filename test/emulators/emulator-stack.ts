@@ -28,6 +28,8 @@ export interface EmulatorStackOptions {
   readonly tls?: TestTls;
   /** How long a simulated agent takes to run its job; default 1 s. */
   readonly jobDurationMs?: number;
+  /** ADO fails jobs no agent of the pool could ever run (see the ADO emulator's option). */
+  readonly failUnmatchedJobs?: boolean;
   /** Pools left out of the ADO emulator, to see what a wrong pool name does. */
   readonly omitPools?: readonly string[];
 }
@@ -109,6 +111,7 @@ export async function startEmulatorStack(options: EmulatorStackOptions): Promise
     tokens: [EMULATOR_PAT],
     acceptBearer: (t) => identity.isValid(t, '499b84ac-1321-427f-aa17-267ca6975798'),
     ...(options.hookRetryDelaysMs ? { hookRetryDelaysMs: options.hookRetryDelaysMs } : {}),
+    ...(options.failUnmatchedJobs ? { failUnmatchedJobs: true } : {}),
   });
   config.organizations.forEach((o, i) => {
     o.url = ado.orgUrl(orgNames[i]!);

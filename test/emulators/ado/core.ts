@@ -27,7 +27,7 @@ export class EmulatorCore {
       timeoutMs: options.hookTimeoutMs ?? 10_000,
       orgUrl: (org) => this.orgUrl(org.name),
     });
-    this.jobs = new JobLifecycle(this.state, this.hooks);
+    this.jobs = new JobLifecycle(this.state, this.hooks, options.failUnmatchedJobs ?? false);
   }
 
   orgUrl(name: string): string {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EmulatorError } from './emulator-error';
 import type { HookDispatcher } from './hook-delivery';
+import { agentMeetsDemands } from './demands';
 import { nextAssignments } from './scheduling';
 import type { AgentRecord, EmulatorState, JobRecord, PoolRecord } from './state';
 import { JOB_RESULTS, type JobResult, type JobState, type JobView, type QueueJobInput, type QueuedJob } from './types';
@@ -14,6 +15,8 @@ export class JobLifecycle {
   constructor(
     private readonly state: EmulatorState,
     private readonly hooks: HookDispatcher,
+    /** ADO fails a job at once when no agent of the pool, in any state, meets its demands. */
+    private readonly failUnmatched = false,
   ) {}
 
   queue(input: QueueJobInput): QueuedJob {
@@ -49,6 +52,11 @@ export class JobLifecycle {
       jobName: input.jobName ?? '__default',
     };
     this.state.jobs.set(job.requestId, job);
+    if (this.failUnmatched && ![...pool.agents.values()].some((a) => agentMeetsDemands(a, job.demands))) {
+      // "No agent found in pool … which satisfies the specified demands": what placeholders prevent.
+      this.complete(job, 'failed');
+      return { jobId: job.jobId, requestId: job.requestId };
+    }
     this.hooks.publish(job, 'waiting');
     this.schedule(org.name, pool.id);
     return { jobId: job.jobId, requestId: job.requestId };

@@ -17,6 +17,12 @@ export interface AdoEmulatorOptions {
   readonly tokens?: readonly string[];
   /** Accepted `Authorization: Bearer` tokens (stand-ins for Entra tokens). */
   readonly bearerTokens?: readonly string[];
+  /**
+   * Fail a queued job at once when no agent of its pool (online, offline or disabled) meets its
+   * demands, as ADO does ("No agent found in pool … which satisfies the specified demands").
+   * Off by default, so scenarios can queue jobs into pools that have no placeholders.
+   */
+  readonly failUnmatchedJobs?: boolean;
   /** Also accept bearer tokens this function vouches for, e.g. the identity emulator's `isValid`. */
   readonly acceptBearer?: (token: string) => boolean;
   /** Wait before each retry of a hook delivery; its length is the number of retries. */
