@@ -1,0 +1,75 @@
+// The demand queue between intake (webhook, reconcile) and the launch function. Standard tier:
+// duplicate detection and scheduled messages need it. Local (SAS) auth is off: identity only.
+
+@description('Region of the namespace.')
+param location string
+
+@description('Service Bus namespace name (6-50 characters).')
+@minLength(6)
+@maxLength(50)
+param namespaceName string
+
+@description('Queue name; src/config/load-settings.ts (DEMAND_QUEUE) names it.')
+param queueName string
+
+@description('Principal id of the function app\'s user-assigned identity.')
+param appPrincipalId string
+
+var serviceBusDataSender = '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39'
+var serviceBusDataReceiver = '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0'
+
+resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' = {
+  name: namespaceName
+  location: location
+  sku: { name: 'Standard', tier: 'Standard' }
+  properties: {
+    disableLocalAuth: true
+    minimumTlsVersion: '1.2'
+  }
+}
+
+resource queue 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
+  parent: namespace
+  name: queueName
+  properties: {
+    // The messageId derives from (organization, jobId): a webhook and a sweep reporting the same
+    // job within 10 minutes collapse into one message. The consumer still guarantees one agent.
+    requiresDuplicateDetection: true
+    duplicateDetectionHistoryTimeWindow: 'PT10M'
+    // A poison message is thrown back until this count, then dead-lettered (the Node worker
+    // cannot dead-letter by itself).
+    maxDeliveryCount: 5
+    // host.json renews locks up to 5 minutes; one minute keeps a crashed consumer's message
+    // from waiting long before another instance takes it.
+    lockDuration: 'PT1M'
+    deadLetteringOnMessageExpiration: true
+  }
+}
+
+// Webhook and reconcile enqueue; launch schedules retries: sending, on this queue only.
+resource sender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(queue.id, appPrincipalId, serviceBusDataSender)
+  scope: queue
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', serviceBusDataSender)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// The launch trigger receives and settles, on this queue only.
+resource receiver 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(queue.id, appPrincipalId, serviceBusDataReceiver)
+  scope: queue
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', serviceBusDataReceiver)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// The host name alone, as ServiceBusConnection__fullyQualifiedNamespace wants it; taken from the
+// namespace's endpoint so sovereign clouds get their own suffix.
+output fullyQualifiedNamespace string = split(split(replace(namespace.properties.serviceBusEndpoint, 'https://', ''), '/')[0], ':')[0]
+output namespaceName string = namespace.name
+output queueName string = queue.name
