@@ -1,7 +1,7 @@
 // ado-agent-scaler in Azure: the function app and everything it reads, writes and starts
 // agents with. Deploy into an existing resource group:
 //   az deployment group create -g <rg> -f infra/main.bicep -p @infra/main.parameters.json -p webhookPassword=...
-// docs/deployment.md walks through it, including the second step (enableSecretEvents=true)
+// README.md ("Deploying to Azure") walks through it, including the second step (enableSecretEvents=true)
 // once the functions are published.
 targetScope = 'resourceGroup'
 

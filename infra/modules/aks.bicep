@@ -80,7 +80,7 @@ resource cluster 'Microsoft.ContainerService/managedClusters@2024-09-01' = {
 }
 
 // Jobs, pods and Secrets in the agents' namespace. Bicep can only scope to the cluster; narrow it
-// to the namespace with the CLI (docs/deployment.md) once the namespace exists.
+// to the namespace with the CLI (README.md, "Deploying to Azure") once the namespace exists.
 resource appWriter 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(cluster.id, appPrincipalId, aksRbacWriter)
   scope: cluster
