@@ -24,7 +24,11 @@ async function main(): Promise<void> {
   const stack = onEmulators ? await startEmulators() : undefined;
   const host = await startLocalHost({ functionsDir: path.join(root, 'dist', 'functions'), port });
   const webhookUrl = `${host.url}/api/webhook`;
-  if (stack) await subscribeWebhook(webhookUrl);
+  if (stack) {
+    await subscribeWebhook(webhookUrl);
+    // Placeholders at once rather than at the first timer tick, so the emulated pools start as a real one would.
+    if (host.functions.some((f) => f.name === 'upkeep')) await host.timers.run('upkeep');
+  }
   printBanner(host, stack);
   if (stack && !process.argv.includes('--no-demo')) {
     void runDemoWorkload(stack, (line) => console.log(line)).catch((e: unknown) => console.error(`demo: ${String(e)}`));
