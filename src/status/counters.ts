@@ -1,3 +1,15 @@
+/** What an upkeep run did, one counter per kind of action; its closing log line sums them. */
+export const UPKEEP_ACTIONS = [
+  'placeholdersCreated',
+  'placeholdersUpdated',
+  'placeholdersRemoved',
+  'finishedDeleted',
+  'idleStopped',
+  'orphansMarked',
+  'orphansDeleted',
+  'registrationsRemoved',
+] as const;
+
 export const COUNTER_NAMES = [
   'webhookAccepted',
   'webhookIgnored',
@@ -17,14 +29,7 @@ export const COUNTER_NAMES = [
   // upkeep (src/upkeep/)
   'upkeepRuns',
   'upkeepFailures',
-  'placeholdersCreated',
-  'placeholdersUpdated',
-  'placeholdersRemoved',
-  'finishedDeleted',
-  'idleStopped',
-  'orphansMarked',
-  'orphansDeleted',
-  'registrationsRemoved',
+  ...UPKEEP_ACTIONS,
 ] as const;
 
 export type CounterName = (typeof COUNTER_NAMES)[number];

@@ -3,7 +3,7 @@ import type { PoolAgent } from '../ado/pool-agents';
 import { orgKeyOf } from '../config/org-url';
 import type { OrganizationConfig, PoolConfig } from '../config/schema';
 import type { LaunchedAgent, Launcher } from '../launch/launcher';
-import type { CounterName } from '../status/counters';
+import { UPKEEP_ACTIONS, type CounterName } from '../status/counters';
 import { cleanProfile, removeStaleRegistrations } from './janitor';
 import { keepPlaceholders } from './placeholders';
 import { attempt, type PoolContext, type UpkeepDeps } from './upkeep-context';
@@ -16,17 +16,6 @@ export interface UpkeepResult {
   readonly failures: number;
 }
 
-/** Summed up in the run's closing log line. */
-const UPKEEP_COUNTERS: readonly CounterName[] = [
-  'placeholdersCreated',
-  'placeholdersUpdated',
-  'placeholdersRemoved',
-  'finishedDeleted',
-  'idleStopped',
-  'orphansMarked',
-  'orphansDeleted',
-  'registrationsRemoved',
-];
 
 /**
  * One upkeep run: for every managed pool, its placeholder agents, then the janitor for each of
@@ -55,7 +44,7 @@ export async function runUpkeep(deps: UpkeepDeps): Promise<UpkeepResult> {
     });
   });
   const after = snapshot(deps);
-  const changed = UPKEEP_COUNTERS.filter((n) => after[n] !== before[n]).map((n) => `${n} ${after[n] - before[n]}`);
+  const changed = UPKEEP_ACTIONS.filter((n) => after[n] !== before[n]).map((n) => `${n} ${after[n] - before[n]}`);
   const failures = after.upkeepFailures - before.upkeepFailures;
   if (changed.length > 0 || failures > 0) deps.log.info(`upkeep: ${pools.length} pool(s): ${[...changed, `failures ${failures}`].join(', ')}`);
   return { pools: pools.length, failures };
