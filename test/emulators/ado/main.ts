@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { startAdoEmulator, type AdoEmulatorOptions, type OrganizationInput } from './index';
+import { runEmulatorProcess, type StartedEmulator } from '../run-emulator-process';
 
 const DEFAULT_ORG = 'fabrikam';
 
@@ -56,23 +57,9 @@ function optionsFrom(argv: readonly string[]): AdoEmulatorOptions {
   };
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<StartedEmulator> {
   const emulator = await startAdoEmulator(optionsFrom(process.argv.slice(2)));
-  console.log(JSON.stringify({ emulator: 'ado', url: emulator.url }));
-  const stop = () => {
-    emulator.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        console.error('ado emulator: close failed:', err);
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  return { close: () => emulator.close(), announce: { url: emulator.url } };
 }
 
-main().catch((err: unknown) => {
-  console.error(`ado emulator: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
-});
+runEmulatorProcess('ado', main);

@@ -2,12 +2,13 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { TEST_TLS_DIR_ENV, testTls } from '../tls/test-ca';
 import { startArmEmulator } from './arm-emulator';
+import { runEmulatorProcess, type StartedEmulator } from '../run-emulator-process';
 
 // Usage: main.js [--port 0] [--provisioning-delay-ms 100] [--tls-dir .local/tls]
 // Prints one JSON line {"emulator":"arm","url":...,"caPath":...} once listening; give the URL
 // to the ARM client as its endpoint and trust caPath through NODE_EXTRA_CA_CERTS. Accepts any
 // bearer token; containers run until deleted (no agent runs in this process).
-async function main(): Promise<void> {
+async function main(): Promise<StartedEmulator> {
   const { values } = parseArgs({
     options: {
       port: { type: 'string', default: '0' },
@@ -21,13 +22,7 @@ async function main(): Promise<void> {
   if (!Number.isFinite(provisioningDelayMs) || provisioningDelayMs < 0) throw new Error('--provisioning-delay-ms must be a number of milliseconds');
   const tls = await testTls(values['tls-dir'] ?? process.env[TEST_TLS_DIR_ENV] ?? path.join('.local', 'tls'));
   const emulator = await startArmEmulator({ port, tls, provisioningDelayMs });
-  console.log(JSON.stringify({ emulator: 'arm', url: emulator.url, caPath: tls.caPath }));
-  const stop = () => void emulator.close().finally(() => process.exit(0));
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  return { close: () => emulator.close(), announce: { url: emulator.url, caPath: tls.caPath } };
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+runEmulatorProcess('arm', main);

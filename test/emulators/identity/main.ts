@@ -1,10 +1,11 @@
 import { parseArgs } from 'node:util';
 import { startIdentityEmulator } from './identity-emulator';
+import { runEmulatorProcess, type StartedEmulator } from '../run-emulator-process';
 
 // Usage: main.js [--port 0] [--header secret] [--lifetime 3600]
 // Prints one JSON line {"emulator":"identity","endpoint":...,"env":{IDENTITY_ENDPOINT,IDENTITY_HEADER}}
 // once listening; put `env` into the environment of the process that uses the credential.
-async function main(): Promise<void> {
+async function main(): Promise<StartedEmulator> {
   const { values } = parseArgs({
     options: {
       port: { type: 'string', default: '0' },
@@ -17,13 +18,7 @@ async function main(): Promise<void> {
   if (!Number.isInteger(port) || port < 0) throw new Error(`--port must be a port number, got ${values.port}`);
   if (!Number.isInteger(tokenLifetimeSeconds) || tokenLifetimeSeconds <= 0) throw new Error('--lifetime must be seconds');
   const emulator = await startIdentityEmulator({ port, tokenLifetimeSeconds, ...(values.header ? { header: values.header } : {}) });
-  console.log(JSON.stringify({ emulator: 'identity', endpoint: emulator.endpoint, env: emulator.env }));
-  const stop = () => void emulator.close().finally(() => process.exit(0));
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  return { close: () => emulator.close(), announce: { endpoint: emulator.endpoint, env: emulator.env } };
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+runEmulatorProcess('identity', main);

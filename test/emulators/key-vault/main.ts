@@ -2,13 +2,14 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { TEST_TLS_DIR_ENV, testTls } from '../tls/test-ca';
 import { startKeyVaultEmulator } from './key-vault-emulator';
+import { runEmulatorProcess, type StartedEmulator } from '../run-emulator-process';
 
 // Usage: main.js [--port 0] [--secret name=value]... [--hostname h] [--tls-dir .local/tls]
 // Prints one JSON line {"emulator":"key-vault","url":...,"caPath":...} once listening.
 // A client in another process trusts caPath through NODE_EXTRA_CA_CERTS and must resolve the
 // URL's host to 127.0.0.1 (resolveToLoopback in loopback-dns.ts), or use --hostname localhost
 // with disableChallengeResourceVerification.
-async function main(): Promise<void> {
+async function main(): Promise<StartedEmulator> {
   const { values } = parseArgs({
     options: {
       port: { type: 'string', default: '0' },
@@ -26,13 +27,7 @@ async function main(): Promise<void> {
     if (eq <= 0) throw new Error('--secret must be name=value'); // never echo: it may hold the value
     emulator.setSecret(pair.slice(0, eq), pair.slice(eq + 1));
   }
-  console.log(JSON.stringify({ emulator: 'key-vault', url: emulator.url, caPath: tls.caPath }));
-  const stop = () => void emulator.close().finally(() => process.exit(0));
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  return { close: () => emulator.close(), announce: { url: emulator.url, caPath: tls.caPath } };
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+runEmulatorProcess('key-vault', main);

@@ -2,11 +2,12 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { TEST_TLS_DIR_ENV, testTls } from '../tls/test-ca';
 import { startKubernetesEmulator } from './kubernetes-emulator';
+import { runEmulatorProcess, type StartedEmulator } from '../run-emulator-process';
 
 // Usage: main.js [--port 0] [--namespace ado-agents]... [--virtual-node legacy|v2]... [--tls-dir .local/tls]
 // Prints one JSON line {"emulator":"kubernetes","url":...,"caPath":...} once listening. Pods run
 // until the Job is deleted (no agent process is started here); any bearer token is accepted.
-async function main(): Promise<void> {
+async function main(): Promise<StartedEmulator> {
   const { values } = parseArgs({
     options: {
       port: { type: 'string', default: '0' },
@@ -27,13 +28,7 @@ async function main(): Promise<void> {
     virtualNodes: virtualNodes as Array<'legacy' | 'v2'>,
     ...(values.namespace ? { namespaces: values.namespace } : {}),
   });
-  console.log(JSON.stringify({ emulator: 'kubernetes', url: emulator.url, caPath: tls.caPath }));
-  const stop = () => void emulator.close().finally(() => process.exit(0));
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  return { close: () => emulator.close(), announce: { url: emulator.url, caPath: tls.caPath } };
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+runEmulatorProcess('kubernetes', main);

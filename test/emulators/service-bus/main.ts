@@ -1,12 +1,13 @@
 import { parseArgs } from 'node:util';
 import { startServiceBusEmulator } from './index';
+import { runEmulatorProcess, type StartedEmulator } from '../run-emulator-process';
 
 /**
  * Runs the emulator as a process:
  *   node main.js --port 5672 --queue launch-requests [--queue other] [--host 127.0.0.1]
  * Prints one JSON line with the connection string, then serves until SIGINT/SIGTERM.
  */
-async function main(): Promise<void> {
+async function main(): Promise<StartedEmulator> {
   const { values } = parseArgs({
     options: {
       port: { type: 'string', default: '0' },
@@ -26,25 +27,7 @@ async function main(): Promise<void> {
     host: values.host,
     queues: values.queue.map((name) => ({ name })),
   });
-  console.log(JSON.stringify({ emulator: 'service-bus', connectionString: emulator.connectionString }));
-
-  let closing = false;
-  const stop = (): void => {
-    if (closing) return;
-    closing = true;
-    emulator.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error('service-bus emulator: close failed', error);
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  return { close: () => emulator.close(), announce: { connectionString: emulator.connectionString } };
 }
 
-main().catch((error: unknown) => {
-  console.error(`service-bus emulator: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
-});
+runEmulatorProcess('service-bus', main);
