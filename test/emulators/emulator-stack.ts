@@ -2,7 +2,7 @@ import { normaliseOrgUrl } from '../../src/config/org-url';
 import { DEMAND_QUEUE, SERVICE_BUS_CONNECTION } from '../../src/config/load-settings';
 import { startAdoEmulator, type AdoEmulator } from './ado';
 import { startAzurite, type Azurite } from './azurite/start-azurite';
-import { startSimulatedAgent } from './agent/simulated-agent';
+import { startSimulatedAgent, type SimulatedAgent, type SimulatedAgentPhase } from './agent/simulated-agent';
 import { startArmEmulator, type ArmEmulator } from './arm/arm-emulator';
 import { startKubernetesEmulator, type KubernetesEmulator } from './kubernetes/kubernetes-emulator';
 import { startIdentityEmulator, type IdentityEmulator } from './identity/identity-emulator';
@@ -49,6 +49,11 @@ export interface EmulatorStack {
   readonly urls: Readonly<Record<string, string>>;
   /** The emulated organization name for each configured organization URL, in config order. */
   readonly orgNames: readonly string[];
+  /**
+   * Where the newest agent container of that name is: ADO marks a job running when it assigns it,
+   * before the agent has seen it; a test that ends the job before that leaves the agent idle.
+   */
+  agentPhase(name: string): SimulatedAgentPhase | undefined;
   close(): Promise<void>;
 }
 
@@ -76,7 +81,12 @@ export async function startEmulatorStack(options: EmulatorStackOptions): Promise
     ...(options.tls ? { tls: options.tls } : {}),
   });
   const storage = await startAzurite();
-  const runAgent = (env: Readonly<Record<string, string>>) => startSimulatedAgent({ env, jobDurationMs: options.jobDurationMs ?? 1_000 });
+  const agents = new Map<string, SimulatedAgent>();
+  const runAgent = (env: Readonly<Record<string, string>>) => {
+    const agent = startSimulatedAgent({ env, jobDurationMs: options.jobDurationMs ?? 1_000 });
+    if (env.AZP_AGENT_NAME) agents.set(env.AZP_AGENT_NAME, agent);
+    return agent;
+  };
   let armUrl = '';
   // The ARM SDK asks for a token for its endpoint, so the emulator's own URL is the audience.
   const arm = await startArmEmulator({
@@ -135,6 +145,7 @@ export async function startEmulatorStack(options: EmulatorStackOptions): Promise
     config,
     orgNames,
     urls,
+    agentPhase: (name) => agents.get(name)?.phase,
     appSettings: {
       SCALER_CONFIG: JSON.stringify(config),
       [SERVICE_BUS_CONNECTION]: serviceBus.connectionString,

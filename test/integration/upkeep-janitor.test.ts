@@ -80,7 +80,11 @@ describe('janitor', () => {
   it('keeps the newest keepFinished finished agents of a profile and deletes the rest', async () => {
     const { ado: emulator } = scaler.stack;
     const jobs = Array.from({ length: 20 }, () => emulator.queueJob({ pool: 'linux', demands: ['docker'] }));
-    await eventually(() => jobs.every((j) => job(j.requestId)?.state === 'running'), 30_000, 'all 20 jobs to run');
+    const busy = (requestId: number) => {
+      const running = job(requestId);
+      return running?.state === 'running' && scaler.stack.agentPhase(running.agentName!) === 'busy';
+    };
+    await eventually(() => jobs.every((j) => busy(j.requestId)), 30_000, 'all 20 agents to run their jobs');
     jobs.forEach((j) => emulator.finishJob(j.requestId));
     const launcher = await (await dependencies().launch()).launcher(profile(0, 1));
     const finished = () => launcher.list({ profile: 'linux-docker', pool: 'linux' }).then((all) => all.filter((a) => a.phase === 'finished'));

@@ -41,7 +41,10 @@ describe('placeholder agents', () => {
     expect(emulator.jobs().find((j) => j.requestId === unmatched.requestId)?.result).toBe('failed');
     emulator.setScheduling(true);
     await eventually(() => emulator.jobs().find((j) => j.requestId === later.requestId)?.result === 'succeeded', 20_000, 'the job to be served');
-    // Leave the pools as the next test expects them: no agents yet.
+    // Leave the pools as the next test expects them: no agents yet. The one-shot agent removes its own
+    // registration after its job; wait for that rather than race it.
+    const served = agentName(ado.orgUrl, 'linux', later.requestId);
+    await eventually(async () => (await ado.agent('linux', served)) === undefined, 20_000, 'the one-shot agent to deregister');
     for (const pool of ['linux', 'dotnet']) for (const a of await ado.agents(pool)) await ado.remove(pool, a.id);
   });
 
@@ -84,6 +87,7 @@ describe('placeholder agents', () => {
     await eventually(() => emulator.jobs().find((j) => j.requestId === job.requestId)?.state === 'finished', 20_000, 'the job to finish');
     expect(emulator.jobs().find((j) => j.requestId === job.requestId)).toMatchObject({ result: 'succeeded', agentName: agentName(ado.orgUrl, 'linux', job.requestId) });
     expect(await ado.agent('linux', 'placeholder-linux-docker')).toMatchObject({ status: 'offline' });
+    await eventually(async () => (await ado.agent('linux', agentName(ado.orgUrl, 'linux', job.requestId))) === undefined, 20_000, 'the one-shot agent to deregister');
   });
 
   it('registers a placeholder deleted by hand again at the next run', async () => {
