@@ -1,6 +1,6 @@
 import { getPersonalAccessTokenHandler, WebApi } from 'azure-devops-node-api';
 import { TaskAgentStatus } from 'azure-devops-node-api/interfaces/TaskAgentInterfaces';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EMULATOR_PAT } from '../emulators/emulator-stack';
 import { configWithPools, startScaler, type Scaler } from './scaler-harness';
 
@@ -20,6 +20,13 @@ beforeAll(async () => {
 });
 
 afterAll(() => scaler?.close());
+
+// A sweep in a new reconcile period demands every job still waiting again (the messageId carries
+// the period), so each test leaves no waiting job and no demand behind for the next one.
+afterEach(async () => {
+  for (const job of scaler.stack.ado.jobs().filter((j) => j.state === 'waiting')) scaler.stack.ado.cancelJob(job.requestId);
+  await scaler.consumeDemands();
+});
 
 async function registerAgent(pool: string, name: string): Promise<void> {
   const api = await new WebApi(scaler.stack.ado.orgUrl('contoso'), getPersonalAccessTokenHandler(EMULATOR_PAT)).getTaskAgentApi();
