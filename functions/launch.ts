@@ -18,7 +18,7 @@ export async function launch(message: unknown, context: InvocationContext): Prom
   switch (outcome.kind) {
     case 'retry': {
       const parsed = parseDemandMessage(message);
-      if (parsed.ok) await deps.queue.retryLater(parsed.demand, attempt + 1, outcome.delayMs);
+      if (parsed.ok) await deps.queue.retryLater({ ...parsed.demand, ...outcome.resolved }, attempt + 1, outcome.delayMs);
       context.info(`launch: retry in ${Math.round(outcome.delayMs / 1000)} s (attempt ${attempt + 1}): ${outcome.reason}`);
       return;
     }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { currentJobRequests } from './job-requests';
+import { currentJobRequests, jobRequestOf } from './job-requests';
 
 const fixtures = join(__dirname, '../../../shared/fixtures/azure-devops');
 
@@ -13,6 +13,11 @@ describe('currentJobRequests', () => {
     const first = requests.find((r) => r.requestId === 890659);
     expect(first?.state).toBe('running');
     expect(first?.demands).toContainEqual({ kind: 'gtVersion', name: 'Agent.Version', value: '2.182.1' });
+  });
+
+  it('reads a recorded finished request alone, with the agent ADO gave it to', () => {
+    const body = JSON.parse(readFileSync(join(fixtures, 'keda.jobrequest_completed_item.json'), 'utf8')) as { reservedAgent: { name: string } };
+    expect(jobRequestOf(body)).toMatchObject({ requestId: 890659, state: 'finished', agentName: body.reservedAgent.name });
   });
 
   it('classifies waiting, running and finished requests', () => {

@@ -10,6 +10,8 @@ export interface JobRequest {
   readonly planId?: string;
   readonly queueTime?: string;
   readonly state: JobRequestState;
+  /** The agent ADO gave it to (reservedAgent), once running or finished. */
+  readonly agentName?: string;
   readonly demands: readonly Demand[];
   /** As ADO sent them, for messages and for the agent's own matching. */
   readonly rawDemands: readonly string[];
@@ -26,7 +28,7 @@ const jobRequestSchema = z.looseObject({
   receiveTime: z.string().optional(),
   finishTime: z.string().optional(),
   result: z.string().nullish(),
-  reservedAgent: z.unknown().optional(),
+  reservedAgent: z.looseObject({ name: z.string().optional() }).nullish().catch(undefined),
   demands: z.array(z.string()).nullish(),
 });
 
@@ -53,16 +55,24 @@ export function currentJobRequests(list: unknown): JobRequest[] {
     const seen = latest.get(key);
     if (!seen || seen.requestId < r.requestId) latest.set(key, r);
   }
-  return [...latest.values()]
-    .sort((a, b) => a.requestId - b.requestId)
-    .map((r) => ({
-      requestId: r.requestId,
-      jobId: r.jobId,
-      ...(r.poolId !== undefined ? { poolId: r.poolId } : {}),
-      ...(r.planId ? { planId: r.planId } : {}),
-      ...(r.queueTime ? { queueTime: r.queueTime } : {}),
-      state: stateOf(r),
-      demands: parseDemands(r.demands ?? []),
-      rawDemands: r.demands ?? [],
-    }));
+  return [...latest.values()].sort((a, b) => a.requestId - b.requestId).map(toJobRequest);
+}
+
+/** One request as `GET .../jobrequests/{requestId}` answers it, finished ones included. */
+export function jobRequestOf(body: unknown): JobRequest {
+  return toJobRequest(jobRequestSchema.parse(body));
+}
+
+function toJobRequest(r: RawJobRequest): JobRequest {
+  return {
+    requestId: r.requestId,
+    jobId: r.jobId,
+    ...(r.poolId !== undefined ? { poolId: r.poolId } : {}),
+    ...(r.planId ? { planId: r.planId } : {}),
+    ...(r.queueTime ? { queueTime: r.queueTime } : {}),
+    state: stateOf(r),
+    ...(r.reservedAgent?.name ? { agentName: r.reservedAgent.name } : {}),
+    demands: parseDemands(r.demands ?? []),
+    rawDemands: r.demands ?? [],
+  };
 }

@@ -41,14 +41,24 @@ export function createJobRequestFinder(deps: { ado: (orgUrl: string) => Promise<
   return {
     async find(org, demand) {
       const notBefore = Date.parse(demand.observedAt) || 0;
-      const pools = demand.poolName ? org.pools.filter((p) => p.name.toLowerCase() === demand.poolName!.toLowerCase()) : org.pools;
+      const pools = demand.poolName ? org.pools.filter((p) => same(p.name, demand.poolName!)) : org.pools;
       const found = await Promise.all(
         pools.map(async (pool) => {
-          const request = (await listing(org, pool, notBefore)).find((r) => r.jobId.toLowerCase() === demand.jobId.toLowerCase());
+          const request = (await listing(org, pool, notBefore)).find((r) => same(r.jobId, demand.jobId));
           return request ? { pool, request } : undefined;
         }),
       );
-      return found.find((f) => f !== undefined);
+      const current = found.find((f) => f !== undefined);
+      if (current || demand.requestId === undefined || pools.length !== 1) return current;
+      // Finished requests leave the listing; a demand that knows its request (a sweep's, or a
+      // retry's) can still learn who ran the job, which launchDemand needs (see standInProfile).
+      const ado = await deps.ado(org.url.url);
+      const request = await ado.jobRequest(await ado.poolId(pools[0]!.name), demand.requestId);
+      return request && same(request.jobId, demand.jobId) ? { pool: pools[0]!, request } : undefined;
     },
   };
+}
+
+function same(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
 }

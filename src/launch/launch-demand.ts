@@ -7,6 +7,7 @@ import { parseDemandMessage } from '../queue/demand-message';
 import type { Counters } from '../status/counters';
 import { agentName } from './agent-name';
 import type { CapacityLedger } from './capacity-ledger';
+import type { JobRequest } from '../ado/job-requests';
 import type { JobRequestFinder } from './find-job-request';
 import type { Launcher } from './launcher';
 import { describeDemand, matchProfile, unmetDemands } from './profile-match';
@@ -17,8 +18,14 @@ export type LaunchOutcome =
   | { readonly kind: 'exists'; readonly name: string }
   | { readonly kind: 'ignored'; readonly reason: string }
   | { readonly kind: 'unmatched'; readonly reason: string }
-  | { readonly kind: 'retry'; readonly delayMs: number; readonly reason: string }
+  | { readonly kind: 'retry'; readonly delayMs: number; readonly reason: string; readonly resolved?: ResolvedDemand }
   | { readonly kind: 'poison'; readonly reason: string };
+
+/** What a retry should know that the first demand may not have: finished requests can then still be looked up. */
+export interface ResolvedDemand {
+  readonly poolName: string;
+  readonly requestId: number;
+}
 
 export interface LaunchDeps {
   readonly config: ScalerConfig;
@@ -49,14 +56,16 @@ export async function launchDemand(body: unknown, attempt: number, deps: LaunchD
   if (demand.poolName && !org.pools.some((p) => same(p.name, demand.poolName!))) {
     return { kind: 'poison', reason: `pool "${demand.poolName}" is not configured for ${org.url.url}` };
   }
+  let resolved: ResolvedDemand | undefined;
   try {
     const found = await deps.finder.find(org, demand);
     if (!found) return { kind: 'ignored', reason: `job ${demand.jobId} is not in a managed pool of ${org.url.url}` };
     const { pool, request } = found;
-    if (request.state !== 'waiting') return { kind: 'ignored', reason: `job request ${request.requestId} is ${request.state}` };
-
-    const profile = matchProfile(pool.profiles, request.demands);
-    if (!profile) return unmatched(deps, pool, request.requestId, demand.jobId, request.demands);
+    resolved = { poolName: pool.name, requestId: request.requestId };
+    const waiting = request.state === 'waiting';
+    const profile = waiting ? matchProfile(pool.profiles, request.demands) : await standInProfile(deps, org, pool, request);
+    if (!profile && waiting) return unmatched(deps, pool, request.requestId, demand.jobId, request.demands);
+    if (!profile) return { kind: 'ignored', reason: `job request ${request.requestId} is ${request.state}` };
 
     const name = agentName(org.url.url, pool.name, request.requestId);
     const launcher = await deps.launcher(profile);
@@ -64,14 +73,14 @@ export async function launchDemand(body: unknown, attempt: number, deps: LaunchD
     const slot = await claimSlot(deps, launcher, key, profile, pool, request.requestId, name);
     if (slot === 'full') {
       deps.counters.increment('delayedForCapacity');
-      return { kind: 'retry', delayMs: retryDelayMs(attempt, { capacity: true }), reason: `profile "${profile.name}" is at maxAgents ${profile.maxAgents}` };
+      return { kind: 'retry', delayMs: retryDelayMs(attempt, { capacity: true }), reason: `profile "${profile.name}" is at maxAgents ${profile.maxAgents}`, resolved };
     }
     if (slot === 'alreadyClaimed' && (await launcher.status(name)) === undefined && (await claimAge(deps, key, request.requestId)) < CLAIM_GRACE_MS) {
       // Another consumer claimed this request moments ago and is starting its agent. Starting it
       // here too could race that start (ACI treats a second PUT as an update that restarts the
       // container), so look again later; a claim left by a consumer that died ages out.
       deps.counters.increment('duplicatesSuppressed');
-      return { kind: 'retry', delayMs: retryDelayMs(attempt), reason: `agent ${name} for job request ${request.requestId} is being started by another consumer` };
+      return { kind: 'retry', delayMs: retryDelayMs(attempt), reason: `agent ${name} for job request ${request.requestId} is being started by another consumer`, resolved };
     }
     const spec = { name, orgUrl: org.url.url, pool: pool.name, requestId: request.requestId, jobId: request.jobId, profile, pat: await deps.agentToken(org) };
     const result = await launcher.start(spec).catch(async (e: unknown) => {
@@ -82,7 +91,7 @@ export async function launchDemand(body: unknown, attempt: number, deps: LaunchD
     });
     if (result.outcome === 'exists') {
       const agent = await launcher.status(name);
-      if (agent?.phase === 'finished' && shouldReplace(agent.exitCode, request.queueTime, deps)) {
+      if (waiting && agent?.phase === 'finished' && shouldReplace(agent.exitCode, request.queueTime, deps)) {
         await launcher.delete(name);
         await deps.ledger.release(key, request.requestId);
         // The likeliest cause of a failed agent is a PAT rotated since it was cached.
@@ -94,6 +103,14 @@ export async function launchDemand(body: unknown, attempt: number, deps: LaunchD
       return { kind: 'exists', name };
     }
     deps.counters.increment('launches');
+    if (!waiting) {
+      deps.counters.increment('standIns');
+      deps.log.info(
+        `launch: job request ${request.requestId} in pool "${pool.name}" went to agent ${request.agentName ?? '?'}, started for another request; ` +
+          `started agent ${name} (profile ${profile.name}) for the job that agent leaves waiting`,
+      );
+      return { kind: 'started', name, profile: profile.name };
+    }
     const waited = request.queueTime ? ` ${((now(deps) - Date.parse(request.queueTime)) / 1000).toFixed(1)} s after the job was queued` : '';
     deps.log.info(`launch: started agent ${name} (profile ${profile.name}) for job request ${request.requestId} in pool "${pool.name}"${waited}`);
     return { kind: 'started', name, profile: profile.name };
@@ -103,8 +120,28 @@ export async function launchDemand(body: unknown, attempt: number, deps: LaunchD
     if (kind === 'permanent') return { kind: 'poison', reason: message };
     if (kind === 'throttled') deps.counters.increment('throttled');
     const retryAfterMs = (e as { retryAfterMs?: number }).retryAfterMs;
-    return { kind: 'retry', delayMs: retryDelayMs(attempt, retryAfterMs === undefined ? {} : { retryAfterMs }), reason: message };
+    return { kind: 'retry', delayMs: retryDelayMs(attempt, retryAfterMs === undefined ? {} : { retryAfterMs }), reason: message, ...(resolved ? { resolved } : {}) };
   }
+}
+
+/**
+ * ADO gives a waiting job to any idle agent that can run it, oldest first, so the agent started
+ * for request K can take an older job J whose own demand was delayed (capacity, a retry). K then
+ * waits with no agent coming. J's demand, finding J taken by K's agent and no agent of J's own,
+ * starts J's agent in its place, with the profile of the agent J used up. Every job still gets
+ * one agent under its own name; one whose job is cancelled meanwhile is left to the janitor.
+ */
+async function standInProfile(deps: LaunchDeps, org: OrganizationConfig, pool: PoolConfig, request: JobRequest): Promise<ProfileConfig | undefined> {
+  const taker = request.agentName;
+  const takerRequest = Number(/-(\d+)$/.exec(taker ?? '')?.[1]);
+  if (!taker || !Number.isSafeInteger(takerRequest) || takerRequest === request.requestId) return undefined;
+  if (!same(agentName(org.url.url, pool.name, takerRequest), taker)) return undefined; // not one of ours
+  const launchers = new Set(await Promise.all(pool.profiles.map((p) => deps.launcher(p))));
+  for (const launcher of launchers) {
+    const agent = await launcher.status(taker);
+    if (agent) return pool.profiles.find((p) => p.name === agent.profile);
+  }
+  return undefined;
 }
 
 /**

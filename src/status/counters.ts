@@ -24,6 +24,7 @@ export const COUNTER_NAMES = [
   'unmatchedDemands',
   'delayedForCapacity',
   'agentsReplaced',
+  'standIns',
   'hookReenabled',
   'secretNearExpiry',
   // upkeep (src/upkeep/)

@@ -41,8 +41,7 @@ it('never runs more than maxAgents agents of a profile, with four consumers at o
       // Delayed demands wait in Service Bus; move its clock to the next one instead of sleeping.
       const queue = scaler.stack.serviceBus.queue(DEMAND_QUEUE);
       if (queue.active().length + queue.locked().length === 0 && alive() === 0) scaler.skipToNextRetry();
-      // The reconcile timer, every 10 s as configured: ADO may give an agent another waiting
-      // job than the one it was started for, and the sweep starts one for the job left behind.
+      // The reconcile timer, every 10 s as configured, as it runs in Azure.
       if (Math.floor(Date.now() / 10_000) !== Math.floor(lastSweep / 10_000)) {
         lastSweep = Date.now();
         await scaler.sweep();

@@ -22,7 +22,7 @@ beforeAll(async () => {
 
 afterAll(() => scaler?.close());
 
-it('serves 50 jobs over two pools and three profiles, on ACI and AKS virtual nodes, each by exactly one agent, with every demand delivered twice', async () => {
+it('serves 50 jobs over two pools and three profiles, on ACI and AKS virtual nodes, each by exactly one agent, with every demand delivered twice', { timeout: 150_000 }, async () => {
   const { ado, arm, kubernetes } = scaler.stack;
   const orgUrl = ado.orgUrl('contoso');
   const queued = [
@@ -50,7 +50,12 @@ it('serves 50 jobs over two pools and three profiles, on ACI and AKS virtual nod
     },
     120_000,
     'all 50 jobs to finish',
-  );
+  ).catch((e: unknown) => {
+    // What a failure needs to be understood: the jobs left, and what the scaler said about them.
+    console.log(queued.map((j) => view(j.requestId)).filter((j) => j?.state !== 'finished'));
+    console.log(scaler.logs.filter((l) => l.level !== 'info' || /retry|replac|went to/.test(l.message)).map((l) => l.message));
+    throw e;
+  });
 
   // ADO gives a waiting job to any idle agent that matches it, not to the one started for it;
   // what must hold is that every job ran once, each on its own agent of the right profile.
