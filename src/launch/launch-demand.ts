@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { JobRequest } from '../ado/job-requests';
 import { orgKeyOf } from '../config/org-url';
 import type { OrganizationConfig, PoolConfig, ProfileConfig, ScalerConfig } from '../config/schema';
 import { errorKind } from '../errors/scaler-error';
@@ -7,7 +8,6 @@ import { parseDemandMessage } from '../queue/demand-message';
 import type { Counters } from '../status/counters';
 import { agentName } from './agent-name';
 import type { CapacityLedger } from './capacity-ledger';
-import type { JobRequest } from '../ado/job-requests';
 import type { JobRequestFinder } from './find-job-request';
 import type { Launcher } from './launcher';
 import { describeDemand, matchProfile, unmetDemands } from './profile-match';

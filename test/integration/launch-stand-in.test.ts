@@ -41,6 +41,14 @@ async function demand(j: { jobId: string; requestId: number }, extra: { requestI
     body: { version: 1, orgUrl, jobId: j.jobId, poolName: 'linux', source: 'webhook', observedAt: new Date().toISOString(), ...extra },
   });
 }
+/** Ends jobs only once their agents run them (an agent that never saw its job would idle into the next test), and waits for those agents to exit. */
+async function finish(...requestIds: number[]): Promise<void> {
+  const agentOf = (requestId: number) => job(requestId)?.agentName ?? '';
+  await eventually(() => requestIds.every((id) => scaler.stack.agentPhase(agentOf(id)) === 'busy'), 20_000, 'the agents to run their jobs');
+  const agents = requestIds.map(agentOf);
+  requestIds.forEach((id) => scaler.stack.ado.finishJob(id));
+  await eventually(() => agents.every((a) => scaler.stack.agentPhase(a) === 'exited'), 20_000, 'the agents to exit');
+}
 async function settled(): Promise<void> {
   const queue = scaler.stack.serviceBus.queue(DEMAND_QUEUE);
   await eventually(() => queue.active().length + queue.locked().length === 0, 15_000, 'the queue to drain');
@@ -70,8 +78,7 @@ describe('an agent that takes an older job than its own', () => {
     await settled();
     expect(groupsNamed(olderAgent)).toHaveLength(1);
     expect(await counter('launches')).toBe(before.launches + 1);
-    ado.finishJob(older.requestId);
-    ado.finishJob(newer.requestId);
+    await finish(older.requestId, newer.requestId);
   });
 
   it('is stood in for after the job it took has finished, when the demand knows the request (a retry)', async () => {
@@ -80,11 +87,11 @@ describe('an agent that takes an older job than its own', () => {
     const newer = ado.queueJob({ pool: 'linux', demands: ['docker'] });
     await demand(newer);
     await eventually(() => job(older.requestId)?.agentName === agentName(orgUrl, 'linux', newer.requestId), 20_000, 'the older job to be taken');
-    ado.finishJob(older.requestId); // gone from the pool's listing of unfinished requests
+    await finish(older.requestId); // gone from the pool's listing of unfinished requests
 
     await demand(older, { requestId: older.requestId });
     await eventually(() => job(newer.requestId)?.agentName === agentName(orgUrl, 'linux', older.requestId), 20_000, 'the stand-in to take the job left waiting');
-    ado.finishJob(newer.requestId);
+    await finish(newer.requestId);
   });
 
   it('starts nothing for a job that an agent not started by the scaler took', async () => {
