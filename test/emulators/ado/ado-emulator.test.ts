@@ -6,6 +6,7 @@ import { getBearerHandler, getPersonalAccessTokenHandler, WebApi } from 'azure-d
 import { TaskAgentStatus } from 'azure-devops-node-api/interfaces/TaskAgentInterfaces';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JOB_EVENT_TYPE, startAdoEmulator, type AdoEmulator } from './index';
+import { eventually } from '../wait-for-value';
 
 const PAT = 'emulator-pat';
 const docsSample = JSON.parse(readFileSync(path.join(__dirname, '../../fixtures/ado/job-state-changed.docs.json'), 'utf8')) as Record<string, unknown>;
@@ -32,16 +33,6 @@ afterAll(async () => {
 
 function webApi(org = 'fabrikam', pat = PAT): WebApi {
   return new WebApi(emulator.orgUrl(org), getPersonalAccessTokenHandler(pat));
-}
-
-async function eventually<T>(what: string, probe: () => T | Promise<T>, done: (value: T) => boolean, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}; last value: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 async function admin(method: string, route: string, body?: unknown): Promise<{ status: number; json: unknown }> {

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startAdoEmulator, type AdoEmulator, type JobView } from '../ado';
 import { startSimulatedAgent, type SimulatedAgent, type SimulatedAgentOptions } from './simulated-agent';
+import { eventually } from '../wait-for-value';
 
 const ORG = 'fabrikam';
 const PAT = 'agent-pat';
@@ -37,16 +38,6 @@ function agent(pool: string, name: string, extra: Partial<SimulatedAgentOptions>
   });
   started.push(simulated);
   return simulated;
-}
-
-async function eventually<T>(what: string, probe: () => T | Promise<T>, done: (value: T) => boolean, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}; last value: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 function job(requestId: number): JobView {
