@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { currentJobRequests, jobRequestOf } from './job-requests';
 
-const fixtures = join(__dirname, '../../../shared/fixtures/azure-devops');
+const fixtures = join(__dirname, '../../test/fixtures/ado');
 
 describe('currentJobRequests', () => {
   it('reads the recorded KEDA listing: the assigned request is running, with its demands typed', () => {

@@ -1,7 +1,10 @@
 import { agentMeetsDemands } from './demands';
 import type { AgentRecord, JobRecord, OrgRecord, PoolRecord, SubscriptionRecord } from './state';
 
-/** Bodies as dev.azure.com writes them (shapes from ../shared/fixtures/azure-devops). */
+/**
+ * Bodies as dev.azure.com writes them: shapes from test/fixtures/ado (hooks.7.1.*.json for
+ * subscriptions, keda.*.json for job requests; see test/fixtures/SOURCES.md).
+ */
 
 const EMULATOR_IDENTITY_ID = '00ca946b-2fe9-4f2a-ae2f-40d5c48001bc';
 /** The service owner GUID ADO puts on build job requests. */

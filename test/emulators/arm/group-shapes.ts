@@ -1,7 +1,7 @@
 import { CONTAINER_GROUP_TYPE, invalidContent, invalidName, type ArmError } from './arm-errors';
 
 // Container group bodies on the wire (api-version 2023-05-01): camelCase, `properties` nested
-// twice, `memoryInGB`. Shapes follow ../../../../shared/fixtures/aci (ContainerGroups*.json and
+// twice, `memoryInGB`. Shapes follow test/fixtures/aci (ContainerGroups*.json and
 // the azure-cli recordings).
 
 export interface EnvVar {

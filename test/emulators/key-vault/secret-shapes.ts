@@ -1,6 +1,6 @@
 import type { SecretVersion, StoredSecret } from './secret-store';
 
-// Wire shapes as in ../shared/fixtures/keyvault/*.7.5.json: single secrets carry
+// Wire shapes as in test/fixtures/keyvault/*.7.5.json: single secrets carry
 // recoveryLevel, list items do not and never carry `value`.
 
 const RECOVERY_LEVEL = 'Recoverable+Purgeable';
