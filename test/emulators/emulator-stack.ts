@@ -1,8 +1,9 @@
 import { normaliseOrgUrl } from '../../src/config/org-url';
 import { DEMAND_QUEUE, SERVICE_BUS_CONNECTION } from '../../src/config/load-settings';
-import { startAdoEmulator, type AdoEmulator } from './ado';
+import { startAdoEmulator, type AdoEmulator, type AdoEmulatorOptions } from './ado';
 import { startAzurite, type Azurite } from './azurite/start-azurite';
-import { startSimulatedAgent, type SimulatedAgent, type SimulatedAgentPhase } from './agent/simulated-agent';
+import { startSimulatedAgent, type JobDurationRequest, type SimulatedAgent, type SimulatedAgentPhase } from './agent/simulated-agent';
+import type { Latency } from './latency';
 import { startArmEmulator, type ArmEmulator } from './arm/arm-emulator';
 import { startKubernetesEmulator, type KubernetesEmulator } from './kubernetes/kubernetes-emulator';
 import { startIdentityEmulator, type IdentityEmulator } from './identity/identity-emulator';
@@ -26,12 +27,53 @@ export interface EmulatorStackOptions {
   readonly hookRetryDelaysMs?: readonly number[];
   /** The CA-signed certificate the Key Vault emulator serves, when the caller has arranged trust itself. */
   readonly tls?: TestTls;
-  /** How long a simulated agent takes to run its job; default 1 s. */
-  readonly jobDurationMs?: number;
+  /** How long the emulated steps take; each container, agent and job draws its own (see latency.ts). */
+  readonly latencies?: StackLatencies;
+  /** The one generator for every latency draw (uniform on [0, 1)); Math.random by default. */
+  readonly random?: () => number;
+  /** ACI's create-rate limit on the ARM emulator (new container groups per sliding window); none by default. */
+  readonly aciCreateRateLimit?: { readonly count: number; readonly windowMs: number };
+  /** Further ADO emulator options, spread last into its options (so they win over the stack's). */
+  readonly ado?: Partial<AdoEmulatorOptions>;
   /** ADO fails jobs no agent of the pool could ever run (see the ADO emulator's option). */
   readonly failUnmatchedJobs?: boolean;
+  /**
+   * A managed identity endpoint to share with an earlier stack, left running on close: MSAL keeps
+   * managed identity tokens in a process-wide cache, so a second stack in the same process must
+   * accept the tokens the first one issued.
+   */
+  readonly identity?: IdentityEmulator;
   /** Pools left out of the ADO emulator, to see what a wrong pool name does. */
   readonly omitPools?: readonly string[];
+}
+
+export interface StackLatencies {
+  /** ACI container group Pending → Running; default 100 ms (the ARM emulator's). */
+  readonly aciStart?: Latency;
+  /** AKS pod scheduled → Running; default 20 ms (the Kubernetes emulator's). */
+  readonly aksStart?: Latency;
+  /** Container running → agent registered (config.sh); default 0. */
+  readonly agentRegistration?: Latency;
+  /** How long an agent runs its job: a latency, or ms per job request; default 1 s. */
+  readonly jobDuration?: Latency | ((request: JobDurationRequest) => number);
+  /** The agents' poll interval for their assignment; default 50 ms (the simulated agent's). */
+  readonly agentPollMs?: number;
+}
+
+/** One started agent process (container) and what happened to it, epoch ms. */
+export interface ContainerRecord {
+  /** The container group (ACI) or Job (AKS) name. */
+  readonly name: string;
+  readonly kind: 'aci' | 'aks';
+  /** When the container group / Job was created. */
+  readonly createdAt: number;
+  /** When the agent process started (the container reached Running). */
+  readonly startedAt: number;
+  readonly registeredAt?: number;
+  readonly jobStartedAt?: number;
+  readonly requestId?: number;
+  readonly exitedAt?: number;
+  readonly exitCode?: number;
 }
 
 export interface EmulatorStack {
@@ -54,6 +96,8 @@ export interface EmulatorStack {
    * before the agent has seen it; a test that ends the job before that leaves the agent idle.
    */
   agentPhase(name: string): SimulatedAgentPhase | undefined;
+  /** Every agent process started so far, in start order, including those that have exited (a redeploy or retry adds one). */
+  containers(): ContainerRecord[];
   close(): Promise<void>;
 }
 
@@ -74,7 +118,7 @@ interface ConfigDocument {
 export async function startEmulatorStack(options: EmulatorStackOptions): Promise<EmulatorStack> {
   const config = structuredClone(options.config) as ConfigDocument;
   const orgNames = config.organizations.map((o) => organizationName(o.url));
-  const identity = await startIdentityEmulator({ port: options.ports?.identity ?? 0 });
+  const identity = options.identity ?? (await startIdentityEmulator({ port: options.ports?.identity ?? 0 }));
   const keyVault = await startKeyVaultEmulator({
     port: options.ports?.keyVault ?? 0,
     acceptedTokens: (t) => identity.isValid(t, VAULT_RESOURCE),
@@ -82,22 +126,37 @@ export async function startEmulatorStack(options: EmulatorStackOptions): Promise
   });
   const storage = await startAzurite();
   const agents = new Map<string, SimulatedAgent>();
-  const runAgent = (env: Readonly<Record<string, string>>) => {
-    const agent = startSimulatedAgent({ env, jobDurationMs: options.jobDurationMs ?? 1_000 });
+  const started: Array<{ name: string; kind: 'aci' | 'aks'; createdAt: number; agent: SimulatedAgent }> = [];
+  const latencies = options.latencies ?? {};
+  const random = options.random ?? Math.random;
+  const runAgent = (env: Readonly<Record<string, string>>, container: { name: string; kind: 'aci' | 'aks'; createdAt: string }) => {
+    const agent = startSimulatedAgent({
+      env,
+      jobDuration: latencies.jobDuration ?? 1_000,
+      random,
+      ...(latencies.agentRegistration !== undefined ? { registrationDelay: latencies.agentRegistration } : {}),
+      ...(latencies.agentPollMs !== undefined ? { pollMs: latencies.agentPollMs } : {}),
+    });
     if (env.AZP_AGENT_NAME) agents.set(env.AZP_AGENT_NAME, agent);
+    started.push({ name: container.name, kind: container.kind, createdAt: Date.parse(container.createdAt), agent });
     return agent;
   };
   let armUrl = '';
   // The ARM SDK asks for a token for its endpoint, so the emulator's own URL is the audience.
   const arm = await startArmEmulator({
     acceptToken: (t) => identity.isValid(t, armUrl),
-    startAgent: (container) => runAgent(container.env),
+    startAgent: (container) => runAgent(container.env, { name: container.name, kind: 'aci', createdAt: container.createdAt }),
+    random,
+    ...(latencies.aciStart !== undefined ? { provisioningDelay: latencies.aciStart } : {}),
+    ...(options.aciCreateRateLimit ? { createRateLimit: options.aciCreateRateLimit } : {}),
     ...(options.tls ? { tls: options.tls } : {}),
   });
   armUrl = arm.url;
   const kubernetes = await startKubernetesEmulator({
     acceptToken: (t) => identity.isValid(t, '6dae42f8-4368-4678-94ff-3960e28e3630'),
-    startAgent: (container) => runAgent(container.env),
+    startAgent: (container) => runAgent(container.env, { name: jobNameOf(container.pod), kind: 'aks', createdAt: container.createdAt }),
+    random,
+    ...(latencies.aksStart !== undefined ? { scheduleDelay: latencies.aksStart } : {}),
     ...(options.tls ? { tls: options.tls } : {}),
   });
   const serviceBus = await startServiceBusEmulator({
@@ -122,6 +181,7 @@ export async function startEmulatorStack(options: EmulatorStackOptions): Promise
     acceptBearer: (t) => identity.isValid(t, '499b84ac-1321-427f-aa17-267ca6975798'),
     ...(options.hookRetryDelaysMs ? { hookRetryDelaysMs: options.hookRetryDelaysMs } : {}),
     ...(options.failUnmatchedJobs ? { failUnmatchedJobs: true } : {}),
+    ...options.ado,
   });
   config.organizations.forEach((o, i) => {
     o.url = ado.orgUrl(orgNames[i]!);
@@ -146,6 +206,7 @@ export async function startEmulatorStack(options: EmulatorStackOptions): Promise
     orgNames,
     urls,
     agentPhase: (name) => agents.get(name)?.phase,
+    containers: () => started.map(({ name, kind, createdAt, agent }) => ({ name, kind, createdAt, ...agent.timeline })),
     appSettings: {
       SCALER_CONFIG: JSON.stringify(config),
       [SERVICE_BUS_CONNECTION]: serviceBus.connectionString,
@@ -155,9 +216,14 @@ export async function startEmulatorStack(options: EmulatorStackOptions): Promise
       SCALER_EMULATORS: JSON.stringify(urls),
     },
     async close() {
-      await Promise.allSettled([ado.close(), serviceBus.close(), keyVault.close(), identity.close(), storage.close(), arm.close(), kubernetes.close()]);
+      await Promise.allSettled([ado.close(), serviceBus.close(), keyVault.close(), options.identity ? undefined : identity.close(), storage.close(), arm.close(), kubernetes.close()]);
     },
   };
+}
+
+/** The pod's Job (its controller owner), as the AKS launcher named it. */
+function jobNameOf(pod: { metadata: { name: string; labels?: Record<string, string>; ownerReferences?: Array<{ kind: string; name: string }> } }): string {
+  return pod.metadata.ownerReferences?.find((r) => r.kind === 'Job')?.name ?? pod.metadata.labels?.['job-name'] ?? pod.metadata.name;
 }
 
 function organizationName(url: string): string {

@@ -12,7 +12,7 @@ beforeAll(async () => {
   scaler = await startScaler({
     config: launchConfig(),
     lockDurationMs: 3_000,
-    jobDurationMs: 300,
+    latencies: { jobDuration: 300 },
     load: async () => {
       await import('../../functions/webhook.js');
       await import('../../functions/launch.js');

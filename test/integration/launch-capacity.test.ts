@@ -9,7 +9,7 @@ beforeAll(async () => {
   scaler = await startScaler({
     config: launchConfig({ dotnetMax: 5, reconcileSeconds: 10 }),
     lockDurationMs: 600_000,
-    jobDurationMs: 200,
+    latencies: { jobDuration: 200 },
     load: async () => {
       await import('../../functions/launch.js');
       await import('../../functions/reconcile.js');

@@ -10,7 +10,7 @@ beforeAll(async () => {
   scaler = await startScaler({
     config: launchConfig(),
     lockDurationMs: 600_000,
-    jobDurationMs: 100,
+    latencies: { jobDuration: 100 },
     load: async () => {
       await import('../../functions/webhook.js');
       await import('../../functions/launch.js');

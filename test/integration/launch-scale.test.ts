@@ -11,7 +11,7 @@ beforeAll(async () => {
   scaler = await startScaler({
     config: launchConfig({ dotnetMax: 5 }),
     lockDurationMs: 600_000,
-    jobDurationMs: 200,
+    latencies: { jobDuration: 200 },
     load: async () => {
       await import('../../functions/webhook.js');
       await import('../../functions/launch.js');

@@ -16,7 +16,7 @@ let orgUrl: string;
 beforeAll(async () => {
   scaler = await startScaler({
     config: launchConfig(),
-    jobDurationMs: 600_000, // agents stay busy until a test finishes their job
+    latencies: { jobDuration: 600_000 }, // agents stay busy until a test finishes their job
     subscribe: false,
     load: async () => {
       await import('../../functions/launch.js');

@@ -14,7 +14,7 @@ let scaler: Scaler;
 beforeAll(async () => {
   scaler = await startScaler({
     config: configWithPools(['linux']),
-    jobDurationMs: 100,
+    latencies: { jobDuration: 100 },
     load: async () => {
       await import('../../functions/webhook.js');
       await import('../../functions/launch.js');

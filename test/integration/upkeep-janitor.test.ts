@@ -17,7 +17,7 @@ beforeAll(async () => {
     // Time passes through the config: an agent is idle "too long" after 1 s, and a container
     // without a registration is an orphan candidate after 3 s.
     config: { ...launchConfig(), upkeep: { keepFinished: 5, idleTtlSeconds: 1, orphanGraceSeconds: 3 } },
-    jobDurationMs: 600_000, // agents stay busy until a test finishes their job
+    latencies: { jobDuration: 600_000 }, // agents stay busy until a test finishes their job
     load: async () => {
       await import('../../functions/webhook.js');
       await import('../../functions/launch.js');

@@ -12,7 +12,7 @@ let ado: ReturnType<typeof adoRest>;
 beforeAll(async () => {
   scaler = await startScaler({
     config: launchConfig(),
-    jobDurationMs: 200,
+    latencies: { jobDuration: 200 },
     failUnmatchedJobs: true, // as ADO: a job no agent of the pool could run fails at once
     load: async () => {
       await import('../../functions/webhook.js');

@@ -55,7 +55,7 @@ beforeAll(async () => {
   restoreEnv = useIdentityEnv(identity);
   arm = await startArmEmulator({
     acceptToken: (token) => identity.isValid(token, arm.url),
-    provisioningDelayMs: 50,
+    provisioningDelay: 50,
     pageSize: 5,
     resourceGroups: ['agents-rg'],
     startAgent: (container) => void started.push(container),
@@ -235,8 +235,8 @@ describe('ACI launcher with a simulated agent in the container', () => {
     const ado = await startAdoEmulator({ organizations: [{ name: 'fabrikam', pools: ['linux'] }], tokens: ['scenario-pat'] });
     const withAgents = await startArmEmulator({
       acceptToken: (token) => identity.isValid(token, withAgents.url),
-      provisioningDelayMs: 20,
-      startAgent: (container) => startSimulatedAgent({ env: container.env, jobDurationMs: 50, pollMs: 10 }),
+      provisioningDelay: 20,
+      startAgent: (container) => startSimulatedAgent({ env: container.env, jobDuration: 50, pollMs: 10 }),
     });
     try {
       const launcher = createAciLauncher({ credential: new ManagedIdentityCredential(), settings: settings(), endpoint: withAgents.url });

@@ -238,7 +238,7 @@ describe('AKS launcher with a simulated agent in the pod', () => {
     const ado = await startAdoEmulator({ organizations: [{ name: 'fabrikam', pools: ['linux'] }], tokens: ['scenario-pat'] });
     const cluster = await startKubernetesEmulator({
       acceptToken: (token) => identity.isValid(token, AKS_RESOURCE),
-      startAgent: (container) => startSimulatedAgent({ env: container.env, jobDurationMs: 50, pollMs: 10 }),
+      startAgent: (container) => startSimulatedAgent({ env: container.env, jobDuration: 50, pollMs: 10 }),
     });
     try {
       const s = settings({ apiServer: cluster.url });

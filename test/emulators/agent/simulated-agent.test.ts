@@ -1,11 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startAdoEmulator, type AdoEmulator, type JobView } from '../ado';
-import { startSimulatedAgent, type SimulatedAgent, type SimulatedAgentOptions } from './simulated-agent';
+import { startSimulatedAgent, type JobDurationRequest, type SimulatedAgent, type SimulatedAgentOptions } from './simulated-agent';
 import { eventually } from '../wait-for-value';
 
 const ORG = 'fabrikam';
 const PAT = 'agent-pat';
-const POOLS = ['takes', 'later', 'picky', 'bad-token', 'stop-idle', 'stop-busy', 'cancelled', 'restarted', 'revoked'];
+const POOLS = ['takes', 'later', 'picky', 'bad-token', 'stop-idle', 'stop-busy', 'cancelled', 'restarted', 'revoked', 'slow-config', 'per-job'];
 
 let ado: AdoEmulator;
 const started: SimulatedAgent[] = [];
@@ -31,7 +31,7 @@ function agent(pool: string, name: string, extra: Partial<SimulatedAgentOptions>
   const simulated = startSimulatedAgent({
     // The trailing slash is what users paste; the agent copes like the real one.
     env: { AZP_URL: `${ado.orgUrl(ORG)}/`, AZP_POOL: pool.toUpperCase(), AZP_AGENT_NAME: name, AZP_TOKEN: token, ...vars },
-    jobDurationMs: 100,
+    jobDuration: 100,
     pollMs: 10,
     log: (line) => logs.push(line),
     ...options,
@@ -63,7 +63,7 @@ const pollsBy = (pool: string) => ado.requests().filter((r) => r.poolId === ado.
 describe('simulated agent', () => {
   it('takes a matching waiting job, finishes it, removes its registration and exits 0', async () => {
     const { requestId } = ado.queueJob({ pool: 'takes', demands: ['docker', 'Agent.OS -equals linux', 'Agent.Version -gtVersion 3.0'] });
-    const a = agent('takes', 'agent-takes', { jobDurationMs: 300, vars: { docker: '/usr/bin/docker', PATH: '/usr/bin', REGISTRY_PASSWORD: 'hunter2', NPM_TOKEN: 'npm_x' } });
+    const a = agent('takes', 'agent-takes', { jobDuration: 300, vars: { docker: '/usr/bin/docker', PATH: '/usr/bin', REGISTRY_PASSWORD: 'hunter2', NPM_TOKEN: 'npm_x' } });
 
     await eventually('busy', () => a.phase, (p) => p === 'busy');
     expect(job(requestId)).toMatchObject({ state: 'running', agentName: 'agent-takes' });
@@ -117,7 +117,7 @@ describe('simulated agent', () => {
 
   it('stopped while busy exits 143 and ADO abandons its job', async () => {
     const { requestId } = ado.queueJob({ pool: 'stop-busy' });
-    const a = agent('stop-busy', 'agent-stop-busy', { jobDurationMs: 60_000 });
+    const a = agent('stop-busy', 'agent-stop-busy', { jobDuration: 60_000 });
     await eventually('busy', () => a.phase, (p) => p === 'busy');
     a.stop();
     expect(await a.exited).toBe(143);
@@ -126,7 +126,7 @@ describe('simulated agent', () => {
 
   it('stops and exits 0 when its job is cancelled while it runs', async () => {
     const { requestId } = ado.queueJob({ pool: 'cancelled' });
-    const a = agent('cancelled', 'agent-cancelled', { jobDurationMs: 60_000 });
+    const a = agent('cancelled', 'agent-cancelled', { jobDuration: 60_000 });
     await eventually('busy', () => a.phase, (p) => p === 'busy');
     ado.cancelJob(requestId);
     expect(await a.exited).toBe(0);
@@ -158,5 +158,46 @@ describe('simulated agent', () => {
     expect(job(requestId)).toMatchObject({ state: 'finished', result: 'succeeded' });
     expect((await registrations('revoked')).map((r) => [r.name, r.status])).toEqual([['agent-revoked', 'offline']]);
     expect(logs.some((l) => l.includes('[agent-revoked] could not remove its registration (HTTP 401)'))).toBe(true);
+  });
+
+  it('spends its registration delay before registering, and records when things happened', async () => {
+    const before = Date.now();
+    const a = agent('slow-config', 'agent-slow-config', { registrationDelay: { kind: 'uniform', minMs: 150, maxMs: 250 }, random: () => 0.5 });
+    expect(a.phase).toBe('registering');
+    expect(a.timeline).toEqual({ startedAt: expect.any(Number) as number });
+    const { requestId } = ado.queueJob({ pool: 'slow-config' });
+    expect(await a.exited).toBe(0);
+
+    const t = a.timeline;
+    expect(t.startedAt).toBeGreaterThanOrEqual(before);
+    expect(t.registeredAt! - t.startedAt).toBeGreaterThanOrEqual(198); // the 200 ms draw (timers may fire a millisecond early)
+    expect(t.jobStartedAt).toBeGreaterThanOrEqual(t.registeredAt!);
+    expect(t.exitedAt! - t.jobStartedAt!).toBeGreaterThanOrEqual(99); // the 100 ms job
+    expect(t).toMatchObject({ requestId, exitCode: 0 });
+    expect(job(requestId)).toMatchObject({ state: 'finished', result: 'succeeded', agentName: 'agent-slow-config' });
+  });
+
+  it('stopped during its registration delay exits 143 without registering', async () => {
+    const a = agent('slow-config', 'agent-never-configured', { registrationDelay: 60_000 });
+    a.stop();
+    expect(await a.exited).toBe(143);
+    expect(a.timeline).toEqual({ startedAt: expect.any(Number) as number, exitedAt: expect.any(Number) as number, exitCode: 143 });
+    expect((await registrations('slow-config')).map((r) => r.name)).not.toContain('agent-never-configured');
+  });
+
+  it('runs each job for the duration a function gives its request', async () => {
+    const asked: JobDurationRequest[] = [];
+    const queued = ado.queueJob({ pool: 'per-job' });
+    const a = agent('per-job', 'agent-per-job', {
+      jobDuration: (request) => {
+        asked.push(request);
+        return request.requestId === queued.requestId ? 250 : 0;
+      },
+    });
+    expect(await a.exited).toBe(0);
+    expect(asked).toEqual([{ requestId: queued.requestId, jobId: queued.jobId }]);
+    const t = a.timeline;
+    expect(t.exitedAt! - t.jobStartedAt!).toBeGreaterThanOrEqual(248);
+    expect(t.requestId).toBe(queued.requestId);
   });
 });

@@ -2,14 +2,31 @@ import { randomUUID } from 'node:crypto';
 import { AgentConnection, type AssignedRequest } from './agent-connection';
 import { describeError, sleep, StoppedError } from './agent-http';
 import { systemCapabilities } from './capabilities';
+import { sampleMs, type Latency } from '../latency';
+
+/** The job request the agent was given, for a duration chosen per job. */
+export interface JobDurationRequest {
+  readonly requestId: number;
+  readonly jobId: string;
+}
 
 export interface SimulatedAgentOptions {
   /** The container's environment as the launcher set it: AZP_URL (org URL), AZP_POOL (pool name), AZP_AGENT_NAME, AZP_TOKEN (the PAT), plus any other variables, which a real agent reports as capabilities. */
   readonly env: Readonly<Record<string, string>>;
   /** The agent version the image runs (reported as `version`); default '4.255.0'. */
   readonly agentVersion?: string;
-  /** How long "running the job" takes; default 2000 ms. */
-  readonly jobDurationMs?: number;
+  /**
+   * How long the container spends before the agent is registered (image start and `config.sh`),
+   * drawn once per agent; default 0.
+   */
+  readonly registrationDelay?: Latency;
+  /**
+   * How long "running the job" takes: a latency drawn per job, or a function giving each job
+   * request its own duration in ms; default 2000 ms.
+   */
+  readonly jobDuration?: Latency | ((request: JobDurationRequest) => number);
+  /** The generator for latency draws (uniform on [0, 1)); Math.random by default. */
+  readonly random?: () => number;
   /** Poll interval for its assignment; default 50 ms. */
   readonly pollMs?: number;
   readonly log?: (line: string) => void;
@@ -17,12 +34,27 @@ export interface SimulatedAgentOptions {
 
 export type SimulatedAgentPhase = 'registering' | 'idle' | 'busy' | 'exited';
 
+/** When things happened to the agent process, epoch ms (Date.now()), each set as it happens. */
+export interface AgentTimeline {
+  /** The process (container) started. */
+  readonly startedAt: number;
+  /** Registered in the pool (config.sh done). */
+  readonly registeredAt?: number;
+  /** ADO's assignment seen: the job started running on it. */
+  readonly jobStartedAt?: number;
+  readonly requestId?: number;
+  readonly exitedAt?: number;
+  readonly exitCode?: number;
+}
+
 export interface SimulatedAgent {
   /** Resolves with the process exit code: 0 after finishing one job; 1 when it cannot register (bad/revoked PAT, unknown pool); 143 when stopped. */
   readonly exited: Promise<number>;
   /** SIGTERM: stop waiting / abandon and exit 143. */
   stop(): void;
   readonly phase: SimulatedAgentPhase;
+  /** A snapshot of what has happened so far. */
+  readonly timeline: AgentTimeline;
 }
 
 /** Exit codes as the container would report them. */
@@ -46,6 +78,7 @@ class AgentProcess implements SimulatedAgent {
   private readonly abort = new AbortController();
   private readonly name: string;
   private readonly log: (line: string) => void;
+  private readonly times: { -readonly [K in keyof AgentTimeline]: AgentTimeline[K] } = { startedAt: Date.now() };
 
   constructor(private readonly options: SimulatedAgentOptions) {
     this.name = options.env.AZP_AGENT_NAME || `simulated-${randomUUID().slice(0, 8)}`;
@@ -57,10 +90,16 @@ class AgentProcess implements SimulatedAgent {
         return EXIT_FAILED;
       })
       .then((code) => {
+        this.times.exitedAt = Date.now();
+        this.times.exitCode = code;
         this.phase = 'exited';
         this.log(`exited with code ${code}`);
         return code;
       });
+  }
+
+  get timeline(): AgentTimeline {
+    return { ...this.times };
   }
 
   stop(): void {
@@ -85,8 +124,11 @@ class AgentProcess implements SimulatedAgent {
     let poolId: number;
     let agentId: number;
     try {
+      const delay = sampleMs(this.options.registrationDelay ?? 0, this.options.random);
+      if (delay > 0) await sleep(delay, this.abort.signal);
       poolId = await ado.poolId(pool);
       agentId = await ado.register(poolId, { name: this.name, version, systemCapabilities: systemCapabilities(this.options.env, this.name, version) });
+      this.times.registeredAt = Date.now();
       this.log(`registered as agent ${agentId} in pool "${pool}" (${poolId})`);
     } catch (err) {
       if (this.stopped) return EXIT_TERMINATED;
@@ -102,6 +144,8 @@ class AgentProcess implements SimulatedAgent {
         return EXIT_FAILED;
       }
       this.phase = 'busy';
+      this.times.jobStartedAt = Date.now();
+      this.times.requestId = request.requestId;
       this.log(`running job request ${request.requestId} (job ${request.jobId})`);
       const completed = (await this.runJob(ado, poolId, agentId, request)) && (await ado.finish(request.requestId));
       this.log(completed ? `job request ${request.requestId} succeeded` : `job request ${request.requestId} ended elsewhere (cancelled)`);
@@ -126,12 +170,18 @@ class AgentProcess implements SimulatedAgent {
 
   /** "Runs" the job for its duration; false when the request ended elsewhere (cancelled) first. */
   private async runJob(ado: AgentConnection, poolId: number, agentId: number, request: AssignedRequest): Promise<boolean> {
-    const until = Date.now() + (this.options.jobDurationMs ?? 2000);
+    const until = Date.now() + this.jobDurationMs(request);
     while (Date.now() < until) {
       await sleep(Math.min(this.options.pollMs ?? 50, until - Date.now()), this.abort.signal);
       const look = await ado.look(poolId, agentId);
       if (look.kind === 'none' || (look.kind === 'assigned' && look.request.requestId !== request.requestId)) return false;
     }
     return true;
+  }
+
+  private jobDurationMs(request: AssignedRequest): number {
+    const duration = this.options.jobDuration ?? 2000;
+    if (typeof duration === 'function') return Math.max(0, duration({ requestId: request.requestId, jobId: request.jobId }));
+    return sampleMs(duration, this.options.random);
   }
 }

@@ -1,8 +1,10 @@
 import { ContainerInstanceManagementClient, type ContainerGroup } from '@azure/arm-containerinstance';
 import { ManagedIdentityCredential } from '@azure/identity';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { aciError } from '../../../src/launch/aci-errors';
+import { ScalerError } from '../../../src/errors/scaler-error';
 import { startIdentityEmulator, useIdentityEnv, type IdentityEmulator } from '../identity/identity-emulator';
-import { startArmEmulator, type ArmEmulator, type StartedContainer } from './arm-emulator';
+import { startArmEmulator, type ArmEmulator, type ArmEmulatorOptions, type StartedContainer } from './arm-emulator';
 
 // The real ContainerInstanceManagementClient with a managed identity token (identity emulator)
 // against the ARM emulator over HTTPS; the test CA is trusted through tls/global-setup.ts.
@@ -20,7 +22,7 @@ beforeAll(async () => {
   arm = await startArmEmulator({
     // The SDK asks for `${endpoint}/.default`: with the emulator as endpoint, that is its own URL.
     acceptToken: (token) => identity.isValid(token, arm.url),
-    provisioningDelayMs: 30,
+    provisioningDelay: 30,
     pageSize: 5,
     resourceGroups: ['agents-rg'],
     startAgent: (container) => {
@@ -170,7 +172,7 @@ describe('ARM emulator with the real ContainerInstanceManagementClient', () => {
   });
 
   it('enforces per-region core quotas, Spot apart from Regular', async () => {
-    const small = await startArmEmulator({ quotas: { StandardCores: 2, StandardSpotCores: 0 }, provisioningDelayMs: 5 });
+    const small = await startArmEmulator({ quotas: { StandardCores: 2, StandardSpotCores: 0 }, provisioningDelay: 5 });
     const c = new ContainerInstanceManagementClient(new ManagedIdentityCredential(), SUB, { endpoint: small.url, retryOptions: { maxRetries: 0 } });
     try {
       await c.containerGroups.beginCreateOrUpdate('rg', 'a', group());
@@ -187,5 +189,82 @@ describe('ARM emulator with the real ContainerInstanceManagementClient', () => {
     } finally {
       await small.close();
     }
+  });
+});
+
+describe('ARM emulator latencies and create-rate limit', () => {
+  async function withArm(options: ArmEmulatorOptions, run: (c: ContainerInstanceManagementClient, emulator: ArmEmulator) => Promise<void>): Promise<void> {
+    const emulator = await startArmEmulator(options);
+    try {
+      await run(new ContainerInstanceManagementClient(new ManagedIdentityCredential(), SUB, { endpoint: emulator.url, retryOptions: { maxRetries: 0 } }), emulator);
+    } finally {
+      await emulator.close();
+    }
+  }
+
+  it('refuses a new group past the create-rate limit with 429, Retry-After and ACI\'s words; redeploys pass; the window slides', async () => {
+    let now = Date.parse('2025-01-01T00:00:00Z');
+    await withArm({ clock: () => now, provisioningDelay: 5, createRateLimit: { count: 2, windowMs: 60_000 } }, async (c, emulator) => {
+      await c.containerGroups.beginCreateOrUpdate('rg', 'rate-a', group());
+      now += 10_000;
+      await c.containerGroups.beginCreateOrUpdate('rg', 'rate-b', group());
+      now += 10_000;
+      const refused = await c.containerGroups.beginCreateOrUpdate('rg', 'rate-c', group()).catch((e: unknown) => e);
+      expect(refused).toMatchObject({ statusCode: 429, code: 'ResourceRequestsThrottled' });
+      expect((refused as Error).message).toBe(
+        "Number of requests for action 'ContainerGroupCreation' exceeded the limit of '2' for time interval '00:01:00'. Please try again after '0.67' minutes.",
+      );
+      const answer = emulator.requests().at(-1)!;
+      expect(answer).toMatchObject({ method: 'PUT', status: 429 });
+      expect(answer.responseHeaders['retry-after']).toBe('40'); // rate-a leaves the window at +60 s
+      expect(JSON.parse(answer.responseBody)).toEqual({ error: { code: 'ResourceRequestsThrottled', message: (refused as Error).message } });
+      expect(emulator.groups().map((g) => g.name)).toEqual(['rate-a', 'rate-b']);
+
+      // The scaler's launcher sees ARM throttling with ARM's delay, so the queue retries then.
+      const classified = aciError(refused, { subscriptionId: SUB, resourceGroup: 'rg', location: 'westeurope' }, 'Creating container group rate-c');
+      expect(classified).toBeInstanceOf(ScalerError);
+      expect(classified).toMatchObject({ kind: 'throttled', retryAfterMs: 40_000 });
+
+      // A redeploy of an existing name is no create.
+      await c.containerGroups.beginCreateOrUpdate('rg', 'rate-a', group({ tags: { team: 'again' } }));
+      expect(emulator.groups().find((g) => g.name === 'rate-a')?.restarts).toBe(1);
+
+      now += 39_000; // one second short: still refused, with what is left
+      await c.containerGroups.beginCreateOrUpdate('rg', 'rate-c', group()).catch((e: unknown) => e);
+      expect(emulator.requests().at(-1)?.responseHeaders['retry-after']).toBe('1');
+
+      now += 1_000; // rate-a has left the window; the refused creates never counted
+      await c.containerGroups.beginCreateOrUpdate('rg', 'rate-c', group());
+      const next = await c.containerGroups.beginCreateOrUpdate('rg', 'rate-d', group()).catch((e: unknown) => e);
+      expect(next).toMatchObject({ statusCode: 429 });
+      expect(emulator.requests().at(-1)?.responseHeaders['retry-after']).toBe('10'); // until rate-b leaves
+      now += 10_000;
+      await c.containerGroups.beginCreateOrUpdate('rg', 'rate-d', group());
+      expect(emulator.groups().map((g) => g.name)).toEqual(['rate-a', 'rate-b', 'rate-c', 'rate-d']);
+    });
+  });
+
+  it('draws each group its own provisioning delay from the injected generator', async () => {
+    const draws = [0.99, 0.01]; // the first group waits 495 ms, the second 25 ms
+    const running = new Map<string, number>();
+    const options: ArmEmulatorOptions = {
+      provisioningDelay: { kind: 'uniform', minMs: 20, maxMs: 500 },
+      random: () => draws.shift() ?? 0.5,
+      startAgent: (container) => {
+        running.set(container.name, Date.now() - Date.parse(container.createdAt));
+        return { exited: new Promise<number>(() => {}), stop: () => {} };
+      },
+    };
+    await withArm(options, async (c) => {
+      await c.containerGroups.beginCreateOrUpdate('rg', 'slow', group());
+      await c.containerGroups.beginCreateOrUpdate('rg', 'quick', group());
+      await eventually(() => (running.size === 2 ? true : undefined), 'both groups to run');
+      // The later group started first: each draws its own delay, and neither starts before it.
+      expect([...running.keys()]).toEqual(['quick', 'slow']);
+      expect(running.get('slow')).toBeGreaterThanOrEqual(493); // timers may fire a millisecond early
+      expect(running.get('quick')).toBeGreaterThanOrEqual(23);
+      expect(running.get('quick')).toBeLessThan(running.get('slow')!);
+      expect(draws).toEqual([]);
+    });
   });
 });

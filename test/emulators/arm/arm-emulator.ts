@@ -3,12 +3,13 @@ import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { testTls, type TestTls } from '../tls/test-ca';
 import { errorBody, faultError, type ArmError } from './arm-errors';
-import { ContainerGroupStore, type Quotas, type StartAgent } from './container-groups';
+import { ContainerGroupStore, type CreateRateLimit, type Quotas, type StartAgent } from './container-groups';
+import type { Latency } from '../latency';
 import type { StoredGroup } from './group-shapes';
 import { containerGroupsApi, type ApiAnswer } from './container-groups-api';
 import { readBody } from '../http/read-body';
 
-export type { StartAgent, StartedContainer, RunningAgent, Quotas } from './container-groups';
+export type { StartAgent, StartedContainer, RunningAgent, Quotas, CreateRateLimit } from './container-groups';
 export type { StoredGroup } from './group-shapes';
 
 export interface ArmEmulatorOptions {
@@ -20,8 +21,13 @@ export interface ArmEmulatorOptions {
   acceptToken?: (token: string) => boolean;
   /** Runs the agent in a container that reached Running; its exit terminates the container. */
   startAgent?: StartAgent;
-  /** Pending → Running after this long; 100 ms by default. */
-  provisioningDelayMs?: number;
+  /**
+   * Pending → Running after this long, drawn anew for each created or redeployed group (a bare
+   * number is fixed milliseconds); 100 ms by default.
+   */
+  provisioningDelay?: Latency;
+  /** The generator for every latency draw (uniform on [0, 1)); Math.random by default. */
+  random?: () => number;
   /** Milliseconds since the epoch, for start/finish/created times. */
   clock?: () => number;
   /** Container groups per list page (ARM pages by nextLink); 20 by default. */
@@ -30,6 +36,12 @@ export interface ArmEmulatorOptions {
   resourceGroups?: string[];
   /** Per-region ACI quotas enforced on create; unlimited when absent. */
   quotas?: Quotas;
+  /**
+   * ACI's create-rate limit: a create of a new group beyond `count` creates within the sliding
+   * `windowMs` (by `clock`) gets 429 `ResourceRequestsThrottled` with Retry-After. Redeploys of an
+   * existing name and refused creates do not count. Unlimited when absent.
+   */
+  createRateLimit?: CreateRateLimit;
   tls?: TestTls;
 }
 
@@ -82,10 +94,12 @@ const MAX_BODY_BYTES = 1024 * 1024;
 export async function startArmEmulator(options: ArmEmulatorOptions = {}): Promise<ArmEmulator> {
   const tls = options.tls ?? (await testTls());
   const store = new ContainerGroupStore({
-    provisioningDelayMs: options.provisioningDelayMs ?? 100,
+    provisioningDelay: options.provisioningDelay ?? 100,
+    random: options.random ?? Math.random,
     clock: options.clock ?? Date.now,
     ...(options.startAgent ? { startAgent: options.startAgent } : {}),
     ...(options.quotas ? { quotas: options.quotas } : {}),
+    ...(options.createRateLimit ? { createRateLimit: options.createRateLimit } : {}),
   });
   const log: ArmRequest[] = [];
   const faults: ArmFault[] = [];

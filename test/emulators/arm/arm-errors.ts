@@ -48,6 +48,34 @@ export function throttled(subscriptionId: string, write: boolean, retryAfterSeco
   };
 }
 
+/**
+ * ACI's own create-rate limit ("Container group creates per 5 minutes: 100", "... per hour: 300"
+ * in the ACI quotas article). The message is ACI's as recorded from the service ("Number of
+ * requests for action 'ContainerGroupCreation' exceeded the limit of '20' for time interval
+ * '00:05:00'. Please try again after '1.25' minutes."); the code is the one ARM resource
+ * providers answer that same sentence with (429 `ResourceRequestsThrottled`).
+ */
+export const CREATE_RATE_CODE = 'ResourceRequestsThrottled';
+
+export function createRateExceeded(limit: number, windowMs: number, retryAfterSeconds: number): ArmError {
+  const minutes = Math.round((retryAfterSeconds / 60) * 100) / 100;
+  return {
+    status: 429,
+    code: CREATE_RATE_CODE,
+    message: `Number of requests for action 'ContainerGroupCreation' exceeded the limit of '${limit}' for time interval '${timeSpan(windowMs)}'. Please try again after '${minutes}' minutes.`,
+    headers: { 'retry-after': String(retryAfterSeconds) },
+  };
+}
+
+/** A .NET TimeSpan as ARM prints it: hh:mm:ss, with seven fraction digits when there is a fraction. */
+function timeSpan(ms: number): string {
+  const whole = Math.floor(ms / 1000);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const text = `${pad(Math.floor(whole / 3600))}:${pad(Math.floor(whole / 60) % 60)}:${pad(whole % 60)}`;
+  const fraction = Math.round(ms % 1000);
+  return fraction ? `${text}.${String(fraction * 10_000).padStart(7, '0')}` : text;
+}
+
 export function resourceNotFound(resourceGroup: string, name: string): ArmError {
   return {
     status: 404,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { quotaExceeded, type ArmError, type QuotaName } from './arm-errors';
+import { sampleMs, type Latency } from '../latency';
+import { createRateExceeded, quotaExceeded, type ArmError, type QuotaName } from './arm-errors';
 import { regionOf, type GroupBody, type StoredGroup } from './group-shapes';
 
 /** What the emulator hands a starting container: env merges `value` and `secureValue`, as the container sees it. */
@@ -10,6 +11,8 @@ export interface StartedContainer {
   readonly image: string;
   readonly env: Readonly<Record<string, string>>;
   readonly tags: Readonly<Record<string, string>>;
+  /** When the group was first created (ISO 8601, ms), the stored group's `createdAt`; a redeploy keeps it. */
+  readonly createdAt: string;
 }
 
 export interface RunningAgent {
@@ -20,6 +23,22 @@ export interface RunningAgent {
 export type StartAgent = (container: StartedContainer) => RunningAgent | undefined;
 
 export type Quotas = Partial<Record<QuotaName, number>>;
+
+/** At most `count` new container groups within any `windowMs` (ACI: 100 per 5 minutes, 300 per hour). */
+export interface CreateRateLimit {
+  readonly count: number;
+  readonly windowMs: number;
+}
+
+export interface StoreOptions {
+  /** Pending → Running; drawn anew for each create or redeploy. */
+  provisioningDelay: Latency;
+  random: () => number;
+  clock: () => number;
+  startAgent?: StartAgent;
+  quotas?: Quotas;
+  createRateLimit?: CreateRateLimit;
+}
 
 interface Entry {
   group: StoredGroup;
@@ -38,10 +57,10 @@ export class ContainerGroupStore {
   private readonly entries = new Map<string, Entry>();
   private readonly operations = new Map<string, { key: string; generation: number; startTime: string }>();
   private generations = 0;
+  /** Clock times of the accepted creates of new groups still inside the rate-limit window, oldest first. */
+  private readonly creates: number[] = [];
 
-  constructor(
-    private readonly options: { provisioningDelayMs: number; clock: () => number; startAgent?: StartAgent; quotas?: Quotas },
-  ) {}
+  constructor(private readonly options: StoreOptions) {}
 
   all(): StoredGroup[] {
     return [...this.entries.values()].map((e) => e.group);
@@ -57,13 +76,14 @@ export class ContainerGroupStore {
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.name.localeCompare(b.name));
   }
 
-  /** Creates or redeploys; returns the operation id to poll, or the quota error. */
+  /** Creates or redeploys; returns the operation id to poll, or the create-rate or quota error. */
   put(sub: string, rg: string, name: string, body: GroupBody): { group: StoredGroup; created: boolean; operationId: string } | ArmError {
     const k = key(sub, rg, name);
     const existing = this.entries.get(k);
     if (!existing) {
-      const refusal = this.quotaRefusal(sub, body);
+      const refusal = this.createRateRefusal() ?? this.quotaRefusal(sub, body);
       if (refusal) return refusal;
+      if (this.options.createRateLimit) this.creates.push(this.options.clock());
     }
     const now = this.now();
     const group: StoredGroup = existing?.group ?? {
@@ -84,7 +104,7 @@ export class ContainerGroupStore {
     Object.assign(group, { body, provisioningState: 'Pending', container: { state: 'Waiting' } });
     const entry: Entry = { group, generation: ++this.generations };
     this.entries.set(k, entry);
-    entry.timer = setTimeout(() => this.provision(entry), this.options.provisioningDelayMs);
+    entry.timer = setTimeout(() => this.provision(entry), sampleMs(this.options.provisioningDelay, this.options.random));
     const operationId = randomUUID();
     this.operations.set(operationId, { key: k, generation: entry.generation, startTime: now });
     return { group, created: !existing, operationId };
@@ -161,6 +181,19 @@ export class ContainerGroupStore {
     entry.agent = undefined;
   }
 
+  /** A create beyond the limit within the sliding window; refused creates do not count. */
+  private createRateRefusal(): ArmError | undefined {
+    const limit = this.options.createRateLimit;
+    if (!limit) return undefined;
+    const now = this.options.clock();
+    while (this.creates.length > 0 && this.creates[0]! <= now - limit.windowMs) this.creates.shift();
+    if (this.creates.length < limit.count) return undefined;
+    // A slot frees when the oldest of the last `count` creates leaves the window.
+    const oldest = this.creates[this.creates.length - limit.count] ?? now;
+    const retryAfterSeconds = Math.max(1, Math.ceil((oldest + limit.windowMs - now) / 1000));
+    return createRateExceeded(limit.count, limit.windowMs, retryAfterSeconds);
+  }
+
   private quotaRefusal(sub: string, body: GroupBody): ArmError | undefined {
     const quotas = this.options.quotas ?? {};
     const region = regionOf(body.location);
@@ -198,5 +231,6 @@ function startedContainer(group: StoredGroup): StartedContainer {
     image: container?.properties.image ?? '',
     env,
     tags: { ...(group.body.tags ?? {}) },
+    createdAt: group.createdAt,
   };
 }

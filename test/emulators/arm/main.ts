@@ -21,7 +21,7 @@ async function main(): Promise<StartedEmulator> {
   const provisioningDelayMs = Number(values['provisioning-delay-ms']);
   if (!Number.isFinite(provisioningDelayMs) || provisioningDelayMs < 0) throw new Error('--provisioning-delay-ms must be a number of milliseconds');
   const tls = await testTls(values['tls-dir'] ?? process.env[TEST_TLS_DIR_ENV] ?? path.join('.local', 'tls'));
-  const emulator = await startArmEmulator({ port, tls, provisioningDelayMs });
+  const emulator = await startArmEmulator({ port, tls, provisioningDelay: provisioningDelayMs });
   return { close: () => emulator.close(), announce: { url: emulator.url, caPath: tls.caPath } };
 }
 

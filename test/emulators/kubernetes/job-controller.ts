@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import { sampleMs, type Latency } from '../latency';
 import { pickNode, type EmulatedNode } from './nodes';
 import { RESOURCES, type ObjectStore } from './object-store';
 import { jobFinished, running, terminated, unschedulable, waiting } from './pod-status';
@@ -6,7 +7,11 @@ import type { ContainerProcess, Job, KubeObject, Pod, Secret, StartedContainer }
 
 export interface ControllerOptions {
   nodes: readonly EmulatedNode[];
-  scheduleDelayMs: number;
+  /** Scheduled (Pending) → Running, drawn anew for each pod. */
+  scheduleDelay: Latency;
+  random: () => number;
+  /** Milliseconds since the epoch, for the Jobs' creation times handed to startAgent. */
+  clock: () => number;
   startAgent?: (container: StartedContainer) => ContainerProcess | undefined;
 }
 
@@ -21,12 +26,14 @@ const SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
 /**
  * The Job controller and kubelet in one: a Job gets a pod, the pod is scheduled, its container
- * starts after `scheduleDelayMs` (with env from Secrets resolved) and ends when its process exits
+ * starts after `scheduleDelay` (with env from Secrets resolved) and ends when its process exits
  * or finish() says so; the Job's status follows, with backoffLimit retries.
  */
 export class JobController {
   private readonly runs = new Map<string, PodRun>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Each Job's creation time in ms (its creationTimestamp has whole seconds only), by uid. */
+  private readonly jobCreatedAt = new Map<string, number>();
   private closed = false;
 
   constructor(
@@ -35,6 +42,7 @@ export class JobController {
   ) {}
 
   jobCreated(job: Job): void {
+    this.jobCreatedAt.set(job.metadata.uid, this.options.clock());
     this.later(0, () => this.createPod(job.metadata.namespace, job.metadata.name));
   }
 
@@ -101,7 +109,7 @@ export class JobController {
       return;
     }
     const scheduled = this.store.update(RESOURCES.pods, { ...pod, spec: { ...pod.spec, nodeName: placement.node.name }, status: waiting(pod, this.store.now()) }) as Pod;
-    this.later(this.options.scheduleDelayMs, () => this.startContainer(scheduled));
+    this.later(this.scheduleDelay(), () => this.startContainer(scheduled));
   }
 
   private startContainer(stale: Pod): void {
@@ -119,7 +127,8 @@ export class JobController {
     const started = this.store.update(RESOURCES.pods, { ...pod, status: running(pod, now, (pod.status.startTime as string | undefined) ?? now) }) as Pod;
     const job = this.ownerJob(started);
     if (job) this.updateJobStatus(job, { ready: 1 });
-    run.process = this.options.startAgent?.({ pod: started, container: container.name, image: container.image, env: env.values });
+    const createdAt = new Date((job && this.jobCreatedAt.get(job.metadata.uid)) ?? Date.parse(started.metadata.creationTimestamp)).toISOString();
+    run.process = this.options.startAgent?.({ pod: started, container: container.name, image: container.image, env: env.values, createdAt });
     run.process?.exited.then(
       (code) => this.endContainer(started, code),
       () => this.endContainer(started, 128),
@@ -145,9 +154,9 @@ export class JobController {
     } else if (failed > (job.spec.backoffLimit ?? 6)) {
       this.setJobStatus(job, { ...rest, ...counts, conditions: jobFinished(false, now) });
     } else {
-      // Within backoffLimit the controller replaces the failed pod (after a back-off; here scheduleDelayMs).
+      // Within backoffLimit the controller replaces the failed pod (after a back-off; here a scheduleDelay draw).
       this.setJobStatus(job, { ...rest, ...counts });
-      this.later(this.options.scheduleDelayMs, () => this.createPod(job.metadata.namespace, job.metadata.name));
+      this.later(this.scheduleDelay(), () => this.createPod(job.metadata.namespace, job.metadata.name));
     }
   }
 
@@ -192,6 +201,10 @@ export class JobController {
   private setJobStatus(job: Job, status: Record<string, unknown>): void {
     const current = this.store.byUid<Job>(job.metadata.uid);
     if (current) this.store.update(RESOURCES.jobs, { ...current, status });
+  }
+
+  private scheduleDelay(): number {
+    return sampleMs(this.options.scheduleDelay, this.options.random);
   }
 
   private later(ms: number, action: () => void): void {

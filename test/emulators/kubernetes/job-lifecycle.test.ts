@@ -108,6 +108,34 @@ describe('Kubernetes emulator Jobs', () => {
     const pods = await call('GET', `${PODS}?labelSelector=job-name%3Dok`);
     expect(pods.body).toMatchObject({ kind: 'PodList', items: [{ metadata: { labels: { 'job-name': 'ok' } } }] });
   });
+
+  it('draws each pod its own start delay, and hands startAgent the Job\'s creation time in ms', async () => {
+    const draws = [0.99, 0.01]; // the first pod waits 495 ms, the second 25 ms
+    const running = new Map<string, { delayMs: number; createdAt: string }>();
+    const jittered = await startKubernetesEmulator({
+      virtualNodes: ['legacy'],
+      scheduleDelay: { kind: 'uniform', minMs: 20, maxMs: 500 },
+      random: () => draws.shift() ?? 0.5,
+      startAgent: (container) => {
+        running.set(container.env.AGENT ?? '', { delayMs: Date.now() - Date.parse(container.createdAt), createdAt: container.createdAt });
+        return { exited: new Promise<number>(() => {}), stop: () => {} };
+      },
+    });
+    try {
+      const post = rawClient(jittered.url);
+      for (const name of ['slow', 'quick']) await post('POST', JOBS, withTolerations(jobBody(name, { nodeSelector: legacy, env: [{ name: 'AGENT', value: name }] })));
+      await eventually(() => (running.size === 2 ? true : undefined), 'both pods to run');
+      expect([...running.keys()]).toEqual(['quick', 'slow']);
+      expect(running.get('slow')!.delayMs).toBeGreaterThanOrEqual(493);
+      expect(running.get('quick')!.delayMs).toBeGreaterThanOrEqual(23);
+      expect(running.get('slow')!.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      const job = jittered.jobs('agents').find((j) => j.metadata.name === 'slow')!;
+      expect(Date.parse(running.get('slow')!.createdAt) - Date.parse(job.metadata.creationTimestamp)).toBeLessThan(1_000);
+      expect(draws).toEqual([]);
+    } finally {
+      await jittered.close();
+    }
+  });
 });
 
 function withTolerations<T extends ReturnType<typeof jobBody>>(body: T): T {

@@ -10,6 +10,7 @@ import { ObjectStore, RESOURCES, rfc3339, type Resource } from './object-store';
 import { badRequest, KubeError, statusBody } from './status';
 import type { ContainerProcess, Job, KubeFault, KubeObject, KubeRequest, Pod, Secret, StartedContainer } from './types';
 import { readBody } from '../http/read-body';
+import type { Latency } from '../latency';
 
 export type { ContainerProcess, KubeFault, KubeRequest, StartedContainer } from './types';
 
@@ -19,8 +20,13 @@ export interface KubernetesEmulatorOptions {
   acceptToken?: (token: string) => boolean;
   /** Runs a pod's first container once it starts (env resolved); undefined leaves it running until finish(). */
   startAgent?: (container: StartedContainer) => ContainerProcess | undefined;
-  /** From scheduled (Pending) to Running; 20 ms by default. */
-  scheduleDelayMs?: number;
+  /**
+   * From scheduled (Pending) to Running, drawn anew for each pod (a bare number is fixed
+   * milliseconds); also the wait before a failed pod's replacement. 20 ms by default.
+   */
+  scheduleDelay?: Latency;
+  /** The generator for every latency draw (uniform on [0, 1)); Math.random by default. */
+  random?: () => number;
   /** Milliseconds since the epoch, for timestamps. */
   clock?: () => number;
   /** The virtual nodes the cluster has; both by default. */
@@ -60,7 +66,9 @@ export async function startKubernetesEmulator(options: KubernetesEmulatorOptions
   });
   const controller = new JobController(store, {
     nodes: clusterNodes(options.virtualNodes ?? ['legacy', 'v2']),
-    scheduleDelayMs: options.scheduleDelayMs ?? 20,
+    scheduleDelay: options.scheduleDelay ?? 20,
+    random: options.random ?? Math.random,
+    clock,
     ...(options.startAgent ? { startAgent: options.startAgent } : {}),
   });
   hooks.podRemoved = (pod) => controller.podRemoved(pod);

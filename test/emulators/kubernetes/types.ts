@@ -96,6 +96,8 @@ export interface StartedContainer {
   container: string;
   image: string;
   env: Record<string, string>;
+  /** When the pod's Job was created (ISO 8601 with ms; the Job's creationTimestamp has whole seconds). */
+  createdAt: string;
 }
 
 /** A running agent process as the emulator drives it (the simulated agent's handle fits). */

@@ -64,6 +64,7 @@ export class Broker {
       scheduled: () => queue.list('scheduled').map(inspect),
       locked: () => queue.list('locked').map(inspect),
       deferred: () => queue.list('deferred').map(inspect),
+      accepted: () => queue.history().map(inspect),
       deadLettered: () => [...deadLetter.list('active'), ...deadLetter.list('locked'), ...deadLetter.list('deferred')]
         .sort((a, b) => a.sequenceNumber - b.sequenceNumber)
         .map(inspect),

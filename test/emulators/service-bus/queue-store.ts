@@ -33,6 +33,8 @@ export class QueueStore {
   /** Insertion order is delivery order (sequence order, except scheduled messages join when due). */
   private readonly messages = new Map<number, StoredMessage>();
   private readonly locks = new Map<string, StoredMessage>();
+  /** Every message the queue accepted (duplicates dropped), settled or not, in order. */
+  private readonly accepted: StoredMessage[] = [];
   private readonly duplicates: DuplicateDetection;
   private lastSequenceNumber = 0;
 
@@ -61,6 +63,11 @@ export class QueueStore {
     for (const sequenceNumber of sequenceNumbers) {
       if (this.messages.get(sequenceNumber)?.state === 'scheduled') this.messages.delete(sequenceNumber);
     }
+  }
+
+  /** Everything accepted so far, including messages since completed or dead-lettered. */
+  history(): readonly StoredMessage[] {
+    return this.accepted;
   }
 
   /** Peek-lock: the next active message, locked for the queue's lock duration. */
@@ -172,6 +179,7 @@ export class QueueStore {
     };
     if (visibleAt !== undefined) message.visibleAt = visibleAt;
     this.messages.set(message.sequenceNumber, message);
+    this.accepted.push(message);
     return message;
   }
 

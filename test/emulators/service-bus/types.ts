@@ -39,6 +39,8 @@ export interface QueueInspector {
   deadLettered(): InspectedMessage[];
   locked(): InspectedMessage[];
   deferred(): InspectedMessage[];
+  /** Every message the queue accepted (duplicates dropped by detection are not), whatever became of it since. */
+  accepted(): InspectedMessage[];
 }
 
 export interface ServiceBusEmulator {
