@@ -6,6 +6,8 @@ import { getBearerHandler, getPersonalAccessTokenHandler, WebApi } from 'azure-d
 import { TaskAgentStatus } from 'azure-devops-node-api/interfaces/TaskAgentInterfaces';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JOB_EVENT_TYPE, startAdoEmulator, type AdoEmulator } from './index';
+import { SIMULATED_AGENT_USER_AGENT } from '../agent/agent-http';
+import { startSimulatedAgent } from '../agent/simulated-agent';
 import { eventually } from '../wait-for-value';
 
 const PAT = 'emulator-pat';
@@ -310,6 +312,40 @@ describe('service hooks', () => {
     } finally {
       await unsubscribe(sub.id);
     }
+  });
+});
+
+describe('request log', () => {
+  it("records each call's User-Agent: the scaler's client apart from a simulated agent", async () => {
+    emulator.addOrganization({ name: 'tailspin', pools: ['agents'] });
+    const agent = startSimulatedAgent({
+      env: { AZP_URL: emulator.orgUrl('tailspin'), AZP_POOL: 'agents', AZP_AGENT_NAME: 'ua-agent', AZP_TOKEN: PAT },
+      pollMs: 10,
+    });
+    try {
+      await eventually('registered', () => agent.phase, (p) => p === 'idle');
+    } finally {
+      agent.stop();
+      await agent.exited;
+    }
+    const fromAgent = emulator.requests().filter((r) => r.org === 'tailspin');
+    expect(fromAgent.map((r) => r.method)).toEqual(expect.arrayContaining(['GET', 'POST']));
+    for (const entry of fromAgent) expect(entry.userAgent).toBe(`${SIMULATED_AGENT_USER_AGENT}/4.255.0 (simulated)`);
+
+    // As the scaler's client calls: typed APIs (the resource area lookup first), and raw REST for job requests.
+    const client = webApi('tailspin');
+    const [pool] = await (await client.getTaskAgentApi()).getAgentPools('agents');
+    await client.rest.get(`${emulator.orgUrl('tailspin')}/_apis/distributedtask/pools/${pool!.id}/jobrequests?completedRequestCount=0`);
+    const fromClient = emulator.requests().filter((r) => r.org === 'tailspin').slice(fromAgent.length);
+    // azure-devops-node-api names its typed clients `node-{Area}-api` (their OPTIONS and resource
+    // area lookups included), its raw REST client itself with version and OS.
+    const userAgentOf = (pathEnd: string) => fromClient.find((r) => r.path.endsWith(pathEnd))?.userAgent;
+    expect(userAgentOf('/ResourceAreas')).toBe('node-Locations-api');
+    expect(userAgentOf('/distributedtask/pools')).toBe('node-TaskAgent-api');
+    expect(userAgentOf('/jobrequests')).toMatch(/^azure-devops-node-api\/\d+\.\d+\.\d+ \(/);
+    for (const entry of fromClient) expect(entry.userAgent).toMatch(/^(node-\w+-api|azure-devops-node-api\/)/);
+    const { json } = await admin('GET', 'requests?pathContains=/tailspin/');
+    expect((json as { value: Array<{ userAgent?: string }> }).value.some((r) => r.userAgent?.startsWith(SIMULATED_AGENT_USER_AGENT))).toBe(true);
   });
 });
 

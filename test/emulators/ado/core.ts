@@ -2,7 +2,7 @@ import { EmulatorError } from './emulator-error';
 import { HookDispatcher } from './hook-delivery';
 import { JobLifecycle } from './jobs';
 import { EmulatorState, type OrgRecord } from './state';
-import type { AdoEmulatorOptions, OrganizationInput, OrganizationView } from './types';
+import type { AdoEmulatorOptions, HookLossOptions, OrganizationInput, OrganizationView } from './types';
 
 /** Short waits so a test sees retries, probation and the end of a retry schedule in about a second. */
 export const DEFAULT_HOOK_RETRY_DELAYS_MS: readonly number[] = [50, 100, 200, 400, 800, 1000, 1000, 1000];
@@ -22,10 +22,12 @@ export class EmulatorCore {
     this.state.acceptBearer = options.acceptBearer;
     if (options.organizations.length === 0) throw new EmulatorError(400, 'The ADO emulator needs at least one organization');
     for (const org of options.organizations) this.state.addOrganization(org);
+    checkHookLoss(options.hookLoss);
     this.hooks = new HookDispatcher(this.state, {
       retryDelaysMs: options.hookRetryDelaysMs ?? DEFAULT_HOOK_RETRY_DELAYS_MS,
       timeoutMs: options.hookTimeoutMs ?? 10_000,
       orgUrl: (org) => this.orgUrl(org.name),
+      ...(options.hookLoss ? { loss: options.hookLoss } : {}),
     });
     this.jobs = new JobLifecycle(this.state, this.hooks, options.failUnmatchedJobs ?? false);
   }
@@ -65,4 +67,13 @@ export class EmulatorCore {
     const wasBearer = this.state.bearerTokens.delete(token);
     return wasPat || wasBearer;
   }
+}
+
+function checkHookLoss(loss: HookLossOptions | undefined): void {
+  if (loss === undefined) return;
+  const rate = (value: unknown) => typeof value === 'number' && value >= 0 && value <= 1;
+  if (!rate(loss.lossRate) || !rate(loss.duplicateRate)) {
+    throw new EmulatorError(400, 'hookLoss needs "lossRate" and "duplicateRate", each a number from 0 to 1');
+  }
+  if (loss.random !== undefined && typeof loss.random !== 'function') throw new EmulatorError(400, 'hookLoss.random must be a function');
 }

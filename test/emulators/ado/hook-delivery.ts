@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { JOB_EVENT_PUBLISHER, JOB_EVENT_TYPE, jobStateChangedEvent, type HookJobState } from './job-event';
 import type { EmulatorState, JobRecord, OrgRecord, SubscriptionRecord } from './state';
-import type { DeliveryLogEntry, DeliveryOutcome } from './types';
+import type { DeliveryLogEntry, DeliveryOutcome, HookLossOptions } from './types';
 
 /** ADO retries these (and connection failures); any other non-2xx puts the subscription on probation. */
 const RETRYABLE = new Set([408, 502, 503, 504]);
@@ -10,7 +10,12 @@ export interface HookDeliveryOptions {
   readonly retryDelaysMs: readonly number[];
   readonly timeoutMs: number;
   readonly orgUrl: (org: OrgRecord) => string;
+  /** A lossy network: deliveries lost or duplicated at random; absent, every delivery goes once. */
+  readonly loss?: HookLossOptions;
 }
+
+/** What the network does to one delivery. */
+type Fate = 'lost' | 'once' | 'twice';
 
 interface Attempt {
   readonly status: number | null;
@@ -27,7 +32,10 @@ export class HookDispatcher {
     private readonly options: HookDeliveryOptions,
   ) {}
 
-  /** Starts one delivery per enabled matching subscription; answers how many were started. */
+  /**
+   * Starts one delivery per enabled matching subscription (none when `hookLoss` loses it, two
+   * when it duplicates it); answers how many were started.
+   */
   publish(job: JobRecord, jobState: HookJobState): number {
     const org = this.state.org(job.orgName);
     const project = org.projects.find((p) => p.id === job.projectId);
@@ -37,8 +45,7 @@ export class HookDispatcher {
       if (!matches(sub, job, jobState, project.name)) continue;
       const notificationId = org.nextNotificationId++;
       const eventId = randomUUID();
-      if (sub.status !== 'enabled') {
-        // Logged so a test can see the event ADO would lose to the probation.
+      const notSent = (outcome: DeliveryOutcome, error: string) =>
         this.state.deliveryLog.push({
           subscriptionId: sub.id,
           url: sub.consumerInputs.url ?? '',
@@ -49,10 +56,18 @@ export class HookDispatcher {
           jobState,
           attempt: 0,
           status: null,
-          error: `subscription is ${sub.status}`,
-          outcome: 'dropped',
+          error,
+          outcome,
           time: this.state.iso(),
         });
+      if (sub.status !== 'enabled') {
+        // Logged so a test can see the event ADO would lose to the probation.
+        notSent('dropped', `subscription is ${sub.status}`);
+        continue;
+      }
+      const fate = this.fate();
+      if (fate === 'lost') {
+        notSent('lost', 'lost on the way (hookLoss)');
         continue;
       }
       const body = jobStateChangedEvent({
@@ -66,9 +81,13 @@ export class HookDispatcher {
         state: jobState,
         createdDate: this.state.iso(),
       });
-      const delivery = this.deliver(org, sub, body, job, jobState).finally(() => this.inFlight.delete(delivery));
-      this.inFlight.add(delivery);
+      this.start(org, sub, body, job, jobState, false);
       started++;
+      if (fate === 'twice') {
+        // The same event again, on its own schedule: ADO's at-least-once delivery.
+        this.start(org, sub, body, job, jobState, true);
+        started++;
+      }
     }
     return started;
   }
@@ -82,7 +101,21 @@ export class HookDispatcher {
     this.stop.abort();
   }
 
-  private async deliver(org: OrgRecord, sub: SubscriptionRecord, body: Record<string, unknown>, job: JobRecord, jobState: HookJobState): Promise<void> {
+  /** One draw for the loss, and for a delivery not lost one more for the duplicate. */
+  private fate(): Fate {
+    const loss = this.options.loss;
+    if (!loss) return 'once';
+    const random = loss.random ?? Math.random;
+    if (random() < loss.lossRate) return 'lost';
+    return random() < loss.duplicateRate ? 'twice' : 'once';
+  }
+
+  private start(org: OrgRecord, sub: SubscriptionRecord, body: Record<string, unknown>, job: JobRecord, jobState: HookJobState, duplicate: boolean): void {
+    const delivery = this.deliver(org, sub, body, job, jobState, duplicate).finally(() => this.inFlight.delete(delivery));
+    this.inFlight.add(delivery);
+  }
+
+  private async deliver(org: OrgRecord, sub: SubscriptionRecord, body: Record<string, unknown>, job: JobRecord, jobState: HookJobState, duplicate: boolean): Promise<void> {
     const text = JSON.stringify(body);
     const base = {
       subscriptionId: sub.id,
@@ -95,7 +128,7 @@ export class HookDispatcher {
     for (let attempt = 1; !this.stop.signal.aborted; attempt++) {
       const url = sub.consumerInputs.url ?? '';
       const log = (outcome: DeliveryOutcome, result: Attempt) =>
-        this.state.deliveryLog.push({ ...base, url, attempt, ...result, outcome, time: this.state.iso() } satisfies DeliveryLogEntry);
+        this.state.deliveryLog.push({ ...base, url, attempt, ...result, outcome, time: this.state.iso(), ...(duplicate ? { duplicate } : {}) } satisfies DeliveryLogEntry);
       // A subscription put on probation (or deleted) meanwhile gets nothing more: ADO drops the event.
       if (org.subscriptions.get(sub.id) !== sub || sub.status !== 'enabled') {
         log('dropped', { status: null, error: `subscription is ${org.subscriptions.has(sub.id) ? sub.status : 'deleted'}` });

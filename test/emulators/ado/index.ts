@@ -39,7 +39,7 @@ export interface AdoEmulator {
   setScheduling(enabled: boolean): void;
   /** The agent's session ends unannounced (container killed): it goes offline and its running job is abandoned. */
   disconnectAgent(agentId: number, org?: string): { agentId: number; abandonedRequestId?: number };
-  /** Sends the waiting hook again, as ADO's duplicate deliveries do; answers how many subscriptions got it. */
+  /** Sends the waiting hook again, as ADO's duplicate deliveries do; answers how many deliveries started (`hookLoss` can lose or double them). */
   redeliverJob(requestId: number): number;
   jobs(): JobView[];
   addOrganization(input: OrganizationInput): OrganizationView;

@@ -38,6 +38,7 @@ async function handle(core: EmulatorCore, req: IncomingMessage, res: ServerRespo
     query: queryRecord(url.searchParams),
     ...(org ? { org: org.name } : {}),
     ...(poolIdIn(url.pathname) !== undefined ? { poolId: poolIdIn(url.pathname) } : {}),
+    ...(req.headers['user-agent'] !== undefined ? { userAgent: req.headers['user-agent'] } : {}),
     extra,
   });
 

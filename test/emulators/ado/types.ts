@@ -31,6 +31,26 @@ export interface AdoEmulatorOptions {
   readonly hookTimeoutMs?: number;
   /** Time source for every timestamp the emulator reports (retry waits use real timers). */
   readonly clock?: () => number;
+  /** A lossy network between ADO and the receivers; default: no loss, no duplicates. */
+  readonly hookLoss?: HookLossOptions;
+}
+
+/**
+ * Per event delivery to a subscription: with probability `lossRate` it is lost (never sent,
+ * logged as `lost`); otherwise, with probability `duplicateRate`, it is delivered twice: two
+ * independent deliveries of the same event (same `id` and `notificationId`), each with its own
+ * retries, as ADO's at-least-once delivery can.
+ */
+export interface HookLossOptions {
+  /** 0..1 */
+  readonly lossRate: number;
+  /** 0..1, applied to the deliveries not lost. */
+  readonly duplicateRate: number;
+  /**
+   * Uniform in [0, 1), default `Math.random`. Drawn once per delivery for the loss and, when it
+   * was not lost, once more for the duplicate: script it for a deterministic scenario.
+   */
+  readonly random?: () => number;
 }
 
 export type JobState = 'waiting' | 'running' | 'finished';
@@ -104,9 +124,12 @@ export interface RequestLogEntry {
   readonly unbounded?: boolean;
   /** Failed on purpose by an injected fault. */
   readonly injected?: boolean;
+  /** The request's User-Agent header: tells the scaler's client (azure-devops-node-api) from simulated agents (`VstsAgentCore-…`). */
+  readonly userAgent?: string;
 }
 
-export type DeliveryOutcome = 'delivered' | 'retrying' | 'probation' | 'disabled' | 'dropped';
+/** `dropped`: the subscription was not enabled; `lost`: lost on the way by `hookLoss`, never sent. */
+export type DeliveryOutcome = 'delivered' | 'retrying' | 'probation' | 'disabled' | 'dropped' | 'lost';
 
 export interface DeliveryLogEntry {
   readonly subscriptionId: string;
@@ -122,4 +145,6 @@ export interface DeliveryLogEntry {
   readonly error?: string;
   readonly outcome: DeliveryOutcome;
   readonly time: string;
+  /** The second copy of an event `hookLoss` delivered twice. */
+  readonly duplicate?: boolean;
 }

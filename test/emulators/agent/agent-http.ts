@@ -13,6 +13,18 @@ export class StoppedError extends Error {
 
 const CALL_TIMEOUT_MS = 10_000;
 
+/**
+ * How the simulated agent names itself in `User-Agent`. The real agent sends
+ * `VstsAgentCore-{package}/{version} ({OS description})` followed by the VSS client's own
+ * products (microsoft/azure-pipelines-agent, `ApiUtil.InitializeVssClientSettings`); the package
+ * of the Linux agent image is `linux-x64`. A request log entry whose `userAgent` starts with this
+ * came from a simulated agent.
+ */
+export const SIMULATED_AGENT_USER_AGENT = 'VstsAgentCore-linux-x64';
+/** The agent version in `User-Agent`: the simulated agent's default registration version. */
+const AGENT_VERSION = '4.255.0';
+export const SIMULATED_AGENT_USER_AGENT_HEADER = `${SIMULATED_AGENT_USER_AGENT}/${AGENT_VERSION} (simulated)`;
+
 export async function call(
   method: string,
   url: string,
@@ -22,6 +34,7 @@ export async function call(
   const response = await fetch(url, {
     method,
     headers: {
+      'User-Agent': SIMULATED_AGENT_USER_AGENT_HEADER,
       Accept: 'application/json',
       ...(options.authorization ? { Authorization: options.authorization } : {}),
       ...(options.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
