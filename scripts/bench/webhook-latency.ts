@@ -1,17 +1,17 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
-import { startEmulatorStack } from '../test/emulators/emulator-stack';
-import { testTls, TEST_TLS_DIR_ENV } from '../test/emulators/tls/test-ca';
-import { installFunctionsCoreShim } from './local-host/functions-core-shim';
-import { startLocalHost } from './local-host/local-host';
+import { startEmulatorStack } from '../../test/emulators/emulator-stack';
+import { testTls, TEST_TLS_DIR_ENV } from '../../test/emulators/tls/test-ca';
+import { installFunctionsCoreShim } from '../local-host/functions-core-shim';
+import { startLocalHost } from '../local-host/local-host';
 
 /**
  * `npm run bench`: how long the webhook takes to answer ADO, against a baseline measured in the
  * same process — a POST the local host answers 404 without running any function — so the ratio
  * shows what the webhook itself adds (auth, validation, the Service Bus send) on this machine.
  */
-const root = path.resolve(__dirname, '..', '..');
+const root = path.resolve(__dirname, '..', '..', '..');
 const N = Number(process.env.BENCH_REQUESTS ?? 500);
 const user = 'bench-hook';
 const password = 'bench-webhook-password';

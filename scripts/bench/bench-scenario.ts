@@ -1,0 +1,53 @@
+import { parseDemands } from '../../src/ado/demands';
+import { matchProfile } from '../../src/launch/profile-match';
+import { sampleMs, seededRandom } from '../../test/emulators/latency';
+import { DEFAULT_PRICES, figuresOf, ratios, verdict, type Prices } from './figures';
+import { idealSchedule } from './ideal';
+import type { ScenarioResult } from './report';
+import { runTrace, traceConfig, type RunOptions } from './run-trace';
+import { latencyMs, type Trace } from './trace';
+
+export type BenchOptions = Omit<RunOptions, 'system'> & { readonly prices?: Prices };
+
+/** The trace twice in this process, scaler then KEDA-like baseline, with the ideal beside them. */
+export async function benchScenario(trace: Trace, options: BenchOptions): Promise<ScenarioResult> {
+  const realStart = performance.now();
+  const ideal = idealMakespanMs(trace, options.seed);
+  const scaler = figuresOf(await runTrace(trace, { ...options, system: 'scaler' }), ideal, options.prices ?? DEFAULT_PRICES);
+  const baseline = figuresOf(await runTrace(trace, { ...options, system: 'baseline' }), ideal, options.prices ?? DEFAULT_PRICES);
+  return {
+    name: trace.name,
+    description: trace.description,
+    scaler,
+    baseline,
+    ratio: ratios(scaler, baseline),
+    verdict: verdict(scaler, baseline),
+    realSeconds: (performance.now() - realStart) / 1000,
+  };
+}
+
+/** Instant detection with the trace's capacity, ACI create limit and latencies; cancelled and unmatched jobs left out. */
+export function idealMakespanMs(trace: Trace, seed: number): number {
+  const { config } = traceConfig(trace);
+  const random = seededRandom(seed + 2);
+  const draw = (l: Trace['latencies']['aciStart']) => (l === undefined ? 0 : sampleMs(latencyMs(l), random));
+  const profiles = config.organizations.flatMap((o) =>
+    o.pools.flatMap((pool) =>
+      pool.profiles.map((p) => ({
+        name: `${pool.name}/${p.name}`,
+        maxAgents: p.maxAgents,
+        createLimited: p.launcher.kind === 'aci',
+        startMs: () => draw(p.launcher.kind === 'aci' ? (trace.latencies.aciStart ?? 0.1) : (trace.latencies.aksStart ?? 0.02)) + draw(trace.latencies.agentRegistration),
+      })),
+    ),
+  );
+  const [org] = config.organizations;
+  const jobs = trace.jobs.flatMap((j) => {
+    const pool = org?.pools.find((p) => p.name.toLowerCase() === j.pool.toLowerCase());
+    const profile = pool && matchProfile(pool.profiles, parseDemands(j.demands));
+    if (!pool || !profile || j.cancelAfterSeconds !== undefined) return [];
+    return [{ arrivalMs: j.at * 1000, profile: `${pool.name}/${profile.name}`, durationMs: j.durationSeconds * 1000 }];
+  });
+  const limit = trace.faults.aciCreateLimit;
+  return idealSchedule(jobs, profiles, limit && { count: limit.count, windowMs: limit.windowSeconds * 1000 }).makespanMs;
+}

@@ -1,0 +1,275 @@
+import { ConfigError, type ConfigProblem } from '../../src/config/config-error';
+import { DEMAND_QUEUE, parseConfig } from '../../src/config/load-settings';
+import type { ScalerConfig } from '../../src/config/schema';
+import { LABELS } from '../../src/launch/launcher';
+import { ATTEMPT_PROPERTY } from '../../src/queue/demand-queue';
+import { dependencies, resetDependencies } from '../../src/runtime/dependencies';
+import { SIMULATED_AGENT_USER_AGENT } from '../../test/emulators/agent/agent-http';
+import { startEmulatorStack, type EmulatorStack } from '../../test/emulators/emulator-stack';
+import type { IdentityEmulator } from '../../test/emulators/identity/identity-emulator';
+import { seededRandom } from '../../test/emulators/latency';
+import type { TestTls } from '../../test/emulators/tls/test-ca';
+import { installFunctionsCoreShim } from '../local-host/functions-core-shim';
+import type { LogSink } from '../local-host/invocation';
+import { startLocalHost } from '../local-host/local-host';
+import type { RunObservation } from './figures';
+import { startKedaBaseline } from './keda-baseline';
+import { threeProfileConfig } from './scenarios';
+import { latencyMs, type Trace } from './trace';
+
+export interface RunOptions {
+  readonly system: 'scaler' | 'baseline';
+  /** The KEDA-like baseline's polling interval, model seconds (KEDA's default: 30). */
+  readonly pollSeconds: number;
+  /** Seeds every latency drawn in the run, so both systems meet the same world. */
+  readonly seed: number;
+  /** How often a simulated agent asks ADO for its job, model ms; real agents hold a long poll. */
+  readonly agentPollMs: number;
+  readonly tls?: TestTls;
+  /** One managed identity endpoint for every run of the process (see EmulatorStackOptions.identity). */
+  readonly identity: IdentityEmulator;
+  /** Every log line of the functions, the baseline and the run. */
+  readonly log: LogSink;
+}
+
+const WEBHOOK_USERNAME = 'bench-hook';
+const WEBHOOK_PASSWORD = 'bench-webhook-password-0123456789';
+let functionsLoaded: Promise<unknown> | undefined;
+
+/** Parses the trace's configuration document, or the three-profile default, reporting every problem. */
+export function traceConfig(trace: Trace): { document: unknown; config: ScalerConfig } {
+  const document = trace.config ?? threeProfileConfig();
+  const problems: ConfigProblem[] = [];
+  const config = parseConfig(document, problems);
+  if (!config) throw new ConfigError(problems);
+  return { document, config };
+}
+
+/**
+ * Plays a trace against a fresh emulator stack with one system deciding which agents start:
+ * the scaler (its real functions in the local host: webhook, launch, reconcile and upkeep on
+ * their schedules) or the KEDA-like baseline. Answers what happened, in model time.
+ */
+export async function runTrace(trace: Trace, options: RunOptions): Promise<RunObservation> {
+  const { document, config } = traceConfig(trace);
+  const random = seededRandom(options.seed);
+  const durations = new Map<number, number>();
+  const { aciStart, aksStart, agentRegistration } = trace.latencies;
+  const { hookLossRate, hookDuplicateRate, aciCreateLimit, armThrottle } = trace.faults;
+  const stack = await startEmulatorStack({
+    config: document,
+    ...(options.tls ? { tls: options.tls } : {}),
+    identity: options.identity,
+    random,
+    latencies: {
+      ...(aciStart !== undefined ? { aciStart: latencyMs(aciStart) } : {}),
+      ...(aksStart !== undefined ? { aksStart: latencyMs(aksStart) } : {}),
+      ...(agentRegistration !== undefined ? { agentRegistration: latencyMs(agentRegistration) } : {}),
+      jobDuration: (request) => durations.get(request.requestId) ?? 1_000,
+      agentPollMs: options.agentPollMs,
+    },
+    ...(aciCreateLimit ? { aciCreateRateLimit: { count: aciCreateLimit.count, windowMs: aciCreateLimit.windowSeconds * 1000 } } : {}),
+    ...(hookLossRate > 0 || hookDuplicateRate > 0
+      ? { ado: { hookLoss: { lossRate: hookLossRate, duplicateRate: hookDuplicateRate, random: seededRandom(options.seed + 1) } } }
+      : {}),
+  });
+  Object.assign(process.env, stack.appSettings, { WEBHOOK_USERNAME, WEBHOOK_PASSWORD });
+  delete process.env.SCALER_CONFIG_FILE;
+  await resetDependencies();
+  const system = options.system === 'scaler' ? await startScalerSystem(stack, options.log) : startBaselineSystem(options);
+  try {
+    const startedAt = Date.now();
+    const before = requestCounts(stack);
+    const played = playTrace(trace, stack, durations);
+    if (armThrottle) {
+      for (const at of armThrottle.at) {
+        setTimeout(() => stack.arm.injectFault({ status: 429, count: armThrottle.count, retryAfterSeconds: armThrottle.retryAfterSeconds, method: 'PUT', pathContains: 'containerGroups' }), at * 1000);
+      }
+    }
+    const lastArrival = Math.max(...trace.jobs.map((j) => j.at));
+    const deadline = startedAt + (lastArrival + trace.drainSeconds) * 1000;
+    const profileOf = new Map<string, string>();
+    for (;;) {
+      noteProfiles(stack, profileOf);
+      if (played.allQueued() && played.allEnded()) break;
+      if (Date.now() > deadline) {
+        const open = stack.ado.jobs().filter((j) => j.state !== 'finished');
+        options.log('warning', 'bench', `${trace.name}/${options.system}: drain time over with jobs still open: ${open.map((j) => `${j.requestId} ${j.state}`).join(', ')}`);
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+    const endedAt = Date.now();
+    const after = requestCounts(stack);
+    const counts = {
+      adoCalls: after.adoCalls - before.adoCalls,
+      computeWrites: after.computeWrites - before.computeWrites,
+      keyVaultReads: after.keyVaultReads - before.keyVaultReads,
+    };
+    await system.cleanUp();
+    noteProfiles(stack, profileOf);
+    return {
+      system: options.system,
+      startedAt,
+      endedAt,
+      jobs: played.jobs(options.system === 'baseline' ? () => true : firstDemandFromTimer(stack)),
+      agents: stack.containers().map((c) => {
+        const profile = config.organizations.flatMap((o) => o.pools.flatMap((p) => p.profiles)).find((p) => p.name === profileOf.get(c.name));
+        return {
+          createdAt: c.createdAt,
+          ...(c.registeredAt !== undefined ? { registeredAt: c.registeredAt } : {}),
+          ...(c.exitedAt !== undefined ? { exitedAt: c.exitedAt } : {}),
+          ...(c.jobStartedAt !== undefined ? { jobStartedAt: c.jobStartedAt } : {}),
+          cpu: profile?.cpu ?? 1,
+          memoryGb: profile?.memoryGb ?? 2,
+        };
+      }),
+      ...counts,
+      deadLettered: stack.serviceBus.queue(DEMAND_QUEUE).deadLettered().length,
+      left: await leftBehind(stack),
+    };
+  } finally {
+    await system.stop();
+    await resetDependencies();
+    await stack.close();
+  }
+}
+
+interface System {
+  cleanUp(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function startScalerSystem(stack: EmulatorStack, log: LogSink): Promise<System> {
+  installFunctionsCoreShim();
+  functionsLoaded ??= Promise.all([
+    import('../../functions/webhook.js'),
+    import('../../functions/launch.js'),
+    import('../../functions/reconcile.js'),
+    import('../../functions/upkeep.js'),
+  ]);
+  await functionsLoaded;
+  const host = await startLocalHost({ port: 0, scheduleTimers: true, log });
+  const deps = dependencies();
+  for (const org of deps.organizations) {
+    await (await deps.ado(org.url)).ensureJobStateSubscription({ url: `${host.url}/api/webhook`, username: WEBHOOK_USERNAME, password: WEBHOOK_PASSWORD });
+  }
+  // As `npm start` does: placeholders before the first job, not at the first timer tick.
+  await host.timers.run('upkeep');
+  return {
+    async cleanUp() {
+      await host.timers.run('upkeep');
+      await host.timers.run('upkeep');
+    },
+    stop: () => host.close(),
+  };
+}
+
+function startBaselineSystem(options: RunOptions): System {
+  const baseline = startKedaBaseline(dependencies(), options.pollSeconds * 1000, (message) => options.log('warning', 'keda-baseline', message));
+  return { cleanUp: () => baseline.stop().then(() => baseline.cleanUp()), stop: () => baseline.stop() };
+}
+
+/** Queues each job at its time and cancels those the trace cancels, if still waiting then. */
+function playTrace(trace: Trace, stack: EmulatorStack, durations: Map<number, number>) {
+  const [orgName] = stack.orgNames;
+  const requestIds: Array<number | undefined> = [];
+  const jobIds: string[] = [];
+  const cancelled = new Set<number>();
+  trace.jobs.forEach((job, i) => {
+    setTimeout(() => {
+      const { requestId, jobId } = stack.ado.queueJob({ org: orgName, pool: job.pool, demands: job.demands });
+      durations.set(requestId, job.durationSeconds * 1000);
+      requestIds[i] = requestId;
+      jobIds[i] = jobId;
+      if (job.cancelAfterSeconds === undefined) return;
+      setTimeout(() => {
+        if (stack.ado.jobs().find((j) => j.requestId === requestId)?.state !== 'waiting') return;
+        stack.ado.cancelJob(requestId);
+        cancelled.add(i);
+      }, job.cancelAfterSeconds * 1000);
+    }, job.at * 1000);
+  });
+  const views = () => new Map(stack.ado.jobs().map((j) => [j.requestId, j]));
+  return {
+    allQueued: () => requestIds.filter((r) => r !== undefined).length === trace.jobs.length,
+    allEnded: () => {
+      const byId = views();
+      return requestIds.every((r) => r !== undefined && byId.get(r)?.state === 'finished');
+    },
+    jobs(foundByTimer: (jobId: string) => boolean): RunObservation['jobs'] {
+      const byId = views();
+      const announced = new Set(stack.ado.deliveries().filter((d) => d.jobState === 'waiting' && d.outcome === 'delivered').map((d) => d.requestId));
+      return trace.jobs.flatMap((_, i) => {
+        const view = byId.get(requestIds[i] ?? -1);
+        if (!view) return [];
+        return [
+          {
+            queuedAt: Date.parse(view.queueTime),
+            ...(view.assignTime ? { assignedAt: Date.parse(view.assignTime) } : {}),
+            ...(view.finishTime ? { finishedAt: Date.parse(view.finishTime) } : {}),
+            ...(view.result ? { result: view.result } : {}),
+            cancelled: cancelled.has(i),
+            foundByTimer: foundByTimer(jobIds[i] ?? ''),
+            unannounced: !announced.has(view.requestId),
+          },
+        ];
+      });
+    },
+  };
+}
+
+/** Per job: did the first demand the queue accepted for it (not a retry) come from the sweep? */
+function firstDemandFromTimer(stack: EmulatorStack): (jobId: string) => boolean {
+  const first = new Map<string, string>();
+  for (const m of stack.serviceBus.queue(DEMAND_QUEUE).accepted()) {
+    if (m.applicationProperties[ATTEMPT_PROPERTY] !== undefined) continue;
+    const body = (typeof m.body === 'string' ? JSON.parse(m.body) : m.body) as { jobId?: string; source?: string };
+    const key = body.jobId?.toLowerCase();
+    if (key && !first.has(key)) first.set(key, body.source ?? '');
+  }
+  return (jobId) => first.get(jobId.toLowerCase()) === 'sweep';
+}
+
+/** Which profile each container belongs to, from its tags or labels, seen while it exists. */
+function noteProfiles(stack: EmulatorStack, profileOf: Map<string, string>): void {
+  for (const g of stack.arm.groups()) {
+    const profile = g.body.tags?.[LABELS.profile];
+    if (profile) profileOf.set(g.name, profile);
+  }
+  for (const j of stack.kubernetes.jobs()) {
+    const profile = j.metadata.labels?.[LABELS.profile];
+    if (profile) profileOf.set(j.metadata.name, profile);
+  }
+}
+
+/** Calls the system under test made: ADO (not the agents'), ARM and Kubernetes writes, Key Vault reads. */
+function requestCounts(stack: EmulatorStack): { adoCalls: number; computeWrites: number; keyVaultReads: number } {
+  const write = (method: string) => method !== 'GET' && method !== 'HEAD';
+  return {
+    adoCalls: stack.ado.requests().filter((r) => !r.userAgent?.startsWith(SIMULATED_AGENT_USER_AGENT)).length,
+    computeWrites: stack.arm.requests().filter((r) => write(r.method)).length + stack.kubernetes.requests().filter((r) => write(r.method)).length,
+    keyVaultReads: stack.keyVault.requests().filter((r) => r.method === 'GET' && r.status === 200).length,
+  };
+}
+
+/** Containers still running, finished ones kept, and agent registrations other than placeholders. */
+async function leftBehind(stack: EmulatorStack): Promise<RunObservation['left']> {
+  const groups = stack.arm.groups();
+  const jobs = stack.kubernetes.jobs();
+  const jobDone = (j: (typeof jobs)[number]) => ((j.status.succeeded as number | undefined) ?? 0) + ((j.status.failed as number | undefined) ?? 0) > 0;
+  let registrations = 0;
+  const deps = dependencies();
+  for (const org of deps.settings.config.organizations) {
+    const ado = await deps.ado(org.url.url);
+    for (const pool of org.pools) {
+      const agents = await ado.agents(await ado.poolId(pool.name));
+      registrations += agents.filter((a) => !a.name.startsWith('placeholder-')).length;
+    }
+  }
+  return {
+    liveContainers: groups.filter((g) => g.container.state !== 'Terminated').length + jobs.filter((j) => !jobDone(j)).length,
+    finishedContainers: groups.filter((g) => g.container.state === 'Terminated').length + jobs.filter(jobDone).length,
+    registrations,
+  };
+}

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { benchScenario } from '../../scripts/bench/bench-scenario';
+import { scenarioTable } from '../../scripts/bench/report';
+import { scenario } from '../../scripts/bench/scenarios';
+import { startIdentityEmulator } from '../emulators/identity/identity-emulator';
+
+// `npm run bench` in miniature, on the wall clock (no time warp inside the test runner): the
+// tiny trace runs through the scaler's functions and through the KEDA-like baseline, and both
+// report. What the figures are is the bench's business; here only that they are measured.
+describe('npm run bench, tiny scenario', () => {
+  it('serves the trace with both systems and reports every figure with the ideal and the ratios', async () => {
+    const lines: string[] = [];
+    const identity = await startIdentityEmulator();
+    const log = (level: string, fn: string, message: string) => lines.push(`${level} ${fn}: ${message}`);
+    const result = await benchScenario(scenario('tiny'), { pollSeconds: 1, seed: 1, agentPollMs: 50, identity, log }).finally(() => identity.close());
+
+    for (const figures of [result.scaler, result.baseline]) {
+      expect(figures).toMatchObject({ jobs: 3, served: 2, cancelled: 1, leftWaiting: 0 });
+      expect(figures.p95).toBeGreaterThan(0);
+      expect(figures.makespan).toBeGreaterThan(0);
+      expect(figures.agentsPerJob).toBeGreaterThanOrEqual(1);
+      expect(figures.adoCallsPerJob).toBeGreaterThan(0);
+      expect(figures.computeWritesPerJob).toBeGreaterThan(0);
+    }
+    expect(result.scaler.ideal).toBeGreaterThan(0);
+    expect(result.scaler.foundByTimer).toBe(0);
+    expect(result.baseline.foundByTimer).toBe(2);
+    expect(result.ratio.p95).toBeCloseTo(result.scaler.p95 / result.baseline.p95, 10);
+    const table = scenarioTable(result);
+    for (const row of ['queued→assigned p95 (s)', 'ideal makespan (s)', 'agent cost per 1000 jobs (USD)', 'verdict: scaler vs KEDA-like']) expect(table).toContain(row);
+    expect(lines.filter((l) => l.startsWith('error'))).toEqual([]);
+  });
+});
