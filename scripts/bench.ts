@@ -38,11 +38,13 @@ const number = (name: string, raw: string | undefined, min: number): number => {
   return n;
 };
 const speed = number('speed', values.speed, 1);
+const date = new Date().toISOString(); // the wall clock's, before the warp
 installTimeWarp(speed);
 
 import('./bench/bench-main.js')
   .then((m) =>
     m.benchMain({
+      date,
       scenarios: values.scenario ?? [],
       ...(values.trace ? { trace: values.trace } : {}),
       ...(values.json ? { json: values.json } : {}),

@@ -12,7 +12,7 @@ export interface RunObservation {
     readonly cancelled: boolean;
     /** The first demand for it came from the timer (sweep or poll), not from an event. */
     readonly foundByTimer: boolean;
-    /** ADO delivered none of its "waiting" events (all lost, or no subscription at all). */
+    /** ADO delivered none of its "waiting" events, though a subscription asked for them (all were lost). */
     readonly unannounced: boolean;
   }>;
   readonly agents: ReadonlyArray<{

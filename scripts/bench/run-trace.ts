@@ -28,6 +28,12 @@ export interface RunOptions {
   readonly tls?: TestTls;
   /** One managed identity endpoint for every run of the process (see EmulatorStackOptions.identity). */
   readonly identity: IdentityEmulator;
+  /**
+   * Start the trace clear of the timers' minute ticks (the sweep runs on the minute): a burst
+   * queued just as a sweep runs would be found by it instead of by its events, by chance.
+   * Waits up to 15 s of model time; off where the clock is the wall clock (tests).
+   */
+  readonly clearOfTimerTicks?: boolean;
   /** Every log line of the functions, the baseline and the run. */
   readonly log: LogSink;
 }
@@ -78,6 +84,7 @@ export async function runTrace(trace: Trace, options: RunOptions): Promise<RunOb
   await resetDependencies();
   const system = options.system === 'scaler' ? await startScalerSystem(stack, options.log) : startBaselineSystem(options);
   try {
+    if (options.clearOfTimerTicks) await clearOfMinuteTick();
     const startedAt = Date.now();
     const before = requestCounts(stack);
     const played = playTrace(trace, stack, durations);
@@ -112,7 +119,7 @@ export async function runTrace(trace: Trace, options: RunOptions): Promise<RunOb
       system: options.system,
       startedAt,
       endedAt,
-      jobs: played.jobs(options.system === 'baseline' ? () => true : firstDemandFromTimer(stack)),
+      jobs: played.jobs(options.system === 'scaler' ? firstDemandFromTimer(stack) : () => true, options.system === 'scaler'),
       agents: stack.containers().map((c) => {
         const profile = config.organizations.flatMap((o) => o.pools.flatMap((p) => p.profiles)).find((p) => p.name === profileOf.get(c.name));
         return {
@@ -133,6 +140,13 @@ export async function runTrace(trace: Trace, options: RunOptions): Promise<RunOb
     await resetDependencies();
     await stack.close();
   }
+}
+
+/** From 50 s past a minute to 5 s past the next, waits until then. */
+async function clearOfMinuteTick(): Promise<void> {
+  const second = (Date.now() / 1000) % 60;
+  if (second >= 5 && second < 50) return;
+  await new Promise((r) => setTimeout(r, ((65 - second) % 60) * 1000));
 }
 
 interface System {
@@ -197,7 +211,7 @@ function playTrace(trace: Trace, stack: EmulatorStack, durations: Map<number, nu
       const byId = views();
       return requestIds.every((r) => r !== undefined && byId.get(r)?.state === 'finished');
     },
-    jobs(foundByTimer: (jobId: string) => boolean): RunObservation['jobs'] {
+    jobs(foundByTimer: (jobId: string) => boolean, subscribed: boolean): RunObservation['jobs'] {
       const byId = views();
       const announced = new Set(stack.ado.deliveries().filter((d) => d.jobState === 'waiting' && d.outcome === 'delivered').map((d) => d.requestId));
       return trace.jobs.flatMap((_, i) => {
@@ -211,7 +225,7 @@ function playTrace(trace: Trace, stack: EmulatorStack, durations: Map<number, nu
             ...(view.result ? { result: view.result } : {}),
             cancelled: cancelled.has(i),
             foundByTimer: foundByTimer(jobIds[i] ?? ''),
-            unannounced: !announced.has(view.requestId),
+            unannounced: subscribed && !announced.has(view.requestId),
           },
         ];
       });
