@@ -2,7 +2,7 @@ import { normaliseOrgUrl } from '../../src/config/org-url';
 import { DEMAND_QUEUE, SERVICE_BUS_CONNECTION } from '../../src/config/load-settings';
 import { startAdoEmulator, type AdoEmulator, type AdoEmulatorOptions } from './ado';
 import { startAzurite, type Azurite } from './azurite/start-azurite';
-import { startSimulatedAgent, type JobDurationRequest, type SimulatedAgent, type SimulatedAgentPhase } from './agent/simulated-agent';
+import { startSimulatedAgent, type AgentTimeline, type JobDurationRequest, type SimulatedAgent, type SimulatedAgentPhase } from './agent/simulated-agent';
 import type { Latency } from './latency';
 import { startArmEmulator, type ArmEmulator } from './arm/arm-emulator';
 import { startKubernetesEmulator, type KubernetesEmulator } from './kubernetes/kubernetes-emulator';
@@ -61,19 +61,12 @@ export interface StackLatencies {
 }
 
 /** One started agent process (container) and what happened to it, epoch ms. */
-export interface ContainerRecord {
+export interface ContainerRecord extends AgentTimeline {
   /** The container group (ACI) or Job (AKS) name. */
   readonly name: string;
   readonly kind: 'aci' | 'aks';
   /** When the container group / Job was created. */
   readonly createdAt: number;
-  /** When the agent process started (the container reached Running). */
-  readonly startedAt: number;
-  readonly registeredAt?: number;
-  readonly jobStartedAt?: number;
-  readonly requestId?: number;
-  readonly exitedAt?: number;
-  readonly exitCode?: number;
 }
 
 export interface EmulatorStack {
