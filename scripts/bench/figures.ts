@@ -82,7 +82,8 @@ export function figuresOf(run: RunObservation, idealMakespanMs: number, prices: 
   let idle = 0;
   let cost = 0;
   for (const a of run.agents) {
-    const end = a.exitedAt ?? run.endedAt;
+    // Counted until the run ended: the cleanup after it is the same for every run.
+    const end = Math.min(a.exitedAt ?? run.endedAt, run.endedAt);
     const lifetime = Math.max(0, end - a.createdAt) / 1000;
     const busy = a.jobStartedAt !== undefined ? Math.max(0, end - a.jobStartedAt) / 1000 : 0;
     idle += lifetime - busy;
@@ -108,7 +109,7 @@ export function figuresOf(run: RunObservation, idealMakespanMs: number, prices: 
     unannounced: served.filter((j) => j.unannounced).length,
     unannouncedMaxWait: Math.max(0, ...served.filter((j) => j.unannounced).map((j) => (j.assignedAt! - j.queuedAt) / 1000)),
     joblessAgents: jobless.length,
-    joblessAgentMaxIdle: Math.max(0, ...jobless.map((a) => ((a.exitedAt ?? run.endedAt) - a.registeredAt!) / 1000)),
+    joblessAgentMaxIdle: Math.max(0, ...jobless.map((a) => (Math.min(a.exitedAt ?? run.endedAt, run.endedAt) - a.registeredAt!) / 1000)),
     abandoned: run.jobs.filter((j) => j.result === 'abandoned').length,
     deadLettered: run.deadLettered,
     leftWaiting: run.jobs.filter((j) => j.assignedAt === undefined && !j.cancelled).length,
