@@ -15,6 +15,13 @@ describe('currentJobRequests', () => {
     expect(first?.demands).toContainEqual({ kind: 'gtVersion', name: 'Agent.Version', value: '2.182.1' });
   });
 
+  it('keeps the names of the agents ADO says could run a request, where it says so', () => {
+    const body: unknown = JSON.parse(readFileSync(join(fixtures, 'keda.jobrequests_response.json'), 'utf8'));
+    const [running, matched] = currentJobRequests(body);
+    expect(running?.matchedAgents).toBeUndefined();
+    expect(matched?.matchedAgents).toContain('dotnet60-keda-template');
+  });
+
   it('reads a recorded finished request alone, with the agent ADO gave it to', () => {
     const body = JSON.parse(readFileSync(join(fixtures, 'keda.jobrequest_completed_item.json'), 'utf8')) as { reservedAgent: { name: string } };
     expect(jobRequestOf(body)).toMatchObject({ requestId: 890659, state: 'finished', agentName: body.reservedAgent.name });

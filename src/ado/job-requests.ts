@@ -15,6 +15,8 @@ export interface JobRequest {
   readonly demands: readonly Demand[];
   /** As ADO sent them, for messages and for the agent's own matching. */
   readonly rawDemands: readonly string[];
+  /** ADO's own list of the agents (offline placeholders too) that meet the demands, when it sends one. */
+  readonly matchedAgents?: readonly string[];
 }
 
 // Only the fields we act on are checked; ADO adds fields over time and we must not reject them.
@@ -30,6 +32,7 @@ const jobRequestSchema = z.looseObject({
   result: z.string().nullish(),
   reservedAgent: z.looseObject({ name: z.string().optional() }).nullish().catch(undefined),
   demands: z.array(z.string()).nullish(),
+  matchedAgents: z.array(z.looseObject({ name: z.string().optional() })).nullish().catch(undefined),
 });
 
 export const jobRequestListSchema = z.looseObject({ value: z.array(jobRequestSchema).nullish() });
@@ -74,5 +77,6 @@ function toJobRequest(r: RawJobRequest): JobRequest {
     ...(r.reservedAgent?.name ? { agentName: r.reservedAgent.name } : {}),
     demands: parseDemands(r.demands ?? []),
     rawDemands: r.demands ?? [],
+    ...(r.matchedAgents ? { matchedAgents: r.matchedAgents.flatMap((a) => (a.name ? [a.name] : [])) } : {}),
   };
 }

@@ -1,0 +1,54 @@
+/** A finished agent container of one profile, as the launchers report it. */
+export interface FinishedAgent {
+  readonly name: string;
+  /** When it ended (the container's finish time; its creation when unknown); epoch ms. */
+  readonly endedAt: number;
+  readonly exitCode?: number;
+}
+
+export interface CrashLoop {
+  /** Failures in a row, newest first, up to the last agent that ran a job. */
+  readonly failures: number;
+  readonly backedOffUntil: number;
+  /** For `/api/status` and the log: which agents, what they exited with, until when. */
+  readonly reason: string;
+}
+
+export interface CrashLoopPolicy {
+  /** Failures in a row before the profile backs off; default 3. */
+  readonly threshold: number;
+  /** The first back-off, doubled with every further failure; default 1 minute. */
+  readonly firstDelayMs: number;
+  /** Default 30 minutes. */
+  readonly maxDelayMs: number;
+}
+
+export const DEFAULT_CRASH_LOOP_POLICY: CrashLoopPolicy = { threshold: 3, firstDelayMs: 60_000, maxDelayMs: 30 * 60_000 };
+
+/** A one-shot agent exits 0 after its job; 143 is SIGTERM, a stop we asked for. Anything else never ran a job. */
+const fine = (code: number | undefined) => code === 0 || code === 143 || code === undefined;
+
+/**
+ * Agents of a profile that keep exiting before they take a job (a revoked PAT, a broken image,
+ * a registry that refuses the pull) would be replaced without end. Counted newest first until
+ * an agent that ended well: from `threshold` failures in a row on, the profile starts nothing
+ * until the last failure plus a delay that doubles with each further failure. Undefined while
+ * the profile is healthy.
+ */
+export function crashLoop(finished: readonly FinishedAgent[], policy: CrashLoopPolicy = DEFAULT_CRASH_LOOP_POLICY): CrashLoop | undefined {
+  const newestFirst = [...finished].sort((a, b) => b.endedAt - a.endedAt);
+  const firstFine = newestFirst.findIndex((a) => fine(a.exitCode));
+  const failed = firstFine === -1 ? newestFirst : newestFirst.slice(0, firstFine);
+  if (failed.length < policy.threshold) return undefined;
+  const last = failed[0]!;
+  const delay = Math.min(policy.firstDelayMs * 2 ** (failed.length - policy.threshold), policy.maxDelayMs);
+  const backedOffUntil = last.endedAt + delay;
+  const codes = [...new Set(failed.map((a) => a.exitCode))].join(', ');
+  return {
+    failures: failed.length,
+    backedOffUntil,
+    reason:
+      `${failed.length} agents in a row exited (code ${codes}) without taking a job, the last ${last.name}; ` +
+      `no agent starts until ${new Date(backedOffUntil).toISOString()}: check the PAT in Key Vault, the image and the registry`,
+  };
+}
