@@ -10,7 +10,8 @@ import { agentName } from './agent-name';
 import type { CapacityLedger } from './capacity-ledger';
 import type { JobRequestFinder } from './find-job-request';
 import type { Launcher } from './launcher';
-import { describeDemand, matchProfile, unmetDemands } from './profile-match';
+import { describeDemand, unmetDemands } from '../scheduler/profile-match';
+import { servingProfile } from '../scheduler/serving-profile';
 import { retryDelayMs } from './retry-delay';
 
 export type LaunchOutcome =
@@ -63,7 +64,7 @@ export async function launchDemand(body: unknown, attempt: number, deps: LaunchD
     const { pool, request } = found;
     resolved = { poolName: pool.name, requestId: request.requestId };
     const waiting = request.state === 'waiting';
-    const profile = waiting ? matchProfile(pool.profiles, request.demands) : await standInProfile(deps, org, pool, request);
+    const profile = waiting ? servingProfile(pool.profiles, request) : await standInProfile(deps, org, pool, request);
     if (!profile && waiting) return unmatched(deps, pool, request.requestId, demand.jobId, request.demands);
     if (!profile) return { kind: 'ignored', reason: `job request ${request.requestId} is ${request.state}` };
 

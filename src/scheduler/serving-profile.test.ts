@@ -16,10 +16,11 @@ describe('servingProfile', () => {
   it('trusts ADO over our matcher, for operators we do not know either', () => {
     const request = { requestId: 1, demands: parseDemands(['Agent.OS -notEquals Windows']), matchedAgents: ['placeholder-docker'] };
     expect(servingProfile(profiles, request)?.name).toBe('docker');
-    expect(servingProfile(profiles, { ...request, matchedAgents: [] })).toBeUndefined();
   });
 
-  it('falls back to our matcher where the listing has no matchedAgents', () => {
+  it('falls back to our matcher where ADO names none of our placeholders (none sent, or not registered yet)', () => {
+    expect(servingProfile(profiles, { requestId: 1, demands: parseDemands(['docker']), matchedAgents: ['someone-elses-agent'] })?.name).toBe('docker');
+    expect(servingProfile(profiles, { requestId: 1, demands: parseDemands(['Agent.OS -notEquals Windows']), matchedAgents: [] })).toBeUndefined();
     expect(servingProfile(profiles, { requestId: 1, demands: parseDemands(['docker', 'Agent.OS -equals linux']) })?.name).toBe('docker');
     expect(servingProfile(profiles, { requestId: 1, demands: parseDemands(['dotnet']) })).toBeUndefined();
   });

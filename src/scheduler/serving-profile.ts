@@ -1,7 +1,11 @@
 import type { Demand } from '../ado/demands';
 import type { ProfileConfig } from '../config/schema';
-import { matchProfile } from '../launch/profile-match';
-import { placeholderName } from '../upkeep/placeholders';
+import { matchProfile } from './profile-match';
+
+/** The offline agent upkeep keeps registered for a profile, so that ADO queues its jobs rather than failing them. */
+export function placeholderName(profile: string): string {
+  return `placeholder-${profile}`;
+}
 
 export interface WaitingRequest {
   readonly requestId: number;
@@ -13,10 +17,10 @@ export interface WaitingRequest {
 /**
  * Which profile serves a waiting job: ADO's answer first — the first profile, in config order,
  * whose placeholder ADO lists as a match, with every demand operator ADO knows — and our own
- * matcher only where ADO gave no list. An empty list means no agent of ours can run it.
+ * matcher where ADO's list names none of our placeholders (it sent none, or upkeep has not
+ * registered them yet: just after a deployment).
  */
 export function servingProfile(profiles: readonly ProfileConfig[], request: WaitingRequest): ProfileConfig | undefined {
-  if (request.matchedAgents === undefined) return matchProfile(profiles, request.demands);
-  const matched = new Set(request.matchedAgents.map((name) => name.toLowerCase()));
-  return profiles.find((p) => matched.has(placeholderName(p.name).toLowerCase()));
+  const matched = new Set((request.matchedAgents ?? []).map((name) => name.toLowerCase()));
+  return profiles.find((p) => matched.has(placeholderName(p.name).toLowerCase())) ?? matchProfile(profiles, request.demands);
 }

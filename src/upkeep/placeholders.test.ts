@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { PoolAgent } from '../ado/pool-agents';
 import { agentName } from '../launch/agent-name';
-import { isPlaceholderName, placeholderName, placeholderRegistration, placeholderState } from './placeholders';
+import { placeholderName } from '../scheduler/serving-profile';
+import { isPlaceholderName, placeholderRegistration, placeholderState } from './placeholders';
 
 const profile = { name: 'linux-docker', capabilities: { 'Agent.OS': 'Linux', docker: '' }, agentVersion: '4.255.0' };
 const agent = (extra: Partial<PoolAgent>): PoolAgent => ({ id: 1, name: 'placeholder-linux-docker', online: false, enabled: true, version: '4.255.0', systemCapabilities: {}, ...extra });

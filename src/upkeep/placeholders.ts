@@ -1,6 +1,8 @@
 import type { AgentRegistration, PoolAgent } from '../ado/pool-agents';
 import type { ProfileConfig } from '../config/schema';
+import { placeholderName } from '../scheduler/serving-profile';
 import { attempt, type PoolContext } from './upkeep-context';
+
 
 // Profile names are 1-24 of [a-z0-9-] (config schema), so this matches exactly the names we
 // give placeholders, and never a started agent's ("ado-...").
@@ -8,10 +10,6 @@ const PLACEHOLDER_NAME = /^placeholder-[a-z0-9]([a-z0-9-]{0,22}[a-z0-9])?$/i;
 
 /** What a placeholder is made from. */
 type PlaceholderProfile = Pick<ProfileConfig, 'name' | 'capabilities' | 'agentVersion'>;
-
-export function placeholderName(profile: string): string {
-  return `placeholder-${profile}`;
-}
 
 export function isPlaceholderName(name: string): boolean {
   return PLACEHOLDER_NAME.test(name);
