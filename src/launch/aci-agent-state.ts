@@ -5,12 +5,22 @@ import { LABELS, MANAGED_BY, type AgentPhase, type LaunchedAgent } from './launc
 /** The agent a container group runs, read from its tags; undefined for groups the scaler did not start. */
 export function agentOfGroup(group: ContainerGroup, phase: AgentPhase, exitCode?: number): LaunchedAgent | undefined {
   const tags = group.tags ?? {};
-  const requestId = Number(tags[LABELS.requestId]);
+  const requestId = tags[LABELS.requestId] === undefined ? undefined : Number(tags[LABELS.requestId]);
   const createdAt = new Date(tags[LABELS.createdAt] ?? '');
   const [name, orgUrl, pool, profile] = [group.name, tags[LABELS.org], tags[LABELS.pool], tags[LABELS.profile]];
   if (tags[MANAGED_BY.key] !== MANAGED_BY.value || !name || !orgUrl || !pool || !profile) return undefined;
-  if (!Number.isSafeInteger(requestId) || Number.isNaN(createdAt.getTime())) return undefined;
-  return { name, orgUrl, pool, requestId, profile, createdAt, phase, ...(exitCode === undefined ? {} : { exitCode }) };
+  if ((requestId !== undefined && !Number.isSafeInteger(requestId)) || Number.isNaN(createdAt.getTime())) return undefined;
+  return {
+    name,
+    orgUrl,
+    pool,
+    ...(requestId !== undefined ? { requestId } : {}),
+    profile,
+    createdAt,
+    phase,
+    ...(tags[LABELS.standby] === 'true' ? { standby: true } : {}),
+    ...(exitCode === undefined ? {} : { exitCode }),
+  };
 }
 
 export interface GroupPhase {

@@ -62,7 +62,7 @@ export function createAciLauncher(options: AciLauncherOptions): Launcher {
 
   return {
     async start(spec: AgentSpec): Promise<StartResult> {
-      const what = `Starting agent ${spec.name} (pool "${spec.pool}", request ${spec.requestId}) on ACI`;
+      const what = `Starting agent ${spec.name} (pool "${spec.pool}"${spec.requestId !== undefined ? `, request ${spec.requestId}` : ''}) on ACI`;
       try {
         const existing = await getGroup(spec.name);
         if (existing) {

@@ -14,11 +14,21 @@ export function agentOfJob(job: V1Job, pods: readonly V1Pod[]): LaunchedAgent | 
   const orgUrl = annotations[ANNOTATIONS.org];
   const pool = annotations[ANNOTATIONS.pool];
   const profile = labels[LABELS.profile];
-  const requestId = Number(labels[LABELS.requestId]);
+  const requestId = labels[LABELS.requestId] === undefined ? undefined : Number(labels[LABELS.requestId]);
   const createdAt = toDate(job.metadata?.creationTimestamp);
-  if (!name || !orgUrl || !pool || !profile || !Number.isSafeInteger(requestId) || !createdAt) return undefined;
+  if (!name || !orgUrl || !pool || !profile || (requestId !== undefined && !Number.isSafeInteger(requestId)) || !createdAt) return undefined;
   const { phase, exitCode } = phaseOfJob(job, pods);
-  return { name, orgUrl, pool, requestId, profile, createdAt, phase, ...(exitCode === undefined ? {} : { exitCode }) };
+  return {
+    name,
+    orgUrl,
+    pool,
+    ...(requestId !== undefined ? { requestId } : {}),
+    profile,
+    createdAt,
+    phase,
+    ...(labels[LABELS.standby] === 'true' ? { standby: true } : {}),
+    ...(exitCode === undefined ? {} : { exitCode }),
+  };
 }
 
 /**

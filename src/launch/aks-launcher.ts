@@ -96,7 +96,7 @@ export async function createAksLauncher(options: AksLauncherOptions): Promise<La
 
   return {
     async start(spec: AgentSpec): Promise<StartResult> {
-      const what = `Starting agent ${spec.name} (pool "${spec.pool}", request ${spec.requestId}) on AKS`;
+      const what = `Starting agent ${spec.name} (pool "${spec.pool}"${spec.requestId !== undefined ? `, request ${spec.requestId}` : ''}) on AKS`;
       const profileLauncher = spec.profile.launcher;
       if (profileLauncher.kind !== 'aksVirtualNode' || profileLauncher.namespace !== namespace) {
         throw new ScalerError('permanent', `${what}: profile "${spec.profile.name}" does not run in namespace "${namespace}" of ${options.apiServer}; it reached the wrong launcher.`);

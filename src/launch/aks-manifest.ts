@@ -52,15 +52,16 @@ export function agentLabels(spec: AgentSpec, now: Date): Record<string, string> 
     [MANAGED_BY.key]: MANAGED_BY.value,
     [LABELS.org]: labelValue(spec.orgUrl.toLowerCase()),
     [LABELS.pool]: poolLabel(spec.pool),
-    [LABELS.requestId]: String(spec.requestId),
+    ...(spec.requestId !== undefined ? { [LABELS.requestId]: String(spec.requestId) } : {}),
     [LABELS.profile]: spec.profile.name,
+    ...(spec.standby ? { [LABELS.standby]: 'true' } : {}),
     // ISO 8601 basic format: the extended one has ":", which labels do not allow.
     [LABELS.createdAt]: now.toISOString().replace(/\.\d+Z$/, 'Z').replace(/[-:]/g, ''),
   };
 }
 
 export function agentAnnotations(spec: AgentSpec): Record<string, string> {
-  return { [ANNOTATIONS.org]: spec.orgUrl, [ANNOTATIONS.pool]: spec.pool, [ANNOTATIONS.jobId]: spec.jobId };
+  return { [ANNOTATIONS.org]: spec.orgUrl, [ANNOTATIONS.pool]: spec.pool, ...(spec.jobId ? { [ANNOTATIONS.jobId]: spec.jobId } : {}) };
 }
 
 /** The PAT's only place: a Secret the Job's pod reads through secretKeyRef. */

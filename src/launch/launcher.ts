@@ -5,13 +5,16 @@ import type { ProfileConfig } from '../config/schema';
  * shared contract suite in test/launch/launcher-contract.ts.
  */
 export interface AgentSpec {
-  /** From agentName(orgUrl, pool, requestId): the agent's ADO name and the container group / Job name. */
+  /** The agent's ADO name and its container group / Job name. */
   readonly name: string;
   readonly orgUrl: string;
   readonly pool: string;
-  readonly requestId: number;
-  readonly jobId: string;
+  /** The job request it was started for, on the per-request launch path; the scheduler's agents have none. */
+  readonly requestId?: number;
+  readonly jobId?: string;
   readonly profile: ProfileConfig;
+  /** Started to keep the profile's standby target, not for a waiting job. */
+  readonly standby?: boolean;
   /** Secret: goes only into an ACI secureValue or a Kubernetes Secret, never into logs, tags or labels. */
   readonly pat: string;
 }
@@ -22,9 +25,10 @@ export interface LaunchedAgent {
   readonly name: string;
   readonly orgUrl: string;
   readonly pool: string;
-  readonly requestId: number;
+  readonly requestId?: number;
   readonly profile: string;
   readonly createdAt: Date;
+  readonly standby?: boolean;
   readonly phase: AgentPhase;
   /** Known once finished: the agent container's exit code. */
   readonly exitCode?: number;
@@ -59,4 +63,5 @@ export const LABELS = {
   requestId: 'ado-request-id',
   profile: 'ado-profile',
   createdAt: 'created-at',
+  standby: 'ado-standby',
 } as const;

@@ -13,7 +13,7 @@ function container(requestId: number, phase: LaunchedAgent['phase'], createdSeco
   return { name: agentName(ORG, 'linux', requestId), orgUrl: ORG, pool: 'linux', requestId, profile: 'p', createdAt: new Date(now - createdSecondsAgo * 1000), phase };
 }
 function registration(a: LaunchedAgent, extra: Partial<PoolAgent> = {}): PoolAgent {
-  return { id: a.requestId, name: a.name, online: true, enabled: true, version: '4.255.0', systemCapabilities: {}, ...extra };
+  return { id: a.requestId ?? 0, name: a.name, online: true, enabled: true, version: '4.255.0', systemCapabilities: {}, ...extra };
 }
 function mark(kind: Mark['kind'], a: LaunchedAgent, secondsAgo: number): Mark {
   return { kind, name: a.name, since: new Date(T0 - secondsAgo * 1000), containerCreatedAt: a.createdAt.toISOString() };

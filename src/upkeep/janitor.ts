@@ -26,11 +26,11 @@ export async function cleanProfile(
   const plan = planProfile({ containers, registrations, marks: await deps.marks.list(scope), settings, now });
   const remove = async (agent: LaunchedAgent) => {
     await launcher.delete(agent.name);
-    await deps.ledger.release(scope, agent.requestId);
+    if (agent.requestId !== undefined) await deps.ledger.release(scope, agent.requestId);
   };
   const mark = (kind: 'idle' | 'orphan', agent: LaunchedAgent) =>
     deps.marks.put(scope, { kind, name: agent.name, since: new Date(now), containerCreatedAt: agent.createdAt.toISOString() });
-  const about = (a: LaunchedAgent) => `agent ${a.name} (job request ${a.requestId}, profile ${profile.name}, ${where})`;
+  const about = (a: LaunchedAgent) => `agent ${a.name} (${a.requestId !== undefined ? `job request ${a.requestId}, ` : ''}profile ${profile.name}, ${where})`;
 
   for (const agent of plan.deleteFinished) {
     await attempt(deps, `deleting finished ${about(agent)}`, async () => {

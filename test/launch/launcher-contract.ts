@@ -82,9 +82,24 @@ export function describeLauncherContract(kind: string, setup: () => Promise<Laun
       expect(await eventually(async () => ((await t.launcher.status(failed.name))?.phase === 'finished' ? t.launcher.status(failed.name) : undefined), 'finished')).toMatchObject({ exitCode: 2 });
     });
 
+    it('starts an agent for no job request, as the scheduler does, and reports whether it is standby', async () => {
+      const { requestId: _r, jobId: _j, ...rest } = spec();
+      const standby: AgentSpec = { ...rest, name: `ado-linux-sched-${next++}`, standby: true };
+      const plain: AgentSpec = { ...rest, name: `ado-linux-sched-${next++}` };
+      await t.launcher.start(standby);
+      await t.launcher.start(plain);
+      const listed = await t.launcher.list({ pool: 'linux' });
+      const [a, b] = [listed.find((x) => x.name === standby.name), listed.find((x) => x.name === plain.name)];
+      expect(a).toMatchObject({ profile: t.profile.name, pool: 'linux', standby: true });
+      expect(a).not.toHaveProperty('requestId');
+      expect(b).toMatchObject({ profile: t.profile.name, pool: 'linux' });
+      expect(b).not.toHaveProperty('standby');
+      expect(await t.launcher.status(standby.name)).toMatchObject({ standby: true });
+    });
+
     it('lists only its own agents, filtered by profile and pool', async () => {
       const s = spec({ pool: 'gpu' });
-      const gpu = { ...s, name: agentName(t.orgUrl, 'gpu', s.requestId) };
+      const gpu = { ...s, name: agentName(t.orgUrl, 'gpu', s.requestId ?? 0) };
       await t.launcher.start(gpu);
       await t.addForeign('someone-elses-container');
       const all = await t.launcher.list();
