@@ -1,6 +1,6 @@
 import type { PoolAgent } from '../ado/pool-agents';
 import type { UpkeepConfig } from '../config/schema';
-import { agentName } from '../launch/agent-name';
+import { isAgentNameOf } from '../launch/agent-name';
 import type { LaunchedAgent } from '../launch/launcher';
 import type { Mark, MarkKind } from './upkeep-marks';
 
@@ -80,7 +80,7 @@ export interface RegistrationPlanInput {
  * registered by anyone else never match the name.
  */
 export function staleRegistrations(input: RegistrationPlanInput): PoolAgent[] {
-  const ours = ourAgentNames(input.orgUrl, input.pool);
+  const ours = isAgentNameOf(input.orgUrl, input.pool);
   return input.registrations.filter((r) => {
     if (!ours(r.name) || r.online || r.assignedRequestId !== undefined) return false;
     const container = input.containers?.get(r.name.toLowerCase());
@@ -90,8 +90,3 @@ export function staleRegistrations(input: RegistrationPlanInput): PoolAgent[] {
   });
 }
 
-/** Whether a name is one agentName() gives in this organization and pool. */
-export function ourAgentNames(orgUrl: string, pool: string): (name: string) => boolean {
-  const prefix = agentName(orgUrl, pool, 0).slice(0, -1); // "ado-{pool}-{hash}-"
-  return (name) => name.startsWith(prefix) && /^\d+$/.test(name.slice(prefix.length));
-}
