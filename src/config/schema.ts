@@ -121,7 +121,7 @@ const upkeep = z.strictObject({
     .min(0, { error: 'keepFinished must be 0 or more: how many finished agent containers per profile to keep for debugging' })
     .max(100, { error: 'keepFinished must be at most 100 (finished ACI container groups count against the region\'s quota)' })
     .default(5),
-  idleTtlSeconds: seconds('idleTtlSeconds (how long an agent may wait without a job before it is stopped)', 900).default(900),
+  idleTtlSeconds: seconds('idleTtlSeconds (how long an idle agent no waiting job needs may stay before it is stopped)', 30).default(30),
   orphanGraceSeconds: seconds('orphanGraceSeconds (how long a new agent has to register before it counts as orphaned)', 300).default(300),
 });
 

@@ -20,7 +20,7 @@ function parse(upkeep: unknown) {
 
 describe('upkeep configuration', () => {
   it('defaults every key', () => {
-    expect(parse(undefined).config?.upkeep).toEqual({ intervalSeconds: 60, keepFinished: 5, idleTtlSeconds: 900, orphanGraceSeconds: 300 });
+    expect(parse(undefined).config?.upkeep).toEqual({ intervalSeconds: 60, keepFinished: 5, idleTtlSeconds: 30, orphanGraceSeconds: 300 });
     expect(parse({ keepFinished: 0 }).config?.upkeep).toMatchObject({ intervalSeconds: 60, keepFinished: 0 });
   });
 
@@ -32,7 +32,7 @@ describe('upkeep configuration', () => {
   it('names the key and what it means when a value is out of range or unknown', () => {
     const { problems } = parse({ keepFinished: -1, idleTtlSeconds: 0, orphanGraceSeconds: 1.5, keepFinshed: 3 });
     expect(problems.map((p) => p.path).sort()).toEqual(['upkeep', 'upkeep.idleTtlSeconds', 'upkeep.keepFinished', 'upkeep.orphanGraceSeconds']);
-    expect(problems.find((p) => p.path === 'upkeep.idleTtlSeconds')?.message).toMatch(/at least 1 second.*e\.g\. 900/);
+    expect(problems.find((p) => p.path === 'upkeep.idleTtlSeconds')?.message).toMatch(/at least 1 second.*e\.g\. 30/);
     expect(problems.find((p) => p.path === 'upkeep.keepFinished')?.message).toMatch(/finished agent containers per profile/);
     expect(problems.find((p) => p.path === 'upkeep')?.message).toMatch(/unknown key "keepFinshed"/);
   });

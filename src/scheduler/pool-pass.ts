@@ -8,7 +8,7 @@ import type { LaunchedAgent, Launcher } from '../launch/launcher';
 import type { Logger } from '../log/logger';
 import { crashLoop, type CrashLoop } from './crash-loop';
 import { planPool, type ObservedAgent, type Plan } from './plan';
-import { servingProfile } from './serving-profile';
+import { waitingPerProfile } from './serving-profile';
 
 export interface PassDeps {
   ado(orgUrl: string): Promise<AdoClient>;
@@ -52,16 +52,7 @@ export async function passPool(org: OrganizationConfig, pool: PoolConfig, deps: 
     listContainers([...new Set(launchers.values())], pool),
   ]);
 
-  // The listings are taken at slightly different instants: a request the registrations already
-  // show assigned no longer waits, whatever the job listing said a moment before.
-  const assigned = new Set(registrations.flatMap((r) => (r.assignedRequestId !== undefined ? [r.assignedRequestId] : [])));
-  const waiting = new Map<string, number>();
-  const unmatched: JobRequest[] = [];
-  for (const r of requests.filter((x) => x.state === 'waiting' && !assigned.has(x.requestId))) {
-    const profile = servingProfile(pool.profiles, r);
-    if (profile) waiting.set(profile.name, (waiting.get(profile.name) ?? 0) + 1);
-    else unmatched.push(r);
-  }
+  const { waiting, unmatched } = waitingPerProfile(pool, requests, registrations);
   const agents = observe(containers, registrations, requests, pool);
   const crashLoops: Record<string, CrashLoop> = {};
   for (const profile of pool.profiles) {

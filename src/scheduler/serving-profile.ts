@@ -1,5 +1,7 @@
 import type { Demand } from '../ado/demands';
-import type { ProfileConfig } from '../config/schema';
+import type { JobRequest } from '../ado/job-requests';
+import type { PoolAgent } from '../ado/pool-agents';
+import type { PoolConfig, ProfileConfig } from '../config/schema';
 import { matchProfile } from './profile-match';
 
 /** The offline agent upkeep keeps registered for a profile, so that ADO queues its jobs rather than failing them. */
@@ -23,4 +25,25 @@ export interface WaitingRequest {
 export function servingProfile(profiles: readonly ProfileConfig[], request: WaitingRequest): ProfileConfig | undefined {
   const matched = new Set((request.matchedAgents ?? []).map((name) => name.toLowerCase()));
   return profiles.find((p) => matched.has(placeholderName(p.name).toLowerCase())) ?? matchProfile(profiles, request.demands);
+}
+
+/**
+ * The pool's waiting jobs counted per serving profile, and those no profile serves. The two
+ * listings are taken at slightly different instants: a request the registrations already show
+ * assigned no longer waits, whatever the job listing said a moment before.
+ */
+export function waitingPerProfile(
+  pool: PoolConfig,
+  requests: readonly JobRequest[],
+  registrations: readonly PoolAgent[],
+): { readonly waiting: Map<string, number>; readonly unmatched: JobRequest[] } {
+  const assigned = new Set(registrations.flatMap((r) => (r.assignedRequestId !== undefined ? [r.assignedRequestId] : [])));
+  const waiting = new Map<string, number>();
+  const unmatched: JobRequest[] = [];
+  for (const r of requests.filter((x) => x.state === 'waiting' && !assigned.has(x.requestId))) {
+    const profile = servingProfile(pool.profiles, r);
+    if (profile) waiting.set(profile.name, (waiting.get(profile.name) ?? 0) + 1);
+    else unmatched.push(r);
+  }
+  return { waiting, unmatched };
 }

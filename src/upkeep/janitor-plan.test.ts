@@ -19,7 +19,7 @@ function mark(kind: Mark['kind'], a: LaunchedAgent, secondsAgo: number): Mark {
   return { kind, name: a.name, since: new Date(T0 - secondsAgo * 1000), containerCreatedAt: a.createdAt.toISOString() };
 }
 function plan(input: Partial<ProfilePlanInput> & Pick<ProfilePlanInput, 'containers'>) {
-  return planProfile({ registrations: new Map(), marks: [], settings, now: T0, ...input });
+  return planProfile({ registrations: new Map(), marks: [], waiting: 0, settings, now: T0, ...input });
 }
 const byName = (...rs: PoolAgent[]) => new Map(rs.map((r) => [r.name.toLowerCase(), r]));
 const names = (as: readonly LaunchedAgent[]) => as.map((a) => a.requestId);
@@ -43,6 +43,19 @@ describe('planProfile', () => {
     expect(names(plan({ containers: [idle], registrations }).markIdle)).toEqual([1]);
     expect(plan({ containers: [idle], registrations, marks: [mark('idle', idle, 899)] }).stopIdle).toEqual([]);
     expect(plan({ containers: [idle], registrations, marks: [mark('idle', idle, 900)] }).stopIdle.map((s) => s.agent.requestId)).toEqual([1]);
+  });
+
+  it('stops only idle agents beyond the jobs waiting for the profile, the longest idle first', () => {
+    const agents = [1, 2, 3].map((n) => container(n, 'running', 2000));
+    const registrations = byName(...agents.map((a) => registration(a)));
+    const marks = [mark('idle', agents[0]!, 1000), mark('idle', agents[1]!, 3000), mark('idle', agents[2]!, 2000)];
+    expect(plan({ containers: agents, registrations, marks, waiting: 3 }).stopIdle).toEqual([]);
+    expect(plan({ containers: agents, registrations, marks, waiting: 1 }).stopIdle.map((s) => s.agent.requestId)).toEqual([2, 3]);
+    // An unmarked idle agent counts as supply too: one waiting job, two marked and one just seen.
+    const fresh = container(4, 'running', 10);
+    const p = plan({ containers: [...agents.slice(0, 2), fresh], registrations: byName(...[...agents.slice(0, 2), fresh].map((a) => registration(a))), marks: marks.slice(0, 2), waiting: 1 });
+    expect(p.stopIdle.map((s) => s.agent.requestId)).toEqual([2, 1]);
+    expect(names(p.markIdle)).toEqual([4]);
   });
 
   it('treats an offline, disabled registration without a job as idle too', () => {

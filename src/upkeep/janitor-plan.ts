@@ -10,6 +10,8 @@ export interface ProfilePlanInput {
   /** The pool's registrations by lowercase name. */
   readonly registrations: ReadonlyMap<string, PoolAgent>;
   readonly marks: readonly Mark[];
+  /** Jobs waiting that this profile serves: as many idle agents are about to get one and stay. */
+  readonly waiting: number;
   readonly settings: UpkeepConfig;
   readonly now: number;
 }
@@ -18,7 +20,7 @@ export interface ProfilePlan {
   /** Finished beyond the newest `keepFinished`. */
   readonly deleteFinished: LaunchedAgent[];
   readonly markIdle: LaunchedAgent[];
-  /** Registered, no job, idle since the mark for at least idleTtlSeconds. */
+  /** Registered, no job, beyond the waiting jobs, idle since the mark for at least idleTtlSeconds; longest idle first. */
   readonly stopIdle: Array<{ readonly agent: LaunchedAgent; readonly registration: PoolAgent; readonly idleSince: Date }>;
   readonly markOrphan: LaunchedAgent[];
   /** Unregistered past the grace at the previous run and still now. */
@@ -42,6 +44,8 @@ export function planProfile(input: ProfilePlanInput): ProfilePlan {
   const finished = input.containers.filter((a) => a.phase === 'finished').sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
   plan.deleteFinished.push(...finished.slice(settings.keepFinished));
 
+  const idle: Array<{ readonly agent: LaunchedAgent; readonly registration: PoolAgent; readonly idleSince: Date }> = [];
+  let idleCount = 0;
   for (const agent of input.containers.filter((a) => a.phase !== 'finished')) {
     const registration = input.registrations.get(agent.name.toLowerCase());
     if (registration?.assignedRequestId !== undefined) continue;
@@ -52,14 +56,20 @@ export function planProfile(input: ProfilePlanInput): ProfilePlan {
       (mark ? plan.deleteOrphan : plan.markOrphan).push(agent);
       continue;
     }
+    idleCount++;
     const mark = markOf('idle', agent);
     if (!mark) {
       plan.markIdle.push(agent);
       continue;
     }
     keep.add(mark);
-    if (now - mark.since.getTime() >= settings.idleTtlSeconds * 1000) plan.stopIdle.push({ agent, registration, idleSince: mark.since });
+    idle.push({ agent, registration, idleSince: mark.since });
   }
+  // ADO gives each waiting job to an idle agent that can run it: only idle agents beyond the
+  // waiting jobs are without work to come, and of those the ones idle longest go first.
+  const surplus = Math.max(0, idleCount - input.waiting);
+  idle.sort((a, b) => a.idleSince.getTime() - b.idleSince.getTime() || a.agent.name.localeCompare(b.agent.name));
+  plan.stopIdle.push(...idle.slice(0, surplus).filter((i) => now - i.idleSince.getTime() >= settings.idleTtlSeconds * 1000));
   return { ...plan, clearMarks: input.marks.filter((m) => !keep.has(m)) };
 }
 

@@ -6,9 +6,9 @@ import { planProfile, staleRegistrations } from './janitor-plan';
 import { attempt, nowMs, seconds, type PoolContext } from './upkeep-context';
 
 /**
- * Cleans one profile's containers/Jobs: finished ones beyond the newest `keepFinished`, agents
- * idle past `idleTtlSeconds` (their job was cancelled before pickup), and orphans (never
- * registered) in two runs. Every deletion gives the agent's capacity claim back. Registrations
+ * Cleans one profile's containers/Jobs: finished ones beyond the newest `keepFinished`, idle
+ * agents beyond the profile's waiting jobs once idle past `idleTtlSeconds` (their job was
+ * cancelled, or another agent took it), and orphans (never registered) in two runs. Every deletion gives the agent's capacity claim back. Registrations
  * this removes are added to `removed`, so the pool's registration sweep skips them.
  */
 export async function cleanProfile(
@@ -17,13 +17,14 @@ export async function cleanProfile(
   launcher: Launcher,
   containers: readonly LaunchedAgent[],
   registrations: ReadonlyMap<string, PoolAgent>,
+  waiting: number,
   removed: Set<number>,
 ): Promise<void> {
   const { deps, ado, poolId, where } = ctx;
   const settings = deps.config.upkeep;
   const scope = capacityKey(ctx.org, ctx.pool, profile);
   const now = nowMs(deps);
-  const plan = planProfile({ containers, registrations, marks: await deps.marks.list(scope), settings, now });
+  const plan = planProfile({ containers, registrations, marks: await deps.marks.list(scope), waiting, settings, now });
   const remove = async (agent: LaunchedAgent) => {
     await launcher.delete(agent.name);
     if (agent.requestId !== undefined) await deps.ledger.release(scope, agent.requestId);
@@ -82,7 +83,7 @@ export async function cleanProfile(
       }
       await deps.marks.remove(scope, 'idle', agent.name);
       deps.counters.increment('idleStopped');
-      deps.log.warn(`upkeep: stopped ${about(agent)}: idle for ${seconds(now - idleSince.getTime())} without a job (cancelled before pickup?); container and registration removed`);
+      deps.log.warn(`upkeep: stopped ${about(agent)}: idle for ${seconds(now - idleSince.getTime())} with no job waiting for it (cancelled, or taken by another agent); container and registration removed`);
     });
   }
   for (const m of plan.clearMarks) {

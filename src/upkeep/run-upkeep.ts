@@ -1,8 +1,10 @@
 import { checkHookHealth } from './hook-health';
+import type { JobRequest } from '../ado/job-requests';
 import type { PoolAgent } from '../ado/pool-agents';
 import { orgKeyOf } from '../config/org-url';
 import type { OrganizationConfig, PoolConfig } from '../config/schema';
 import type { LaunchedAgent, Launcher } from '../launch/launcher';
+import { waitingPerProfile } from '../scheduler/serving-profile';
 import { UPKEEP_ACTIONS, type CounterName } from '../status/counters';
 import { cleanProfile, removeStaleRegistrations } from './janitor';
 import { keepPlaceholders } from './placeholders';
@@ -54,10 +56,11 @@ async function upkeepPool(deps: UpkeepDeps, org: OrganizationConfig, pool: PoolC
   const where = `pool "${pool.name}" of ${org.url.url}`;
   let ctx: PoolContext | undefined;
   let registrations: PoolAgent[] = [];
-  await attempt(deps, `listing the agents of ${where}`, async () => {
+  let requests: JobRequest[] = [];
+  await attempt(deps, `listing the agents and job requests of ${where}`, async () => {
     const ado = await deps.ado(org.url.url);
     const poolId = await ado.poolId(pool.name);
-    registrations = await ado.agents(poolId);
+    [registrations, requests] = await Promise.all([ado.agents(poolId), ado.jobRequests(poolId)]);
     ctx = { deps, org, pool, ado, poolId, where };
   });
   if (!ctx) return;
@@ -65,6 +68,7 @@ async function upkeepPool(deps: UpkeepDeps, org: OrganizationConfig, pool: PoolC
   await attempt(deps, `keeping the placeholder agents of ${where}`, () => keepPlaceholders(pc, registrations));
 
   const byName = new Map(registrations.map((r) => [r.name.toLowerCase(), r]));
+  const { waiting } = waitingPerProfile(pool, requests, registrations);
   const containers = new Map<string, LaunchedAgent>();
   const removed = new Set<number>();
   let allListed = true;
@@ -81,7 +85,7 @@ async function upkeepPool(deps: UpkeepDeps, org: OrganizationConfig, pool: PoolC
     }
     mine.forEach((a) => containers.set(a.name.toLowerCase(), a));
     const [l, m] = [launcher, mine];
-    await attempt(deps, `the janitor for profile "${profile.name}" in ${where}`, () => cleanProfile(pc, profile, l, m, byName, removed));
+    await attempt(deps, `the janitor for profile "${profile.name}" in ${where}`, () => cleanProfile(pc, profile, l, m, byName, waiting.get(profile.name) ?? 0, removed));
   }
   const left = registrations.filter((r) => !removed.has(r.id));
   await attempt(deps, `removing stale registrations in ${where}`, () => removeStaleRegistrations(pc, left, allListed ? containers : undefined));

@@ -60,6 +60,23 @@ describe('janitor', () => {
     expect(scaler.logs.some((l) => l.functionName === 'upkeep' && l.message.includes(`stopped agent ${name}`))).toBe(true);
   });
 
+  it('leaves an idle agent alone past its TTL while a job of its profile waits for it', async () => {
+    const { ado: emulator } = scaler.stack;
+    emulator.setScheduling(false); // the job waits; ADO would give it to this agent any moment
+    const queued = emulator.queueJob({ pool: 'dotnet', demands: ['dotnet -equals 8.0'] });
+    const name = agentName(ado.orgUrl, 'dotnet', queued.requestId);
+    await eventually(async () => (await ado.agent('dotnet', name))?.status === 'online', 20_000, 'the agent to register');
+    const idleSince = Date.now();
+    let runs = 0;
+    await eventually(async () => (await runUpkeep(scaler), ++runs >= 3 && Date.now() - idleSince > 2_000), 30_000, 'runs past the TTL');
+
+    expect(group(name)?.container.state).toBe('Running');
+    expect(await ado.agent('dotnet', name)).toMatchObject({ status: 'online', enabled: true });
+    emulator.setScheduling(true);
+    expect(job(queued.requestId)).toMatchObject({ state: 'running', agentName: name });
+    emulator.finishJob(queued.requestId);
+  });
+
   it('never touches a busy agent, however many runs pass its TTL', async () => {
     const { ado: emulator } = scaler.stack;
     const queued = emulator.queueJob({ pool: 'linux', demands: ['docker'] });
