@@ -1,5 +1,5 @@
 import { parseDemands } from '../../src/ado/demands';
-import { matchProfile } from '../../src/launch/profile-match';
+import { matchProfile } from '../../src/scheduler/profile-match';
 import { sampleMs, seededRandom } from '../../test/emulators/latency';
 import { DEFAULT_PRICES, figuresOf, ratios, verdict, type Prices } from './figures';
 import { idealSchedule } from './ideal';

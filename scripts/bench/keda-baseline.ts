@@ -1,6 +1,6 @@
 import type { ScalerConfig } from '../../src/config/schema';
 import { errorKind } from '../../src/errors/scaler-error';
-import { matchProfile } from '../../src/launch/profile-match';
+import { matchProfile } from '../../src/scheduler/profile-match';
 import type { Dependencies } from '../../src/runtime/dependencies';
 
 export interface KedaBaseline {

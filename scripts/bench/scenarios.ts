@@ -134,7 +134,8 @@ export function scenario(name: ScenarioName, seed = 1): Trace {
       return {
         name,
         description: 'three short jobs over two pools and one cancelled, fast starts: checks that the bench runs and reports',
-        config: threeProfileConfig(),
+        // The shortest upkeep period: the run ends with two upkeep runs one period apart.
+        config: { ...(threeProfileConfig() as object), upkeep: { intervalSeconds: 10 } },
         latencies: { aciStart: 0.2, aksStart: 0.2, agentRegistration: 0.05 },
         faults: NO_FAULTS,
         drainSeconds: 60,
