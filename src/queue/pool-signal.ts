@@ -1,0 +1,52 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+
+/**
+ * "Pool P needs a look": what the webhook, the timer, an agent's exit and the scheduler itself
+ * (a grace or a back-off ending) tell the scheduler. It carries no job: the pass reads the
+ * pool's state itself, so a signal can be late, doubled or lost without harm beyond delay.
+ */
+export const poolSignalSchema = z.strictObject({
+  version: z.literal(2),
+  /** Normalised organization URL, as configured. */
+  orgUrl: z.url(),
+  pool: z.string().min(1),
+  reason: z.enum(['event', 'timer', 'agent', 'config', 'scheduled']),
+  /** ISO time the signal was raised. */
+  observedAt: z.string(),
+});
+
+export type PoolSignal = z.infer<typeof poolSignalSchema>;
+
+/** How long signals for one pool gather before the one pass they ask for. */
+export const SIGNAL_WINDOW_MS = 1_000;
+
+/**
+ * Every signal for a pool within one window gets the same messageId and the same delivery time,
+ * the window's end: Service Bus duplicate detection keeps the first and drops the rest, so a
+ * burst of events costs one pass, which sees all that they announced. The ids stay short
+ * (Service Bus allows 128 characters) whatever the organization and pool are called.
+ */
+export function signalDelivery(orgKey: string, pool: string, atMs: number, windowMs = SIGNAL_WINDOW_MS): { readonly messageId: string; readonly deliverAt: Date } {
+  const window = Math.floor(atMs / windowMs);
+  const scope = createHash('sha256').update(`${orgKey}|${pool.toLowerCase()}`).digest('hex').slice(0, 24);
+  return { messageId: `look-v2-${scope}-${window}`, deliverAt: new Date((window + 1) * windowMs) };
+}
+
+export type ParsedSignal = { ok: true; signal: PoolSignal } | { ok: false; reason: string };
+
+/** For the consumer: bodies arrive as parsed JSON or a string, depending on the sender. */
+export function parsePoolSignal(body: unknown): ParsedSignal {
+  let value = body;
+  if (typeof body === 'string') {
+    try {
+      value = JSON.parse(body);
+    } catch {
+      return { ok: false, reason: 'pool signal body is not JSON' };
+    }
+  }
+  const result = poolSignalSchema.safeParse(value);
+  if (result.success) return { ok: true, signal: result.data };
+  const first = result.error.issues[0];
+  return { ok: false, reason: `invalid pool signal: ${first ? `${first.path.join('.') || 'body'}: ${first.message}` : 'unknown'}` };
+}
