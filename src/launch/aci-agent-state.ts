@@ -1,26 +1,22 @@
 import type { ContainerGroup } from '@azure/arm-containerinstance';
 import { AGENT_CONTAINER } from './aci-group-spec';
-import { LABELS, MANAGED_BY, type AgentPhase, type LaunchedAgent } from './launcher';
+import { LABELS, launchedAgent, MANAGED_BY, type AgentPhase, type LaunchedAgent } from './launcher';
 
 /** The agent a container group runs, read from its tags; undefined for groups the scaler did not start. */
 export function agentOfGroup(group: ContainerGroup, phase: AgentPhase, exitCode?: number): LaunchedAgent | undefined {
   const tags = group.tags ?? {};
-  const requestId = tags[LABELS.requestId] === undefined ? undefined : Number(tags[LABELS.requestId]);
-  const createdAt = new Date(tags[LABELS.createdAt] ?? '');
-  const [name, orgUrl, pool, profile] = [group.name, tags[LABELS.org], tags[LABELS.pool], tags[LABELS.profile]];
-  if (tags[MANAGED_BY.key] !== MANAGED_BY.value || !name || !orgUrl || !pool || !profile) return undefined;
-  if ((requestId !== undefined && !Number.isSafeInteger(requestId)) || Number.isNaN(createdAt.getTime())) return undefined;
-  return {
-    name,
-    orgUrl,
-    pool,
-    ...(requestId !== undefined ? { requestId } : {}),
-    profile,
-    createdAt,
+  if (tags[MANAGED_BY.key] !== MANAGED_BY.value) return undefined;
+  return launchedAgent({
+    name: group.name,
+    orgUrl: tags[LABELS.org],
+    pool: tags[LABELS.pool],
+    profile: tags[LABELS.profile],
+    requestId: tags[LABELS.requestId],
+    standby: tags[LABELS.standby],
+    createdAt: new Date(tags[LABELS.createdAt] ?? ''),
     phase,
-    ...(tags[LABELS.standby] === 'true' ? { standby: true } : {}),
     ...(exitCode === undefined ? {} : { exitCode }),
-  };
+  });
 }
 
 export interface GroupPhase {

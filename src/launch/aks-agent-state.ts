@@ -1,6 +1,6 @@
 import type { V1Job, V1Pod } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
 import { AGENT_CONTAINER, ANNOTATIONS } from './aks-manifest';
-import { LABELS, MANAGED_BY, type AgentPhase, type LaunchedAgent } from './launcher';
+import { LABELS, launchedAgent, MANAGED_BY, type AgentPhase, type LaunchedAgent } from './launcher';
 
 /**
  * The agent a Job runs, read from its labels and annotations and its pod's state; undefined for
@@ -10,25 +10,18 @@ export function agentOfJob(job: V1Job, pods: readonly V1Pod[]): LaunchedAgent | 
   const labels = job.metadata?.labels ?? {};
   const annotations = job.metadata?.annotations ?? {};
   if (labels[MANAGED_BY.key] !== MANAGED_BY.value) return undefined;
-  const name = job.metadata?.name;
-  const orgUrl = annotations[ANNOTATIONS.org];
-  const pool = annotations[ANNOTATIONS.pool];
-  const profile = labels[LABELS.profile];
-  const requestId = labels[LABELS.requestId] === undefined ? undefined : Number(labels[LABELS.requestId]);
-  const createdAt = toDate(job.metadata?.creationTimestamp);
-  if (!name || !orgUrl || !pool || !profile || (requestId !== undefined && !Number.isSafeInteger(requestId)) || !createdAt) return undefined;
   const { phase, exitCode } = phaseOfJob(job, pods);
-  return {
-    name,
-    orgUrl,
-    pool,
-    ...(requestId !== undefined ? { requestId } : {}),
-    profile,
-    createdAt,
+  return launchedAgent({
+    name: job.metadata?.name,
+    orgUrl: annotations[ANNOTATIONS.org],
+    pool: annotations[ANNOTATIONS.pool],
+    profile: labels[LABELS.profile],
+    requestId: labels[LABELS.requestId],
+    standby: labels[LABELS.standby],
+    createdAt: toDate(job.metadata?.creationTimestamp),
     phase,
-    ...(labels[LABELS.standby] === 'true' ? { standby: true } : {}),
     ...(exitCode === undefined ? {} : { exitCode }),
-  };
+  });
 }
 
 /**

@@ -65,3 +65,35 @@ export const LABELS = {
   createdAt: 'created-at',
   standby: 'ado-standby',
 } as const;
+
+/**
+ * A LaunchedAgent from what a container group's tags or a Job's labels say, read the same way for
+ * both launchers; undefined when a field is missing or malformed (not an agent of ours).
+ */
+export function launchedAgent(fields: {
+  readonly name: string | undefined;
+  readonly orgUrl: string | undefined;
+  readonly pool: string | undefined;
+  readonly profile: string | undefined;
+  readonly requestId: string | undefined;
+  readonly standby: string | undefined;
+  readonly createdAt: Date | undefined;
+  readonly phase: AgentPhase;
+  readonly exitCode?: number;
+}): LaunchedAgent | undefined {
+  const { name, orgUrl, pool, profile, createdAt, phase, exitCode } = fields;
+  const requestId = fields.requestId === undefined ? undefined : Number(fields.requestId);
+  if (!name || !orgUrl || !pool || !profile || !createdAt || Number.isNaN(createdAt.getTime())) return undefined;
+  if (requestId !== undefined && !Number.isSafeInteger(requestId)) return undefined;
+  return {
+    name,
+    orgUrl,
+    pool,
+    ...(requestId !== undefined ? { requestId } : {}),
+    profile,
+    createdAt,
+    phase,
+    ...(fields.standby === 'true' ? { standby: true } : {}),
+    ...(exitCode === undefined ? {} : { exitCode }),
+  };
+}
