@@ -14,3 +14,18 @@ export async function capacityTable(storage: StorageSettings, credential: () => 
   }
   return new TableClient(storage.tableServiceUri, tableName, await credential());
 }
+
+/**
+ * Creates the table on first use, once per process (createTable succeeds when it exists);
+ * forgotten on failure, so the next call tries again.
+ */
+export function tableOnce(client: TableClient, failure: (error: unknown) => Error): () => Promise<void> {
+  let ready: Promise<void> | undefined;
+  return () => {
+    ready ??= client.createTable().catch((e: unknown) => {
+      ready = undefined;
+      throw failure(e);
+    });
+    return ready;
+  };
+}

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { parseMessageBody } from './message-body';
 
 /**
  * Demand for one agent: "job X in organization Y may be waiting". Both intake paths produce it;
@@ -43,16 +44,6 @@ export type ParsedDemand = { ok: true; demand: DemandMessage } | { ok: false; re
 
 /** For the consumer: bodies arrive as parsed JSON or a string, depending on the sender. */
 export function parseDemandMessage(body: unknown): ParsedDemand {
-  let value = body;
-  if (typeof body === 'string') {
-    try {
-      value = JSON.parse(body);
-    } catch {
-      return { ok: false, reason: 'demand message body is not JSON' };
-    }
-  }
-  const result = demandMessageSchema.safeParse(value);
-  if (result.success) return { ok: true, demand: result.data };
-  const first = result.error.issues[0];
-  return { ok: false, reason: `invalid demand message: ${first ? `${first.path.join('.') || 'body'}: ${first.message}` : 'unknown'}` };
+  const parsed = parseMessageBody(demandMessageSchema, body, 'demand message');
+  return parsed.ok ? { ok: true, demand: parsed.value } : parsed;
 }

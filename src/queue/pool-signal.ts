@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { parseMessageBody } from './message-body';
 
 /**
  * "Pool P needs a look": what the webhook, the timer, an agent's exit and the scheduler itself
@@ -37,16 +38,6 @@ export type ParsedSignal = { ok: true; signal: PoolSignal } | { ok: false; reaso
 
 /** For the consumer: bodies arrive as parsed JSON or a string, depending on the sender. */
 export function parsePoolSignal(body: unknown): ParsedSignal {
-  let value = body;
-  if (typeof body === 'string') {
-    try {
-      value = JSON.parse(body);
-    } catch {
-      return { ok: false, reason: 'pool signal body is not JSON' };
-    }
-  }
-  const result = poolSignalSchema.safeParse(value);
-  if (result.success) return { ok: true, signal: result.data };
-  const first = result.error.issues[0];
-  return { ok: false, reason: `invalid pool signal: ${first ? `${first.path.join('.') || 'body'}: ${first.message}` : 'unknown'}` };
+  const parsed = parseMessageBody(poolSignalSchema, body, 'pool signal');
+  return parsed.ok ? { ok: true, signal: parsed.value } : parsed;
 }

@@ -1,5 +1,6 @@
 import type { TableClient } from '@azure/data-tables';
 import { ScalerError } from '../errors/scaler-error';
+import { tableOnce } from '../launch/capacity-table';
 
 export type AcquireResult = { readonly state: 'acquired' } | { readonly state: 'busy'; readonly until: number };
 export type ReleaseResult = 'released' | 'again';
@@ -27,14 +28,7 @@ interface LeaseEntity {
 }
 
 export function createPoolLease(client: TableClient, now: () => number = Date.now): PoolLease {
-  let ready: Promise<void> | undefined;
-  const table = () => {
-    ready ??= client.createTable().catch((e: unknown) => {
-      ready = undefined;
-      throw storageError(client, 'create', e);
-    });
-    return ready;
-  };
+  const table = tableOnce(client, (e) => storageError(client, 'create', e));
   const read = async (poolKey: string): Promise<LeaseEntity | undefined> => {
     try {
       const e = await client.getEntity<{ holder?: string; until?: number; again?: boolean }>(PARTITION, poolKey);

@@ -51,6 +51,8 @@ describe('planProfile', () => {
     const marks = [mark('idle', agents[0]!, 1000), mark('idle', agents[1]!, 3000), mark('idle', agents[2]!, 2000)];
     expect(plan({ containers: agents, registrations, marks, waiting: 3 }).stopIdle).toEqual([]);
     expect(plan({ containers: agents, registrations, marks, waiting: 1 }).stopIdle.map((s) => s.agent.requestId)).toEqual([2, 3]);
+    // The job requests could not be listed: no agent is judged surplus.
+    expect(plan({ containers: agents, registrations, marks, waiting: Infinity }).stopIdle).toEqual([]);
     // An unmarked idle agent counts as supply too: one waiting job, two marked and one just seen.
     const fresh = container(4, 'running', 10);
     const p = plan({ containers: [...agents.slice(0, 2), fresh], registrations: byName(...[...agents.slice(0, 2), fresh].map((a) => registration(a))), marks: marks.slice(0, 2), waiting: 1 });

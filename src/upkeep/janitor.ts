@@ -8,8 +8,10 @@ import { attempt, nowMs, seconds, type PoolContext } from './upkeep-context';
 /**
  * Cleans one profile's containers/Jobs: finished ones beyond the newest `keepFinished`, idle
  * agents beyond the profile's waiting jobs once idle past `idleTtlSeconds` (their job was
- * cancelled, or another agent took it), and orphans (never registered) in two runs. Every deletion gives the agent's capacity claim back. Registrations
- * this removes are added to `removed`, so the pool's registration sweep skips them.
+ * cancelled, or another agent took it), and orphans (never registered) in two runs. Every
+ * deletion gives the agent's capacity claim back. Registrations this removes are added to
+ * `removed`, so the pool's registration sweep skips them. `waiting` is Infinity when the job
+ * requests could not be listed: then no idle agent is stopped this run.
  */
 export async function cleanProfile(
   ctx: PoolContext,

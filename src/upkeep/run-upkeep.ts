@@ -56,19 +56,23 @@ async function upkeepPool(deps: UpkeepDeps, org: OrganizationConfig, pool: PoolC
   const where = `pool "${pool.name}" of ${org.url.url}`;
   let ctx: PoolContext | undefined;
   let registrations: PoolAgent[] = [];
-  let requests: JobRequest[] = [];
-  await attempt(deps, `listing the agents and job requests of ${where}`, async () => {
+  await attempt(deps, `listing the agents of ${where}`, async () => {
     const ado = await deps.ado(org.url.url);
     const poolId = await ado.poolId(pool.name);
-    [registrations, requests] = await Promise.all([ado.agents(poolId), ado.jobRequests(poolId)]);
+    registrations = await ado.agents(poolId);
     ctx = { deps, org, pool, ado, poolId, where };
   });
   if (!ctx) return;
   const pc: PoolContext = ctx;
+  // Without the waiting jobs no idle agent can be judged surplus; everything else goes on.
+  let requests: JobRequest[] | undefined;
+  await attempt(deps, `listing the job requests of ${where}`, async () => {
+    requests = await pc.ado.jobRequests(pc.poolId);
+  });
   await attempt(deps, `keeping the placeholder agents of ${where}`, () => keepPlaceholders(pc, registrations));
 
   const byName = new Map(registrations.map((r) => [r.name.toLowerCase(), r]));
-  const { waiting } = waitingPerProfile(pool, requests, registrations);
+  const waiting = requests && waitingPerProfile(pool, requests, registrations).waiting;
   const containers = new Map<string, LaunchedAgent>();
   const removed = new Set<number>();
   let allListed = true;
@@ -85,7 +89,7 @@ async function upkeepPool(deps: UpkeepDeps, org: OrganizationConfig, pool: PoolC
     }
     mine.forEach((a) => containers.set(a.name.toLowerCase(), a));
     const [l, m] = [launcher, mine];
-    await attempt(deps, `the janitor for profile "${profile.name}" in ${where}`, () => cleanProfile(pc, profile, l, m, byName, waiting.get(profile.name) ?? 0, removed));
+    await attempt(deps, `the janitor for profile "${profile.name}" in ${where}`, () => cleanProfile(pc, profile, l, m, byName, waiting ? (waiting.get(profile.name) ?? 0) : Infinity, removed));
   }
   const left = registrations.filter((r) => !removed.has(r.id));
   await attempt(deps, `removing stale registrations in ${where}`, () => removeStaleRegistrations(pc, left, allListed ? containers : undefined));

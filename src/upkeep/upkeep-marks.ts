@@ -1,5 +1,6 @@
 import { odata, type TableClient } from '@azure/data-tables';
 import { ScalerError } from '../errors/scaler-error';
+import { tableOnce } from '../launch/capacity-table';
 
 /** Where upkeep keeps what it must remember between runs: the app's storage, next to the capacity ledger. */
 export const UPKEEP_TABLE = 'agentupkeep';
@@ -32,15 +33,7 @@ export interface UpkeepMarks {
 }
 
 export function createUpkeepMarks(client: TableClient): UpkeepMarks {
-  // Once per process; createTable succeeds when the table exists. Forgotten on failure.
-  let ready: Promise<void> | undefined;
-  const table = () => {
-    ready ??= client.createTable().catch((e: unknown) => {
-      ready = undefined;
-      throw storageError(client, 'create', e);
-    });
-    return ready;
-  };
+  const table = tableOnce(client, (e) => storageError(client, 'create', e));
   return {
     async list(scope) {
       await table();
