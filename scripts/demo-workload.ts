@@ -1,4 +1,4 @@
-import { agentName } from '../src/launch/agent-name';
+import { agentName } from '../src/launchers/agent-name';
 import type { EmulatorStack } from '../test/emulators/emulator-stack';
 
 interface DemoJob {

@@ -1,7 +1,7 @@
 import { ConfigError, type ConfigProblem } from '../../src/config/config-error';
 import { DEMAND_QUEUE, parseConfig } from '../../src/config/load-settings';
 import type { ScalerConfig } from '../../src/config/schema';
-import { LABELS } from '../../src/launch/launcher';
+import { LABELS } from '../../src/launchers/launcher';
 import { ATTEMPT_PROPERTY } from '../../src/queue/demand-queue';
 import { dependencies, resetDependencies } from '../../src/runtime/dependencies';
 import { SIMULATED_AGENT_USER_AGENT } from '../../test/emulators/agent/agent-http';

@@ -4,7 +4,7 @@ import { createCapacityLedger } from '../launch/capacity-ledger';
 import { capacityTable } from '../launch/capacity-table';
 import { createJobRequestFinder } from '../launch/find-job-request';
 import type { LaunchDeps } from '../launch/launch-demand';
-import type { Launcher } from '../launch/launcher';
+import type { Launcher } from '../launchers/launcher';
 import type { Dependencies } from './dependencies';
 import { oncePerKey } from './once-per-key';
 
@@ -35,9 +35,9 @@ export async function createLaunchDependencies(deps: Omit<Dependencies, 'launch'
 async function createLauncher(deps: Omit<Dependencies, 'launch'>, settings: Settings, l: ProfileConfig['launcher']): Promise<Launcher> {
   const credential = await deps.azureCredential();
   if (l.kind === 'aci') {
-    const { createAciLauncher } = await import('../launch/aci-launcher.js');
+    const { createAciLauncher } = await import('../launchers/aci/aci-launcher.js');
     return createAciLauncher({ credential, settings: l, endpoint: settings.armEndpoint });
   }
-  const { createAksLauncher } = await import('../launch/aks-launcher.js');
+  const { createAksLauncher } = await import('../launchers/aks/aks-launcher.js');
   return createAksLauncher({ credential, apiServer: l.apiServer, ...(l.caCert ? { caCert: l.caCert } : {}), settings: l });
 }

@@ -1,7 +1,7 @@
 import type { AdoClient } from '../ado/ado-client';
 import type { PoolAgent } from '../ado/pool-agents';
 import type { ProfileConfig, ScalerConfig } from '../config/schema';
-import type { Launcher } from '../launch/launcher';
+import type { Launcher } from '../launchers/launcher';
 import { listPool, managedPools } from '../reconcile/sweep';
 import { placeholderState, type PlaceholderState } from '../upkeep/placeholders';
 import type { Counters } from './counters';

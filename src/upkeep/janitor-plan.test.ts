@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PoolAgent } from '../ado/pool-agents';
-import { agentName } from '../launch/agent-name';
-import type { LaunchedAgent } from '../launch/launcher';
+import { agentName } from '../launchers/agent-name';
+import type { LaunchedAgent } from '../launchers/launcher';
 import { planProfile, staleRegistrations, type ProfilePlanInput } from './janitor-plan';
 import type { Mark } from './upkeep-marks';
 

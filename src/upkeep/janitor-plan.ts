@@ -1,7 +1,7 @@
 import type { PoolAgent } from '../ado/pool-agents';
 import type { UpkeepConfig } from '../config/schema';
-import { isAgentNameOf } from '../launch/agent-name';
-import type { LaunchedAgent } from '../launch/launcher';
+import { isAgentNameOf } from '../launchers/agent-name';
+import type { LaunchedAgent } from '../launchers/launcher';
 import type { Mark, MarkKind } from './upkeep-marks';
 
 export interface ProfilePlanInput {

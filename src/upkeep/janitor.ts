@@ -1,7 +1,7 @@
 import type { PoolAgent } from '../ado/pool-agents';
 import type { ProfileConfig } from '../config/schema';
 import { capacityKey } from '../launch/launch-demand';
-import type { LaunchedAgent, Launcher } from '../launch/launcher';
+import type { LaunchedAgent, Launcher } from '../launchers/launcher';
 import { planProfile, staleRegistrations } from './janitor-plan';
 import { attempt, nowMs, seconds, type PoolContext } from './upkeep-context';
 

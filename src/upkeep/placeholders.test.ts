@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PoolAgent } from '../ado/pool-agents';
-import { agentName } from '../launch/agent-name';
+import { agentName } from '../launchers/agent-name';
 import { placeholderName } from '../scheduler/serving-profile';
 import { isPlaceholderName, placeholderRegistration, placeholderState } from './placeholders';
 

@@ -3,7 +3,7 @@ import type { JobRequest } from '../ado/job-requests';
 import type { PoolAgent } from '../ado/pool-agents';
 import { orgKeyOf } from '../config/org-url';
 import type { OrganizationConfig, PoolConfig } from '../config/schema';
-import type { LaunchedAgent, Launcher } from '../launch/launcher';
+import type { LaunchedAgent, Launcher } from '../launchers/launcher';
 import { waitingPerProfile } from '../scheduler/serving-profile';
 import { UPKEEP_ACTIONS, type CounterName } from '../status/counters';
 import { cleanProfile, removeStaleRegistrations } from './janitor';

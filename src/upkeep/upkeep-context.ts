@@ -1,7 +1,7 @@
 import type { AdoClient } from '../ado/ado-client';
 import type { OrganizationConfig, PoolConfig, ProfileConfig, ScalerConfig } from '../config/schema';
 import type { CapacityLedger } from '../launch/capacity-ledger';
-import type { Launcher } from '../launch/launcher';
+import type { Launcher } from '../launchers/launcher';
 import type { Logger } from '../log/logger';
 import type { Counters } from '../status/counters';
 import type { UpkeepMarks } from './upkeep-marks';

@@ -1,7 +1,7 @@
 import { ServiceBusClient, type ServiceBusSender } from '@azure/service-bus';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMAND_QUEUE } from '../../src/config/load-settings';
-import { agentName } from '../../src/launch/agent-name';
+import { agentName } from '../../src/launchers/agent-name';
 import { eventually, startScaler, type Scaler } from './scaler-harness';
 import { launchConfig } from './launch-config';
 import { adoRest } from './upkeep-helpers';

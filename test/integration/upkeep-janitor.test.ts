@@ -1,7 +1,7 @@
 import { TableClient } from '@azure/data-tables';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentName } from '../../src/launch/agent-name';
-import { agentJob, agentLabels } from '../../src/launch/aks-manifest';
+import { agentName } from '../../src/launchers/agent-name';
+import { agentJob, agentLabels } from '../../src/launchers/aks/aks-manifest';
 import { capacityKey } from '../../src/launch/launch-demand';
 import { dependencies, resetDependencies } from '../../src/runtime/dependencies';
 import { UPKEEP_TABLE } from '../../src/upkeep/upkeep-marks';

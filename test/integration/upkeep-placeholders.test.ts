@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentName } from '../../src/launch/agent-name';
+import { agentName } from '../../src/launchers/agent-name';
 import { dependencies } from '../../src/runtime/dependencies';
 import { runUpkeep as runUpkeepNow } from '../../src/upkeep/run-upkeep';
 import { eventually, startScaler, type Scaler } from './scaler-harness';

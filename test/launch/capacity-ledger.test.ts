@@ -3,7 +3,7 @@ import { TableClient } from '@azure/data-tables';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAzurite, type Azurite } from '../emulators/azurite/start-azurite';
 import { ScalerError } from '../../src/errors/scaler-error';
-import { agentName } from '../../src/launch/agent-name';
+import { agentName } from '../../src/launchers/agent-name';
 import { createCapacityLedger, type CapacityLedger, type ClaimResult } from '../../src/launch/capacity-ledger';
 import { capacityTable } from '../../src/launch/capacity-table';
 

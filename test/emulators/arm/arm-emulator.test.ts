@@ -1,7 +1,7 @@
 import { ContainerInstanceManagementClient, type ContainerGroup } from '@azure/arm-containerinstance';
 import { ManagedIdentityCredential } from '@azure/identity';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { aciError } from '../../../src/launch/aci-errors';
+import { aciError } from '../../../src/launchers/aci/aci-errors';
 import { ScalerError } from '../../../src/errors/scaler-error';
 import { startIdentityEmulator, useIdentityEnv, type IdentityEmulator } from '../identity/identity-emulator';
 import { startArmEmulator, type ArmEmulator, type ArmEmulatorOptions, type StartedContainer } from './arm-emulator';

@@ -1,7 +1,7 @@
 import type { ContainerGroup, EnvironmentVariable } from '@azure/arm-containerinstance';
-import type { ProfileConfig } from '../config/schema';
-import { ScalerError } from '../errors/scaler-error';
-import { LABELS, MANAGED_BY, type AgentSpec } from './launcher';
+import type { ProfileConfig } from '../../config/schema';
+import { ScalerError } from '../../errors/scaler-error';
+import { LABELS, MANAGED_BY, type AgentSpec } from '../launcher';
 
 export type AciSettings = Extract<ProfileConfig['launcher'], { kind: 'aci' }>;
 

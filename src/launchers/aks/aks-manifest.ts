@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { V1Job, V1Secret, V1Toleration } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
-import type { ProfileConfig } from '../config/schema';
-import { LABELS, MANAGED_BY, type AgentSpec } from './launcher';
+import type { ProfileConfig } from '../../config/schema';
+import { LABELS, MANAGED_BY, type AgentSpec } from '../launcher';
 
 export type AksSettings = Extract<ProfileConfig['launcher'], { kind: 'aksVirtualNode' }>;
 

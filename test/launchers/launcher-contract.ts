@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProfileConfig } from '../../src/config/schema';
 import { errorKind, type ScalerError } from '../../src/errors/scaler-error';
-import { agentName } from '../../src/launch/agent-name';
-import type { AgentSpec, Launcher } from '../../src/launch/launcher';
+import { agentName } from '../../src/launchers/agent-name';
+import type { AgentSpec, Launcher } from '../../src/launchers/launcher';
 
 /** What each launcher's test file gives the shared suite: the launcher wired to its emulator. */
 export interface LauncherUnderTest {

@@ -1,6 +1,6 @@
 import type { ContainerGroup } from '@azure/arm-containerinstance';
 import { AGENT_CONTAINER } from './aci-group-spec';
-import { LABELS, launchedAgent, MANAGED_BY, type AgentPhase, type LaunchedAgent } from './launcher';
+import { LABELS, launchedAgent, MANAGED_BY, type AgentPhase, type LaunchedAgent } from '../launcher';
 
 /** The agent a container group runs, read from its tags; undefined for groups the scaler did not start. */
 export function agentOfGroup(group: ContainerGroup, phase: AgentPhase, exitCode?: number): LaunchedAgent | undefined {

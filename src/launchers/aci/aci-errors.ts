@@ -1,4 +1,4 @@
-import { ScalerError } from '../errors/scaler-error';
+import { ScalerError } from '../../errors/scaler-error';
 
 /** Where an ARM call went, for messages that say where and what to do. */
 export interface AciScope {

@@ -2,11 +2,11 @@ import { ManagedIdentityCredential, type AccessToken, type TokenCredential } fro
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProfileConfig } from '../../src/config/schema';
 import { errorKind, type ScalerError } from '../../src/errors/scaler-error';
-import { agentName } from '../../src/launch/agent-name';
-import { createAksApi, AKS_SERVER_SCOPE } from '../../src/launch/aks-client';
-import { createAksLauncher } from '../../src/launch/aks-launcher';
-import type { AksSettings } from '../../src/launch/aks-manifest';
-import { LABELS, MANAGED_BY, type AgentSpec, type Launcher } from '../../src/launch/launcher';
+import { agentName } from '../../src/launchers/agent-name';
+import { createAksApi, AKS_SERVER_SCOPE } from '../../src/launchers/aks/aks-client';
+import { createAksLauncher } from '../../src/launchers/aks/aks-launcher';
+import type { AksSettings } from '../../src/launchers/aks/aks-manifest';
+import { LABELS, MANAGED_BY, type AgentSpec, type Launcher } from '../../src/launchers/launcher';
 import { startAdoEmulator } from '../emulators/ado';
 import { startSimulatedAgent } from '../emulators/agent/simulated-agent';
 import { startIdentityEmulator, useIdentityEnv, type IdentityEmulator } from '../emulators/identity/identity-emulator';

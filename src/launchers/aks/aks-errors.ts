@@ -1,4 +1,4 @@
-import { ScalerError } from '../errors/scaler-error';
+import { ScalerError } from '../../errors/scaler-error';
 import { AKS_SERVER_SCOPE } from './aks-client';
 
 export interface AksScope {

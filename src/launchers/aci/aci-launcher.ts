@@ -1,10 +1,10 @@
 import { ContainerInstanceManagementClient, type ContainerGroup, type ContainerGroups } from '@azure/arm-containerinstance';
 import type { TokenCredential } from '@azure/identity';
-import { ScalerError } from '../errors/scaler-error';
+import { ScalerError } from '../../errors/scaler-error';
 import { agentOfGroup, phaseFromList, phaseOfGroup, type GroupPhase } from './aci-agent-state';
 import { aciError, isNotFound, isSpotCapacityError, type AciScope } from './aci-errors';
 import { agentContainerGroup, type AciSettings } from './aci-group-spec';
-import { LABELS, type AgentSpec, type LaunchedAgent, type Launcher, type StartResult } from './launcher';
+import { LABELS, type AgentSpec, type LaunchedAgent, type Launcher, type StartResult } from '../launcher';
 
 /** The container group operations the launcher uses (what a test double must provide). */
 export type ContainerGroupOperations = Pick<ContainerGroups, 'get' | 'beginCreateOrUpdate' | 'beginDelete' | 'listByResourceGroup'>;

@@ -1,6 +1,6 @@
 import type { V1Job, V1Pod } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
 import { AGENT_CONTAINER, ANNOTATIONS } from './aks-manifest';
-import { LABELS, launchedAgent, MANAGED_BY, type AgentPhase, type LaunchedAgent } from './launcher';
+import { LABELS, launchedAgent, MANAGED_BY, type AgentPhase, type LaunchedAgent } from '../launcher';
 
 /**
  * The agent a Job runs, read from its labels and annotations and its pod's state; undefined for

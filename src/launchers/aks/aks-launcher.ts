@@ -1,12 +1,12 @@
 import type { TokenCredential } from '@azure/identity';
 import type { V1Job } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
-import { ScalerError } from '../errors/scaler-error';
-import { consoleLogger, type Logger } from '../log/logger';
+import { ScalerError } from '../../errors/scaler-error';
+import { consoleLogger, type Logger } from '../../log/logger';
 import { agentOfJob } from './aks-agent-state';
 import { createAksApi, type AksApi } from './aks-client';
 import { aksError, httpStatus, type AksScope } from './aks-errors';
 import { agentJob, agentLabels, agentSecret, isLabelValue, poolLabel, tokenSecretName, TOKEN_KEY, type AksSettings } from './aks-manifest';
-import { LABELS, MANAGED_BY, type AgentSpec, type LaunchedAgent, type Launcher, type StartResult } from './launcher';
+import { LABELS, MANAGED_BY, type AgentSpec, type LaunchedAgent, type Launcher, type StartResult } from '../launcher';
 
 export interface AksLauncherOptions {
   readonly credential: TokenCredential;
