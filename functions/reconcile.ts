@@ -3,16 +3,10 @@ import { dependencies } from '../src/runtime/dependencies';
 import { DEFAULT_RECONCILE_SCHEDULE, reconcileSchedule } from '../src/reconcile/schedule';
 import { sweep } from '../src/reconcile/sweep';
 
-/** Safety net behind the webhook: every waiting job request of every managed pool becomes demand. */
+/** Safety net behind the webhook: a look at every managed pool, each tick and when the app starts. */
 export async function reconcile(_timer: Timer, context: InvocationContext): Promise<void> {
   const deps = dependencies();
-  await sweep({
-    config: deps.settings.config,
-    ado: (orgUrl) => deps.ado(orgUrl),
-    queue: deps.queue,
-    counters: deps.counters,
-    log: context,
-  });
+  await sweep({ config: deps.settings.config, signals: deps.signals, counters: deps.counters, log: context });
 }
 
 /** Read once at startup; this is also where a bad configuration is reported, all problems at once. */
@@ -25,4 +19,6 @@ function schedule(): string {
   }
 }
 
-app.timer('reconcile', { schedule: schedule(), runOnStartup: false, useMonitor: true, handler: reconcile });
+// On startup too: a changed configuration restarts the app, and its pools get a look at once
+// (standby targets, maxAgents) instead of at the next tick. Signals are cheap and coalesce.
+app.timer('reconcile', { schedule: schedule(), runOnStartup: true, useMonitor: true, handler: reconcile });

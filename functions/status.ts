@@ -9,7 +9,7 @@ export async function status(_request: HttpRequest, _context: InvocationContext)
     config: deps.settings.config,
     counters: deps.counters,
     ado: (orgUrl) => deps.ado(orgUrl),
-    launcher: async (profile) => (await deps.launch()).launcher(profile),
+    launcher: async (profile) => (await deps.scheduler()).launcher(profile),
     ...(deps.settings.emulators ? { emulators: deps.settings.emulators } : {}),
   });
   return { status: 200, jsonBody: report };

@@ -3,7 +3,7 @@ import { dependencies } from '../src/runtime/dependencies';
 // The same NCRONTAB rule as reconcile: the config admits only intervals that pace evenly.
 import { DEFAULT_RECONCILE_SCHEDULE, reconcileSchedule } from '../src/reconcile/schedule';
 
-/** Between jobs: placeholder agents per profile, then the janitor (finished, idle, orphaned agents, stale registrations). */
+/** Between jobs: placeholder agents per profile, then the janitor (finished and orphaned agents, stale registrations). */
 export async function upkeep(_timer: Timer, context: InvocationContext): Promise<void> {
   const deps = dependencies();
   const { runUpkeep } = await import('../src/upkeep/run-upkeep.js');

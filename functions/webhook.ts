@@ -3,7 +3,7 @@ import { dependencies } from '../src/runtime/dependencies';
 import { handleDelivery, MAX_BODY_BYTES } from '../src/webhook/handle-delivery';
 import { readBodyLimited } from '../src/webhook/read-body';
 
-/** ADO service hook (job state changed) → one demand message. Basic auth is checked in src/. */
+/** ADO service hook (job state changed) → a look at each managed pool of its organization. Basic auth is checked in src/. */
 export async function webhook(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   let deps;
   try {
@@ -16,7 +16,7 @@ export async function webhook(request: HttpRequest, context: InvocationContext):
   const body = await readBodyLimited(request.body, MAX_BODY_BYTES, request.headers.get('content-length'));
   const result = await handleDelivery(
     { authorization: request.headers.get('authorization'), contentType: request.headers.get('content-type'), body },
-    { credentials: deps.settings.webhook, organizations: deps.organizations, queue: deps.queue, counters: deps.counters, log: context },
+    { credentials: deps.settings.webhook, organizations: deps.settings.config.organizations, signals: deps.signals, counters: deps.counters, log: context },
   );
   return { status: result.status, jsonBody: result.body };
 }

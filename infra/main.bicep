@@ -80,8 +80,8 @@ var deployVnet = deployNetwork || deployAks
 var hasRegistry = !empty(registryName)
 
 // Names the code uses, kept in step by test/infra/app-settings.test.ts.
-var demandQueueName = 'demands' // src/config/load-settings.ts DEMAND_QUEUE
-var capacityTableName = 'agentcapacity' // src/launch/capacity-table.ts CAPACITY_TABLE
+var signalQueueName = 'signals' // src/config/load-settings.ts SIGNAL_QUEUE
+var leaseTableName = 'poolleases' // src/runtime/scheduler-dependencies.ts LEASE_TABLE
 var upkeepTableName = 'agentupkeep' // src/upkeep/upkeep-marks.ts UPKEEP_TABLE
 var secretEventsFunctionName = 'secret-events' // functions/secret-events.ts
 
@@ -107,7 +107,7 @@ module storage 'modules/storage.bicep' = {
     location: location
     name: take('st${compactPrefix}${suffix}', 24)
     deploymentContainerName: 'app-package'
-    tableNames: [capacityTableName, upkeepTableName]
+    tableNames: [leaseTableName, upkeepTableName]
     appPrincipalId: appIdentity.properties.principalId
   }
 }
@@ -117,7 +117,7 @@ module serviceBus 'modules/service-bus.bicep' = {
   params: {
     location: location
     namespaceName: 'sb-${namePrefix}-${suffix}'
-    queueName: demandQueueName
+    queueName: signalQueueName
     appPrincipalId: appIdentity.properties.principalId
   }
 }

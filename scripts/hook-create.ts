@@ -6,8 +6,9 @@ import { cliAdoCredential, messageOf, readSecret, runMain, type CliIo } from './
 
 const USAGE = `usage: npm run hook:create -- --org <organization URL> --project <name> --url <webhook URL> [--username <name>] [--dry-run]
 
-Creates, or updates and enables, the Web Hooks subscription that sends "job waiting" events
-(ms.vss-pipelines.job-state-changed-event) of the project to the scaler's webhook.
+Creates, or updates and enables, the Web Hooks subscription that sends the job state events
+(ms.vss-pipelines.job-state-changed-event: waiting, running, completed) of the project to the
+scaler's webhook. An existing one that filters on a job state is updated to cover them all.
   --username   the webhook's basic-auth user name; default WEBHOOK_USERNAME
   password     WEBHOOK_PASSWORD, or read from stdin (typed without echo, or piped)
   --dry-run    reads only, and prints the request it would send (password masked)
@@ -75,7 +76,7 @@ function report(result: SubscriptionResult, what: { orgUrl: string; project: str
   }
   return [
     `${result.action} service hook subscription ${result.id} in ${what.orgUrl}${was}`,
-    `  job waiting events of project "${what.project}" go to ${what.url}, with basic auth as "${what.username}"`,
+    `  job state events (waiting, running, completed) of project "${what.project}" go to ${what.url}, with basic auth as "${what.username}"`,
   ];
 }
 

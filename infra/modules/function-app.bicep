@@ -25,7 +25,7 @@ param storageTableEndpoint string
 @description('Blob container URL Flex Consumption deploys packages to.')
 param deploymentContainerUrl string
 
-@description('<namespace>.servicebus.windows.net of the demand queue.')
+@description('<namespace>.servicebus.windows.net of the signal queue.')
 param serviceBusNamespace string
 
 @description('The configuration document, as JSON text.')

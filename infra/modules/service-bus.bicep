@@ -1,5 +1,6 @@
-// The demand queue between intake (webhook, reconcile) and the launch function. Standard tier:
-// duplicate detection and scheduled messages need it. Local (SAS) auth is off: identity only.
+// The signal queue: "pool P needs a look" messages from the webhook, the reconcile timer, upkeep
+// and the scheduler itself, read by the scheduler function. Standard tier: duplicate detection
+// and scheduled messages need it. Local (SAS) auth is off: identity only.
 
 @description('Region of the namespace.')
 param location string
@@ -9,7 +10,7 @@ param location string
 @maxLength(50)
 param namespaceName string
 
-@description('Queue name; src/config/load-settings.ts (DEMAND_QUEUE) names it.')
+@description('Queue name; src/config/load-settings.ts (SIGNAL_QUEUE) names it.')
 param queueName string
 
 @description('Principal id of the function app\'s user-assigned identity.')
@@ -32,8 +33,11 @@ resource queue 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
   parent: namespace
   name: queueName
   properties: {
-    // The messageId derives from (organization, jobId): a webhook and a sweep reporting the same
-    // job within 10 minutes collapse into one message. The consumer still guarantees one agent.
+    // Signals are scheduled messages whose messageId derives from (organization, pool, 1-second
+    // window): a burst of signals for one pool collapses into one message, so one pass. The code
+    // relies on it (src/queue/pool-signal.ts). Ten minutes of history is far more than a
+    // 1-second window needs, and also drops a send a sender retries. Service Bus cannot turn
+    // duplicate detection on for an existing queue; "signals" is created with it.
     requiresDuplicateDetection: true
     duplicateDetectionHistoryTimeWindow: 'PT10M'
     // A poison message is thrown back until this count, then dead-lettered (the Node worker
@@ -46,7 +50,8 @@ resource queue 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
   }
 }
 
-// Webhook and reconcile enqueue; launch schedules retries: sending, on this queue only.
+// Webhook, reconcile, upkeep and the scheduler (its own later passes) schedule signals: sending,
+// on this queue only.
 resource sender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(queue.id, appPrincipalId, serviceBusDataSender)
   scope: queue
@@ -57,7 +62,7 @@ resource sender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-// The launch trigger receives and settles, on this queue only.
+// The scheduler trigger receives and settles, on this queue only.
 resource receiver 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(queue.id, appPrincipalId, serviceBusDataReceiver)
   scope: queue

@@ -1,5 +1,6 @@
 // The function app's storage account: the host's own state (AzureWebJobsStorage), the
-// deployment container Flex Consumption uploads packages to, and the capacity ledger table.
+// deployment container Flex Consumption uploads packages to, the scheduler's pool leases and
+// upkeep's marks (tables).
 // Shared keys are disabled: everything reaches it with the app's managed identity.
 
 @description('Region of the account.')
@@ -13,7 +14,7 @@ param name string
 @description('Blob container Flex Consumption deploys the app package to.')
 param deploymentContainerName string
 
-@description('Tables the app keeps state in: the capacity ledger (src/launch/capacity-table.ts) and the upkeep marks (src/upkeep/upkeep-marks.ts).')
+@description('Tables the app keeps state in: the pool leases (src/runtime/scheduler-dependencies.ts LEASE_TABLE) and the upkeep marks (src/upkeep/upkeep-marks.ts UPKEEP_TABLE).')
 param tableNames array
 
 @description('Principal id of the function app\'s user-assigned identity.')
@@ -86,8 +87,8 @@ resource queueContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' =
   }
 }
 
-// The capacity ledger and upkeep read and write their entities with If-Match (and may create
-// their tables).
+// The scheduler's pool leases (written with If-Match on their ETags) and upkeep's marks: entities
+// read and written, and the tables created on first use.
 resource tableContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(account.id, appPrincipalId, storageTableDataContributor)
   scope: account

@@ -31,7 +31,7 @@ export function startKedaBaseline(deps: Dependencies, pollMs: number, onError: (
 
   const pollPool = async (org: ScalerConfig['organizations'][number], pool: ScalerConfig['organizations'][number]['pools'][number]) => {
     const ado = await deps.ado(org.url.url);
-    const launch = await deps.launch();
+    const launch = await deps.scheduler();
     const requests = await ado.jobRequests(await ado.poolId(pool.name));
     const busyAgents = new Set(requests.filter((r) => r.state === 'running' && r.agentName).map((r) => r.agentName!.toLowerCase()));
     for (const profile of pool.profiles) {
@@ -43,7 +43,7 @@ export function startKedaBaseline(deps: Dependencies, pollMs: number, onError: (
       for (let i = 0; i < toStart && !stopped; i++) {
         const n = ++serial;
         const name = `keda-${profile.name}-${n.toString(36)}${Math.random().toString(36).slice(2, 7)}`;
-        const spec = { name, orgUrl: org.url.url, pool: pool.name, requestId: n, jobId: `keda-${n}`, profile, pat: await launch.agentToken(org) };
+        const spec = { name, orgUrl: org.url.url, pool: pool.name, profile, pat: await launch.agentToken(org) };
         // A Job KEDA created stays pending while its pod cannot start; the virtual node retries
         // a throttled create after Retry-After, so a 429 delays this agent, not the next poll.
         for (;;) {
@@ -68,7 +68,7 @@ export function startKedaBaseline(deps: Dependencies, pollMs: number, onError: (
   };
 
   const cleanUp = async () => {
-    const launch = await deps.launch();
+    const launch = await deps.scheduler();
     for (const profile of config.organizations.flatMap((o) => o.pools.flatMap((p) => p.profiles))) {
       const launcher = await launch.launcher(profile);
       const finished = (await launcher.list({ profile: profile.name })).filter((a) => a.phase === 'finished');

@@ -1,8 +1,8 @@
 import { ConfigError, type ConfigProblem } from '../../src/config/config-error';
-import { DEMAND_QUEUE, parseConfig } from '../../src/config/load-settings';
+import { parseConfig, SIGNAL_QUEUE } from '../../src/config/load-settings';
 import type { ScalerConfig } from '../../src/config/schema';
 import { LABELS } from '../../src/launchers/launcher';
-import { ATTEMPT_PROPERTY } from '../../src/queue/demand-queue';
+import { parsePoolSignal } from '../../src/queue/pool-signal';
 import { dependencies, resetDependencies } from '../../src/runtime/dependencies';
 import { SIMULATED_AGENT_USER_AGENT } from '../../test/emulators/agent/agent-http';
 import { startEmulatorStack, type EmulatorStack } from '../../test/emulators/emulator-stack';
@@ -25,6 +25,8 @@ export interface RunOptions {
   readonly seed: number;
   /** How often a simulated agent asks ADO for its job, model ms; real agents hold a long poll. */
   readonly agentPollMs: number;
+  /** How long ADO waits for the webhook to answer a delivery, in model time; the emulator's 10 s when absent. */
+  readonly hookTimeoutMs?: number;
   readonly tls?: TestTls;
   /** One managed identity endpoint for every run of the process (see EmulatorStackOptions.identity). */
   readonly identity: IdentityEmulator;
@@ -53,7 +55,7 @@ export function traceConfig(trace: Trace): { document: unknown; config: ScalerCo
 
 /**
  * Plays a trace against a fresh emulator stack with one system deciding which agents start:
- * the scaler (its real functions in the local host: webhook, launch, reconcile and upkeep on
+ * the scaler (its real functions in the local host: webhook, scheduler, reconcile and upkeep on
  * their schedules) or the KEDA-like baseline. Answers what happened, in model time.
  */
 export async function runTrace(trace: Trace, options: RunOptions): Promise<RunObservation> {
@@ -75,9 +77,10 @@ export async function runTrace(trace: Trace, options: RunOptions): Promise<RunOb
       agentPollMs: options.agentPollMs,
     },
     ...(aciCreateLimit ? { aciCreateRateLimit: { count: aciCreateLimit.count, windowMs: aciCreateLimit.windowSeconds * 1000 } } : {}),
-    ...(hookLossRate > 0 || hookDuplicateRate > 0
-      ? { ado: { hookLoss: { lossRate: hookLossRate, duplicateRate: hookDuplicateRate, random: seededRandom(options.seed + 1) } } }
-      : {}),
+    ado: {
+      ...(options.hookTimeoutMs !== undefined ? { hookTimeoutMs: options.hookTimeoutMs } : {}),
+      ...(hookLossRate > 0 || hookDuplicateRate > 0 ? { hookLoss: { lossRate: hookLossRate, duplicateRate: hookDuplicateRate, random: seededRandom(options.seed + 1) } } : {}),
+    },
   });
   Object.assign(process.env, stack.appSettings, { WEBHOOK_USERNAME, WEBHOOK_PASSWORD });
   delete process.env.SCALER_CONFIG_FILE;
@@ -107,6 +110,7 @@ export async function runTrace(trace: Trace, options: RunOptions): Promise<RunOb
       await new Promise((r) => setTimeout(r, 1_000));
     }
     const endedAt = Date.now();
+    logDeliveries(stack, (message) => options.log('information', 'bench', `${trace.name}/${options.system}: ${message}`));
     const after = requestCounts(stack);
     const counts = {
       adoCalls: after.adoCalls - before.adoCalls,
@@ -119,7 +123,7 @@ export async function runTrace(trace: Trace, options: RunOptions): Promise<RunOb
       system: options.system,
       startedAt,
       endedAt,
-      jobs: played.jobs(options.system === 'scaler' ? firstDemandFromTimer(stack) : () => true, options.system === 'scaler'),
+      jobs: played.jobs(options.system === 'scaler' ? firstLookFromTimer(stack) : () => true, options.system === 'scaler'),
       agents: stack.containers().map((c) => {
         const profile = config.organizations.flatMap((o) => o.pools.flatMap((p) => p.profiles)).find((p) => p.name === profileOf.get(c.name));
         return {
@@ -132,7 +136,7 @@ export async function runTrace(trace: Trace, options: RunOptions): Promise<RunOb
         };
       }),
       ...counts,
-      deadLettered: stack.serviceBus.queue(DEMAND_QUEUE).deadLettered().length,
+      deadLettered: stack.serviceBus.queue(SIGNAL_QUEUE).deadLettered().length,
       left: await leftBehind(stack),
     };
   } finally {
@@ -158,7 +162,7 @@ async function startScalerSystem(stack: EmulatorStack, log: LogSink): Promise<Sy
   installFunctionsCoreShim();
   functionsLoaded ??= Promise.all([
     import('../../functions/webhook.js'),
-    import('../../functions/launch.js'),
+    import('../../functions/scheduler.js'),
     import('../../functions/reconcile.js'),
     import('../../functions/upkeep.js'),
   ]);
@@ -190,14 +194,12 @@ function startBaselineSystem(options: RunOptions): System {
 function playTrace(trace: Trace, stack: EmulatorStack, durations: Map<number, number>) {
   const [orgName] = stack.orgNames;
   const requestIds: Array<number | undefined> = [];
-  const jobIds: string[] = [];
   const cancelled = new Set<number>();
   trace.jobs.forEach((job, i) => {
     setTimeout(() => {
-      const { requestId, jobId } = stack.ado.queueJob({ org: orgName, pool: job.pool, demands: job.demands });
+      const { requestId } = stack.ado.queueJob({ org: orgName, pool: job.pool, demands: job.demands });
       durations.set(requestId, job.durationSeconds * 1000);
       requestIds[i] = requestId;
-      jobIds[i] = jobId;
       if (job.cancelAfterSeconds === undefined) return;
       setTimeout(() => {
         if (stack.ado.jobs().find((j) => j.requestId === requestId)?.state !== 'waiting') return;
@@ -213,7 +215,7 @@ function playTrace(trace: Trace, stack: EmulatorStack, durations: Map<number, nu
       const byId = views();
       return requestIds.every((r) => r !== undefined && byId.get(r)?.state === 'finished');
     },
-    jobs(foundByTimer: (jobId: string) => boolean, subscribed: boolean): RunObservation['jobs'] {
+    jobs(foundByTimer: (pool: string, queuedAt: number) => boolean, subscribed: boolean): RunObservation['jobs'] {
       const byId = views();
       const announced = new Set(stack.ado.deliveries().filter((d) => d.jobState === 'waiting' && d.outcome === 'delivered').map((d) => d.requestId));
       return trace.jobs.flatMap((_, i) => {
@@ -226,7 +228,7 @@ function playTrace(trace: Trace, stack: EmulatorStack, durations: Map<number, nu
             ...(view.finishTime ? { finishedAt: Date.parse(view.finishTime) } : {}),
             ...(view.result ? { result: view.result } : {}),
             cancelled: cancelled.has(i),
-            foundByTimer: foundByTimer(jobIds[i] ?? ''),
+            foundByTimer: foundByTimer(view.pool, Date.parse(view.queueTime)),
             unannounced: subscribed && !announced.has(view.requestId),
           },
         ];
@@ -235,16 +237,31 @@ function playTrace(trace: Trace, stack: EmulatorStack, durations: Map<number, nu
   };
 }
 
-/** Per job: did the first demand the queue accepted for it (not a retry) come from the sweep? */
-function firstDemandFromTimer(stack: EmulatorStack): (jobId: string) => boolean {
-  const first = new Map<string, string>();
-  for (const m of stack.serviceBus.queue(DEMAND_QUEUE).accepted()) {
-    if (m.applicationProperties[ATTEMPT_PROPERTY] !== undefined) continue;
-    const body = (typeof m.body === 'string' ? JSON.parse(m.body) : m.body) as { jobId?: string; source?: string };
-    const key = body.jobId?.toLowerCase();
-    if (key && !first.has(key)) first.set(key, body.source ?? '');
+/**
+ * Per job: was the first pass of its pool after it was queued brought by the reconcile timer
+ * rather than by an event (or by the scheduler itself)? Read from the signals the queue accepted:
+ * one per pool and window, each due at its window's end.
+ */
+function firstLookFromTimer(stack: EmulatorStack): (pool: string, queuedAt: number) => boolean {
+  const looks = stack.serviceBus
+    .queue(SIGNAL_QUEUE)
+    .accepted()
+    .flatMap((m) => {
+      const parsed = parsePoolSignal(m.body);
+      return parsed.ok ? [{ pool: parsed.signal.pool.toLowerCase(), reason: parsed.signal.reason, dueAt: (m.scheduledEnqueueTimeUtc ?? m.enqueuedTimeUtc).getTime() }] : [];
+    })
+    .sort((a, b) => a.dueAt - b.dueAt);
+  return (pool, queuedAt) => looks.find((l) => l.pool === pool.toLowerCase() && l.dueAt >= queuedAt)?.reason === 'timer';
+}
+
+/** What ADO's deliveries of the service hook met, by outcome and status: a probation loses events. */
+function logDeliveries(stack: EmulatorStack, log: (message: string) => void): void {
+  const counts = new Map<string, number>();
+  for (const d of stack.ado.deliveries()) {
+    const key = `${d.outcome}${d.status !== null ? ` ${d.status}` : ''}${d.error ? ` (${d.error.slice(0, 80)})` : ''}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
   }
-  return (jobId) => first.get(jobId.toLowerCase()) === 'sweep';
+  if (counts.size > 0) log(`service hook deliveries: ${[...counts].map(([k, n]) => `${k}: ${n}`).join(', ')}`);
 }
 
 /** Which profile each container belongs to, from its tags or labels, seen while it exists. */

@@ -8,7 +8,7 @@ export interface TimerHost {
   close(): void;
 }
 
-/** Fires timer-triggered functions on their NCRONTAB schedules (six fields, with seconds). */
+/** Fires timer-triggered functions on their NCRONTAB schedules (six fields, with seconds), and at start those with runOnStartup. */
 export function scheduleTimerFunctions(
   registrations: readonly Registration[],
   log: LogSink,
@@ -52,6 +52,7 @@ export function scheduleTimerFunctions(
       handles.add(handle);
     };
     next();
+    if (options.schedule && triggerOf(r).runOnStartup === true) void invoke(r, false);
   }
 
   return {

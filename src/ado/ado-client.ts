@@ -20,8 +20,8 @@ export interface AdoClient extends PoolAgentCalls {
   readonly orgUrl: string;
   /** The pool's numeric id, looked up by name once and cached. */
   poolId(poolName: string): Promise<number>;
-  /** Unfinished job requests of a pool, latest request per job; never a history fetch. */
-  jobRequests(poolId: number): Promise<JobRequest[]>;
+  /** Unfinished job requests of a pool and the latest `finished` finished ones, latest request per job; never a whole history. */
+  jobRequests(poolId: number, finished?: number): Promise<JobRequest[]>;
   /** One request, finished ones included (they leave the listing); undefined when ADO has none of that id. */
   jobRequest(poolId: number, requestId: number): Promise<JobRequest | undefined>;
   /** Creates or updates (and enables) the service hook subscription that feeds the webhook; a dry run only reads. */
@@ -97,10 +97,10 @@ export function createAdoClient(options: AdoClientOptions): AdoClient {
       }
       return id;
     },
-    async jobRequests(poolId) {
-      // Not in the typed client: the undocumented listing KEDA uses. completedRequestCount=0
-      // bounds it to unfinished requests, however long the pool's history.
-      const url = `${orgUrl}/_apis/distributedtask/pools/${poolId}/jobrequests?completedRequestCount=0`;
+    async jobRequests(poolId, finished = 0) {
+      // Not in the typed client: the undocumented listing KEDA uses. completedRequestCount bounds
+      // the finished requests it adds to the unfinished ones, however long the pool's history.
+      const url = `${orgUrl}/_apis/distributedtask/pools/${poolId}/jobrequests?completedRequestCount=${finished}`;
       const response = await call(`the job request listing of pool ${poolId}`, () => webApi.rest.get<unknown>(url));
       if (response.statusCode === 404) {
         throw new ScalerError('permanent', `Agent pool ${poolId} no longer exists in ${orgUrl}`);

@@ -9,6 +9,8 @@ export interface JobRequest {
   readonly poolId?: number;
   readonly planId?: string;
   readonly queueTime?: string;
+  /** When it finished, for finished requests. */
+  readonly finishTime?: string;
   readonly state: JobRequestState;
   /** The agent ADO gave it to (reservedAgent), once running or finished. */
   readonly agentName?: string;
@@ -73,6 +75,7 @@ function toJobRequest(r: RawJobRequest): JobRequest {
     ...(r.poolId !== undefined ? { poolId: r.poolId } : {}),
     ...(r.planId ? { planId: r.planId } : {}),
     ...(r.queueTime ? { queueTime: r.queueTime } : {}),
+    ...(r.finishTime ? { finishTime: r.finishTime } : {}),
     state: stateOf(r),
     ...(r.reservedAgent?.name ? { agentName: r.reservedAgent.name } : {}),
     demands: parseDemands(r.demands ?? []),

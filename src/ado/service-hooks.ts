@@ -67,10 +67,11 @@ export async function enableSubscription(rest: RestClient, call: AdoCall, orgUrl
 }
 
 /**
- * Creates, or brings back in line, the one Web Hooks subscription that sends "job waiting"
- * events to our webhook. Found again by event type, target URL and project, so running it twice
- * leaves one subscription; the update also enables one ADO put on probation or disabled. A dry
- * run only reads (the listing) and answers the write it would send.
+ * Creates, or brings back in line, the one Web Hooks subscription that sends job state events
+ * (every state: waiting, running, completed) to our webhook. Found again by event type, target
+ * URL and project, so running it twice leaves one subscription; the update replaces its publisher
+ * inputs, so one made when only "waiting" was asked for loses that filter, and it enables one ADO
+ * put on probation or disabled. A dry run only reads (the listing) and answers the write it would send.
  */
 export async function ensureJobStateSubscription(
   rest: RestClient,
@@ -88,8 +89,9 @@ export async function ensureJobStateSubscription(
     resourceVersion: '5.1-preview.1',
     consumerId: 'webHooks',
     consumerActionId: 'httpRequest',
-    // Only "waiting" matters to the scaler; the other states would cost a delivery each.
-    publisherInputs: { jobStateId: 'Waiting', ...(input.projectId ? { projectId: input.projectId } : {}) },
+    // No jobStateId: every state matters. Waiting adds demand, completed frees capacity (or leaves
+    // an agent without work), running takes an idle agent a standby target may want replaced.
+    publisherInputs: { ...(input.projectId ? { projectId: input.projectId } : {}) },
     consumerInputs: { url: input.url, basicAuthUsername: input.username, basicAuthPassword: input.password },
   };
   const previousStatus = existing?.status && existing.status !== 'enabled' ? { previousStatus: existing.status } : {};

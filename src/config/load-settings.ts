@@ -3,8 +3,8 @@ import type { z } from 'zod';
 import { ConfigError, type ConfigProblem } from './config-error';
 import { scalerConfigSchema, type ScalerConfig } from './schema';
 
-/** The queue both intake paths write to and the launch function reads; Bicep creates it. */
-export const DEMAND_QUEUE = 'demands';
+/** The queue of "pool P needs a look" signals the scheduler function reads; Bicep creates it, with duplicate detection. */
+export const SIGNAL_QUEUE = 'signals';
 /** App setting prefix the Service Bus trigger binding reads (`connection: 'ServiceBusConnection'`). */
 export const SERVICE_BUS_CONNECTION = 'ServiceBusConnection';
 
@@ -12,7 +12,7 @@ export type ServiceBusSettings =
   | { readonly connectionString: string }
   | { readonly fullyQualifiedNamespace: string; readonly clientId?: string };
 
-/** The function app's storage account, where the capacity ledger table lives. */
+/** The function app's storage account, where the pool leases and upkeep's marks live. */
 export type StorageSettings = { readonly connectionString: string } | { readonly tableServiceUri: string; readonly clientId?: string };
 
 export interface Settings {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { normaliseOrgUrl } from './org-url';
+import { standbyWindowProblem } from './standby-window';
 
 // Names end up in container group, Job and agent names (with a request id), which ACI caps at
 // 63 characters of lowercase letters, digits and dashes.
@@ -69,6 +70,19 @@ const launcher = z.discriminatedUnion('kind', [aciLauncher, aksVirtualNodeLaunch
   error: 'launcher.kind must be "aci" (Azure Container Instances) or "aksVirtualNode" (AKS virtual nodes)',
 });
 
+const standbyWindow = z
+  .strictObject({
+    days: z.string().trim().min(1).default('*'),
+    from: z.string(),
+    to: z.string(),
+    timeZone: z.string().default('UTC'),
+    agents: z.int().min(1, { error: 'agents must be at least 1: the idle agents to keep ready in this window' }),
+  })
+  .superRefine((w, ctx) => {
+    const problem = standbyWindowProblem(w);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
 const profile = z
   .strictObject({
     name: dnsLabel,
@@ -81,9 +95,14 @@ const profile = z
     cpu: z.number().min(0.25).max(4, { error: 'cpu must be between 0.25 and 4 cores' }).default(1),
     memoryGb: z.number().min(0.5).max(16, { error: 'memoryGb must be between 0.5 and 16' }).default(2),
     maxAgents: z.int().min(1, { error: 'maxAgents must be at least 1' }).max(1000).default(10),
+    /** Idle agents kept ready in these windows; none outside them (the default). */
+    standby: z.array(standbyWindow).default([]),
     launcher,
   })
   .superRefine((p, ctx) => {
+    p.standby.forEach((w, i) => {
+      if (w.agents > p.maxAgents) ctx.addIssue({ code: 'custom', path: ['standby', i, 'agents'], message: `is more than maxAgents (${p.maxAgents}); lower it or raise maxAgents` });
+    });
     if (p.launcher.kind === 'aci' && p.launcher.spot && p.launcher.subnetId) {
       ctx.addIssue({
         code: 'custom',
@@ -101,6 +120,8 @@ const pool = z.strictObject({
 const organization = z.strictObject({
   url: orgUrl,
   auth,
+  /** The self-hosted parallel jobs the organization pays for: agents beyond it would only idle. */
+  maxParallelJobs: z.int().min(1, { error: 'maxParallelJobs must be at least 1: the self-hosted parallel jobs of the organization (Organization settings > Parallel jobs)' }).optional(),
   pools: z.array(pool).min(1, { error: 'list at least one agent pool by name' }),
 });
 
@@ -121,7 +142,6 @@ const upkeep = z.strictObject({
     .min(0, { error: 'keepFinished must be 0 or more: how many finished agent containers per profile to keep for debugging' })
     .max(100, { error: 'keepFinished must be at most 100 (finished ACI container groups count against the region\'s quota)' })
     .default(5),
-  idleTtlSeconds: seconds('idleTtlSeconds (how long an idle agent no waiting job needs may stay before it is stopped)', 30).default(30),
   orphanGraceSeconds: seconds('orphanGraceSeconds (how long a new agent has to register before it counts as orphaned)', 300).default(300),
 });
 
@@ -130,6 +150,11 @@ export const scalerConfigSchema = z
     organizations: z.array(organization).min(1, { error: 'list at least one organization' }),
     reconcile: z.strictObject({ intervalSeconds: timerInterval.default(60) }).prefault({}),
     upkeep: upkeep.prefault({}),
+    scheduler: z
+      .strictObject({
+        idleGraceSeconds: seconds('idleGraceSeconds (how long an agent no waiting job needs may stay idle before it is stopped)', 30).default(30),
+      })
+      .prefault({}),
   })
   .superRefine((c, ctx) => {
     const seen = new Map<string, number>();
@@ -160,3 +185,4 @@ export type PoolConfig = OrganizationConfig['pools'][number];
 export type ProfileConfig = PoolConfig['profiles'][number];
 export type AuthConfig = OrganizationConfig['auth'];
 export type UpkeepConfig = ScalerConfig['upkeep'];
+export type StandbyWindowConfig = ProfileConfig['standby'][number];

@@ -20,7 +20,8 @@ function parse(upkeep: unknown) {
 
 describe('upkeep configuration', () => {
   it('defaults every key', () => {
-    expect(parse(undefined).config?.upkeep).toEqual({ intervalSeconds: 60, keepFinished: 5, idleTtlSeconds: 30, orphanGraceSeconds: 300 });
+    expect(parse(undefined).config?.upkeep).toEqual({ intervalSeconds: 60, keepFinished: 5, orphanGraceSeconds: 300 });
+    expect(parse(undefined).config?.scheduler).toEqual({ idleGraceSeconds: 30 });
     expect(parse({ keepFinished: 0 }).config?.upkeep).toMatchObject({ intervalSeconds: 60, keepFinished: 0 });
   });
 
@@ -30,9 +31,11 @@ describe('upkeep configuration', () => {
   });
 
   it('names the key and what it means when a value is out of range or unknown', () => {
-    const { problems } = parse({ keepFinished: -1, idleTtlSeconds: 0, orphanGraceSeconds: 1.5, keepFinshed: 3 });
-    expect(problems.map((p) => p.path).sort()).toEqual(['upkeep', 'upkeep.idleTtlSeconds', 'upkeep.keepFinished', 'upkeep.orphanGraceSeconds']);
-    expect(problems.find((p) => p.path === 'upkeep.idleTtlSeconds')?.message).toMatch(/at least 1 second.*e\.g\. 30/);
+    const { problems } = parse({ keepFinished: -1, orphanGraceSeconds: 1.5, keepFinshed: 3 });
+    expect(problems.map((p) => p.path).sort()).toEqual(['upkeep', 'upkeep.keepFinished', 'upkeep.orphanGraceSeconds']);
+    const grace = [] as ConfigProblem[];
+    parseConfig({ ...base, scheduler: { idleGraceSeconds: 0 } }, grace);
+    expect(grace).toEqual([{ path: 'scheduler.idleGraceSeconds', message: expect.stringMatching(/at least 1 second.*e\.g\. 30/) as string }]);
     expect(problems.find((p) => p.path === 'upkeep.keepFinished')?.message).toMatch(/finished agent containers per profile/);
     expect(problems.find((p) => p.path === 'upkeep')?.message).toMatch(/unknown key "keepFinshed"/);
   });

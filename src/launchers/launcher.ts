@@ -2,16 +2,13 @@ import type { ProfileConfig } from '../config/schema';
 
 /**
  * One launcher per kind of compute (ACI, AKS virtual nodes). Every implementation passes the
- * shared contract suite in test/launch/launcher-contract.ts.
+ * shared contract suite in test/launchers/launcher-contract.ts.
  */
 export interface AgentSpec {
   /** The agent's ADO name and its container group / Job name. */
   readonly name: string;
   readonly orgUrl: string;
   readonly pool: string;
-  /** The job request it was started for, on the per-request launch path; the scheduler's agents have none. */
-  readonly requestId?: number;
-  readonly jobId?: string;
   readonly profile: ProfileConfig;
   /** Started to keep the profile's standby target, not for a waiting job. */
   readonly standby?: boolean;
@@ -21,11 +18,21 @@ export interface AgentSpec {
 
 export type AgentPhase = 'starting' | 'running' | 'finished';
 
+export interface ListFilter {
+  readonly profile?: string;
+  readonly pool?: string;
+  /**
+   * Lowercase names ADO reports running a job (or just finished one): a launcher whose listing
+   * lacks the container state (ACI) may report them running without reading each one, so a pass
+   * over a busy pool costs a listing, not a read per agent.
+   */
+  readonly running?: ReadonlySet<string>;
+}
+
 export interface LaunchedAgent {
   readonly name: string;
   readonly orgUrl: string;
   readonly pool: string;
-  readonly requestId?: number;
   readonly profile: string;
   readonly createdAt: Date;
   readonly standby?: boolean;
@@ -36,7 +43,7 @@ export interface LaunchedAgent {
 
 export interface StartResult {
   readonly name: string;
-  /** 'exists': a container/Job of that name was already there (a duplicate or redelivered demand). */
+  /** 'exists': a container/Job of that name was already there (the same start made again after one that got through, or a name collision). */
   readonly outcome: 'created' | 'exists';
 }
 
@@ -48,7 +55,7 @@ export interface Launcher {
    */
   start(spec: AgentSpec): Promise<StartResult>;
   /** Only what this scaler started (tag/label managed-by=ado-agent-scaler), in this launcher's scope. */
-  list(filter?: { readonly profile?: string; readonly pool?: string }): Promise<LaunchedAgent[]>;
+  list(filter?: ListFilter): Promise<LaunchedAgent[]>;
   /** undefined when there is no such container/Job of ours. */
   status(name: string): Promise<LaunchedAgent | undefined>;
   /** Idempotent: deleting what is gone succeeds. */
@@ -60,7 +67,6 @@ export const MANAGED_BY = { key: 'managed-by', value: 'ado-agent-scaler' } as co
 export const LABELS = {
   org: 'ado-org',
   pool: 'ado-pool',
-  requestId: 'ado-request-id',
   profile: 'ado-profile',
   createdAt: 'created-at',
   standby: 'ado-standby',
@@ -75,21 +81,17 @@ export function launchedAgent(fields: {
   readonly orgUrl: string | undefined;
   readonly pool: string | undefined;
   readonly profile: string | undefined;
-  readonly requestId: string | undefined;
   readonly standby: string | undefined;
   readonly createdAt: Date | undefined;
   readonly phase: AgentPhase;
   readonly exitCode?: number;
 }): LaunchedAgent | undefined {
   const { name, orgUrl, pool, profile, createdAt, phase, exitCode } = fields;
-  const requestId = fields.requestId === undefined ? undefined : Number(fields.requestId);
   if (!name || !orgUrl || !pool || !profile || !createdAt || Number.isNaN(createdAt.getTime())) return undefined;
-  if (requestId !== undefined && !Number.isSafeInteger(requestId)) return undefined;
   return {
     name,
     orgUrl,
     pool,
-    ...(requestId !== undefined ? { requestId } : {}),
     profile,
     createdAt,
     phase,

@@ -3,8 +3,9 @@ import { z } from 'zod';
 import { parseMessageBody } from './message-body';
 
 /**
- * "Pool P needs a look": what the webhook, the timer, an agent's exit and the scheduler itself
- * (a grace or a back-off ending) tell the scheduler. It carries no job: the pass reads the
+ * "Pool P needs a look": what the webhook (event), the reconcile timer and the app's start (timer),
+ * upkeep finding agents gone (agent) and the scheduler itself (scheduled: a grace, a back-off or
+ * a standby window ending) tell the scheduler. It carries no job: the pass reads the
  * pool's state itself, so a signal can be late, doubled or lost without harm beyond delay.
  */
 export const poolSignalSchema = z.strictObject({
@@ -12,7 +13,9 @@ export const poolSignalSchema = z.strictObject({
   /** Normalised organization URL, as configured. */
   orgUrl: z.url(),
   pool: z.string().min(1),
-  reason: z.enum(['event', 'timer', 'agent', 'config', 'scheduled']),
+  reason: z.enum(['event', 'timer', 'agent', 'scheduled']),
+  /** A waiting job the event announced: a pass whose listing does not show it yet looks again shortly. */
+  jobId: z.string().min(1).optional(),
   /** ISO time the signal was raised. */
   observedAt: z.string(),
 });
@@ -20,7 +23,7 @@ export const poolSignalSchema = z.strictObject({
 export type PoolSignal = z.infer<typeof poolSignalSchema>;
 
 /** How long signals for one pool gather before the one pass they ask for. */
-export const SIGNAL_WINDOW_MS = 1_000;
+export const SIGNAL_WINDOW_MS = 500;
 
 /**
  * Every signal for a pool within one window gets the same messageId and the same delivery time,

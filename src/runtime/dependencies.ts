@@ -3,12 +3,12 @@ import type { ServiceBusClient } from '@azure/service-bus';
 import type { AdoClient } from '../ado/ado-client';
 import type { AdoCredential } from '../ado/ado-credential';
 import type { OrgUrl } from '../config/org-url';
-import { DEMAND_QUEUE, loadSettings, type Settings } from '../config/load-settings';
+import { loadSettings, SIGNAL_QUEUE, type Settings } from '../config/load-settings';
 import type { AuthConfig, OrganizationConfig } from '../config/schema';
-import { createDemandQueue, type DemandQueue } from '../queue/demand-queue';
+import type { SignalQueue } from '../queue/signal-queue';
 import { Counters } from '../status/counters';
 import type { PatStore } from '../secrets/pat-store';
-import type { LaunchDeps } from '../launch/launch-demand';
+import type { SchedulerDeps } from '../scheduler/handle-signal';
 import type { UpkeepDeps } from '../upkeep/upkeep-context';
 import { oncePerKey } from './once-per-key';
 
@@ -21,15 +21,16 @@ export interface Dependencies {
   readonly settings: Settings;
   readonly counters: Counters;
   readonly organizations: readonly OrgUrl[];
-  readonly queue: DemandQueue;
+  /** "Pool P needs a look", coalesced per pool and window. */
+  readonly signals: SignalQueue;
   ado(orgUrl: string): Promise<AdoClient>;
   /** The organization's credential (PAT in Key Vault or Entra), shared with its ADO client. */
   adoCredential(orgUrl: string): Promise<AdoCredential>;
   /** The Azure credential of the app (Key Vault, ARM, AKS, Storage). */
   azureCredential(): Promise<TokenCredential>;
-  /** What the launch function needs, built on first use. */
-  launch(): Promise<Omit<LaunchDeps, 'log'>>;
-  /** What the upkeep timer needs (the launch path's launchers and ledger, its marks table), built on first use. */
+  /** What the scheduler function needs (leases, launchers), built on first use. */
+  scheduler(): Promise<Omit<SchedulerDeps, 'log'>>;
+  /** What the upkeep timer needs (the scheduler's launchers, its marks table), built on first use. */
   upkeep(): Promise<Omit<UpkeepDeps, 'log'>>;
   close(): Promise<void>;
 }
@@ -71,11 +72,16 @@ export function createDependencies(settings: Settings): Dependencies {
     })();
     return serviceBus;
   };
-  let sender: ReturnType<typeof createDemandQueue> | undefined;
-  const demandQueue = async () => (sender ??= createDemandQueue((await client()).createSender(DEMAND_QUEUE), settings.config.reconcile.intervalSeconds));
-  const queue: DemandQueue = {
-    enqueue: async (demands) => (await demandQueue()).enqueue(demands),
-    retryLater: async (demand, attempt, delayMs) => (await demandQueue()).retryLater(demand, attempt, delayMs),
+  let signalQueue: Promise<SignalQueue> | undefined;
+  const signals: SignalQueue = {
+    async signal(list, at) {
+      signalQueue ??= (async () => {
+        const { createSignalQueue } = await import('../queue/signal-queue.js');
+        return createSignalQueue((await client()).createSender(SIGNAL_QUEUE));
+      })();
+      await (await signalQueue).signal(list, at);
+      counters.increment('signalsSent', list.length);
+    },
   };
 
   const makeAdoCredential = async (auth: AuthConfig): Promise<AdoCredential> => {
@@ -100,20 +106,20 @@ export function createDependencies(settings: Settings): Dependencies {
     const { createAdoClient } = await import('../ado/ado-client.js');
     return createAdoClient({ orgUrl: orgConfig(key).url.url, credential: await adoCredential(key) });
   });
-  let launchDeps: Promise<Omit<LaunchDeps, 'log'>> | undefined;
+  let schedulerDeps: Promise<Omit<SchedulerDeps, 'log'>> | undefined;
   let upkeepDeps: Promise<Omit<UpkeepDeps, 'log'>> | undefined;
   const self: Dependencies = {
     settings,
     counters,
     organizations,
-    queue,
+    signals,
     adoCredential: async (orgUrl) => adoCredential(orgConfig(orgUrl).url.key),
     azureCredential: () => credential(),
     ado: async (orgUrl) => adoClient(orgConfig(orgUrl).url.key),
-    launch() {
-      launchDeps ??= import('./launch-dependencies.js').then((m) => m.createLaunchDependencies(self, settings));
-      launchDeps.catch(() => (launchDeps = undefined));
-      return launchDeps;
+    scheduler() {
+      schedulerDeps ??= import('./scheduler-dependencies.js').then((m) => m.createSchedulerDependencies(self, settings));
+      schedulerDeps.catch(() => (schedulerDeps = undefined));
+      return schedulerDeps;
     },
     upkeep() {
       upkeepDeps ??= import('./upkeep-dependencies.js').then((m) => m.createUpkeepDependencies(self, settings));

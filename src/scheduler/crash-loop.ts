@@ -1,3 +1,5 @@
+import type { LaunchedAgent } from '../launchers/launcher';
+
 /** A finished agent container of one profile, as the launchers report it. */
 export interface FinishedAgent {
   readonly name: string;
@@ -51,4 +53,12 @@ export function crashLoop(finished: readonly FinishedAgent[], policy: CrashLoopP
       `${failed.length} agents in a row exited (code ${codes}) without taking a job, the last ${last.name}; ` +
       `no agent starts until ${new Date(backedOffUntil).toISOString()}: check the PAT in Key Vault, the image and the registry`,
   };
+}
+
+/** The crash loop of one profile's agents as a launcher lists them, while its back-off lasts; undefined otherwise. */
+export function activeCrashLoop(agents: readonly LaunchedAgent[], now: number): CrashLoop | undefined {
+  const finished = agents.filter((a) => a.phase === 'finished');
+  // The launchers report no finish time: creation stands in, which errs towards a shorter back-off.
+  const loop = crashLoop(finished.map((a) => ({ name: a.name, endedAt: a.createdAt.getTime(), ...(a.exitCode !== undefined ? { exitCode: a.exitCode } : {}) })));
+  return loop && loop.backedOffUntil > now ? loop : undefined;
 }

@@ -8,6 +8,7 @@ const profile = (name: string, capabilities: Record<string, string>, agentVersio
   capabilities,
   agentVersion,
   image: 'img',
+  standby: [],
   cpu: 1,
   memoryGb: 2,
   maxAgents: 5,

@@ -2,7 +2,8 @@ import type { AdoClient } from '../ado/ado-client';
 import type { PoolAgent } from '../ado/pool-agents';
 import type { ProfileConfig, ScalerConfig } from '../config/schema';
 import type { Launcher } from '../launchers/launcher';
-import { listPool, managedPools } from '../reconcile/sweep';
+import { managedPools } from '../reconcile/sweep';
+import { activeCrashLoop } from '../scheduler/crash-loop';
 import { placeholderState, type PlaceholderState } from '../upkeep/placeholders';
 import type { Counters } from './counters';
 
@@ -25,6 +26,8 @@ export interface ProfileStatus {
   readonly starting: number;
   readonly running: number;
   readonly finished: number;
+  /** Set while the profile starts nothing because its agents keep exiting before a job: why, and until when. */
+  readonly backoff?: { readonly until: string; readonly reason: string };
   /** The profile's placeholder agent in ADO (upkeep keeps it); absent when the pool's agents could not be listed. */
   readonly placeholder?: PlaceholderState;
   readonly error?: string;
@@ -75,7 +78,9 @@ export async function statusReport(deps: {
           try {
             const agents = await (await deps.launcher(profile)).list({ profile: profile.name, pool: p.name });
             const count = (phase: string) => agents.filter((a) => a.phase === phase).length;
-            return { ...base, starting: count('starting'), running: count('running'), finished: count('finished') };
+            const loop = activeCrashLoop(agents, Date.now());
+            const backoff = loop ? { backoff: { until: new Date(loop.backedOffUntil).toISOString(), reason: loop.reason } } : {};
+            return { ...base, starting: count('starting'), running: count('running'), finished: count('finished'), ...backoff };
           } catch (e) {
             return { ...base, starting: 0, running: 0, finished: 0, error: e instanceof Error ? e.message : String(e) };
           }
@@ -86,7 +91,8 @@ export async function statusReport(deps: {
   const pools = await Promise.all(
     managedPools(deps.config).map(async ({ orgUrl, pool }): Promise<PoolStatus> => {
       try {
-        const requests = await listPool(await deps.ado(orgUrl), pool);
+        const ado = await deps.ado(orgUrl);
+        const requests = await ado.jobRequests(await ado.poolId(pool));
         const waiting = requests.filter((r) => r.state === 'waiting');
         return {
           organization: orgUrl,

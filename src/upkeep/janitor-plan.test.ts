@@ -1,69 +1,45 @@
 import { describe, expect, it } from 'vitest';
 import type { PoolAgent } from '../ado/pool-agents';
-import { agentName } from '../launchers/agent-name';
+import { profileAgentName } from '../launchers/agent-name';
 import type { LaunchedAgent } from '../launchers/launcher';
 import { planProfile, staleRegistrations, type ProfilePlanInput } from './janitor-plan';
 import type { Mark } from './upkeep-marks';
 
 const ORG = 'https://dev.azure.com/contoso';
 const T0 = Date.parse('2025-01-01T00:00:00Z');
-const settings = { intervalSeconds: 60, keepFinished: 2, idleTtlSeconds: 900, orphanGraceSeconds: 300 };
+const settings = { intervalSeconds: 60, keepFinished: 2, orphanGraceSeconds: 300 };
 
-function container(requestId: number, phase: LaunchedAgent['phase'], createdSecondsAgo: number, now = T0): LaunchedAgent {
-  return { name: agentName(ORG, 'linux', requestId), orgUrl: ORG, pool: 'linux', requestId, profile: 'p', createdAt: new Date(now - createdSecondsAgo * 1000), phase };
+/** Agent n's name: in pool "linux", profile "p", with a suffix that says n. */
+const nameOf = (n: number, pool = 'linux', orgUrl = ORG) => profileAgentName(orgUrl, pool, 'p', `a${String(n).padStart(5, '0')}`);
+
+function container(n: number, phase: LaunchedAgent['phase'], createdSecondsAgo: number, now = T0): LaunchedAgent {
+  return { name: nameOf(n), orgUrl: ORG, pool: 'linux', profile: 'p', createdAt: new Date(now - createdSecondsAgo * 1000), phase };
 }
+let nextId = 1;
 function registration(a: LaunchedAgent, extra: Partial<PoolAgent> = {}): PoolAgent {
-  return { id: a.requestId ?? 0, name: a.name, online: true, enabled: true, version: '4.255.0', systemCapabilities: {}, ...extra };
+  return { id: nextId++, name: a.name, online: true, enabled: true, version: '4.255.0', systemCapabilities: {}, ...extra };
 }
 function mark(kind: Mark['kind'], a: LaunchedAgent, secondsAgo: number): Mark {
   return { kind, name: a.name, since: new Date(T0 - secondsAgo * 1000), containerCreatedAt: a.createdAt.toISOString() };
 }
 function plan(input: Partial<ProfilePlanInput> & Pick<ProfilePlanInput, 'containers'>) {
-  return planProfile({ registrations: new Map(), marks: [], waiting: 0, settings, now: T0, ...input });
+  return planProfile({ registrations: new Map(), marks: [], settings, now: T0, ...input });
 }
 const byName = (...rs: PoolAgent[]) => new Map(rs.map((r) => [r.name.toLowerCase(), r]));
-const names = (as: readonly LaunchedAgent[]) => as.map((a) => a.requestId);
+const names = (as: readonly LaunchedAgent[]) => as.map((a) => a.name);
 
 describe('planProfile', () => {
   it('deletes finished agents beyond the newest keepFinished', () => {
     const finished = [5, 1, 4, 2, 3].map((n) => container(n, 'finished', 100 - n));
-    expect(names(plan({ containers: finished }).deleteFinished)).toEqual([3, 2, 1]);
+    expect(names(plan({ containers: finished }).deleteFinished)).toEqual([3, 2, 1].map((n) => nameOf(n)));
   });
 
-  it('never plans anything for a busy agent, and clears its old marks', () => {
+  it('leaves registered agents to the scheduler, busy or idle, and clears their old marks (idle marks of earlier versions too)', () => {
     const busy = container(1, 'running', 100_000);
-    const old = mark('idle', busy, 10_000);
-    const p = plan({ containers: [busy], registrations: byName(registration(busy, { assignedRequestId: 1 })), marks: [old] });
-    expect(p).toMatchObject({ deleteFinished: [], markIdle: [], stopIdle: [], markOrphan: [], deleteOrphan: [], clearMarks: [old] });
-  });
-
-  it('marks an idle agent first, and stops it once the mark is older than the TTL', () => {
-    const idle = container(1, 'running', 2000);
-    const registrations = byName(registration(idle));
-    expect(names(plan({ containers: [idle], registrations }).markIdle)).toEqual([1]);
-    expect(plan({ containers: [idle], registrations, marks: [mark('idle', idle, 899)] }).stopIdle).toEqual([]);
-    expect(plan({ containers: [idle], registrations, marks: [mark('idle', idle, 900)] }).stopIdle.map((s) => s.agent.requestId)).toEqual([1]);
-  });
-
-  it('stops only idle agents beyond the jobs waiting for the profile, the longest idle first', () => {
-    const agents = [1, 2, 3].map((n) => container(n, 'running', 2000));
-    const registrations = byName(...agents.map((a) => registration(a)));
-    const marks = [mark('idle', agents[0]!, 1000), mark('idle', agents[1]!, 3000), mark('idle', agents[2]!, 2000)];
-    expect(plan({ containers: agents, registrations, marks, waiting: 3 }).stopIdle).toEqual([]);
-    expect(plan({ containers: agents, registrations, marks, waiting: 1 }).stopIdle.map((s) => s.agent.requestId)).toEqual([2, 3]);
-    // The job requests could not be listed: no agent is judged surplus.
-    expect(plan({ containers: agents, registrations, marks, waiting: Infinity }).stopIdle).toEqual([]);
-    // An unmarked idle agent counts as supply too: one waiting job, two marked and one just seen.
-    const fresh = container(4, 'running', 10);
-    const p = plan({ containers: [...agents.slice(0, 2), fresh], registrations: byName(...[...agents.slice(0, 2), fresh].map((a) => registration(a))), marks: marks.slice(0, 2), waiting: 1 });
-    expect(p.stopIdle.map((s) => s.agent.requestId)).toEqual([2, 1]);
-    expect(names(p.markIdle)).toEqual([4]);
-  });
-
-  it('treats an offline, disabled registration without a job as idle too', () => {
-    const idle = container(1, 'running', 2000);
-    const p = plan({ containers: [idle], registrations: byName(registration(idle, { online: false, enabled: false })), marks: [mark('idle', idle, 1000)] });
-    expect(p.stopIdle).toHaveLength(1);
+    const idle = container(2, 'running', 100_000);
+    const old = [mark('idle', busy, 10_000), mark('orphan', idle, 10_000)];
+    const p = plan({ containers: [busy, idle], registrations: byName(registration(busy, { assignedRequestId: 1 }), registration(idle)), marks: old });
+    expect(p).toMatchObject({ deleteFinished: [], markOrphan: [], deleteOrphan: [], clearMarks: old });
   });
 
   it('leaves an unregistered agent alone within the grace, marks it after, deletes it at the next run', () => {
@@ -83,15 +59,15 @@ describe('planProfile', () => {
     const late = container(1, 'running', 400);
     const orphan = mark('orphan', late, 60);
     const p = plan({ containers: [late], registrations: byName(registration(late)), marks: [orphan] });
-    expect(p).toMatchObject({ markIdle: [late], deleteOrphan: [], clearMarks: [orphan] });
+    expect(p).toMatchObject({ markOrphan: [], deleteOrphan: [], clearMarks: [orphan] });
   });
 });
 
 describe('staleRegistrations', () => {
   const now = T0;
-  const reg = (requestId: number, extra: Partial<PoolAgent> = {}): PoolAgent => ({
-    id: requestId,
-    name: agentName(ORG, 'linux', requestId),
+  const reg = (n: number, extra: Partial<PoolAgent> = {}): PoolAgent => ({
+    id: n,
+    name: nameOf(n),
     online: false,
     enabled: true,
     version: '4.255.0',
@@ -119,7 +95,7 @@ describe('staleRegistrations', () => {
   });
 
   it('never touches placeholders, other pools\' agents or agents registered by anyone else', () => {
-    const others = [reg(1, { name: 'placeholder-linux' }), reg(2, { name: agentName(ORG, 'windows', 2) }), reg(3, { name: 'build-vm-3' }), reg(4, { name: agentName('https://dev.azure.com/other', 'linux', 4) })];
+    const others = [reg(1, { name: 'placeholder-linux' }), reg(2, { name: nameOf(2, 'windows') }), reg(3, { name: 'build-vm-3' }), reg(4, { name: nameOf(4, 'linux', 'https://dev.azure.com/other') })];
     expect(staleRegistrations(input(others, []))).toEqual([]);
   });
 

@@ -10,8 +10,6 @@ export interface ProfilePlanInput {
   /** The pool's registrations by lowercase name. */
   readonly registrations: ReadonlyMap<string, PoolAgent>;
   readonly marks: readonly Mark[];
-  /** Jobs waiting that this profile serves: as many idle agents are about to get one and stay. */
-  readonly waiting: number;
   readonly settings: UpkeepConfig;
   readonly now: number;
 }
@@ -19,57 +17,36 @@ export interface ProfilePlanInput {
 export interface ProfilePlan {
   /** Finished beyond the newest `keepFinished`. */
   readonly deleteFinished: LaunchedAgent[];
-  readonly markIdle: LaunchedAgent[];
-  /** Registered, no job, beyond the waiting jobs, idle since the mark for at least idleTtlSeconds; longest idle first. */
-  readonly stopIdle: Array<{ readonly agent: LaunchedAgent; readonly registration: PoolAgent; readonly idleSince: Date }>;
   readonly markOrphan: LaunchedAgent[];
   /** Unregistered past the grace at the previous run and still now. */
   readonly deleteOrphan: LaunchedAgent[];
-  /** Marks no longer true: the agent took a job, registered, or is gone. */
+  /** Marks no longer true: the agent registered or is gone (and idle marks of earlier versions: the scheduler stops idle agents now). */
   readonly clearMarks: Mark[];
 }
 
 /**
  * What the janitor does with one profile's agents, decided from one listing of containers, one
- * of registrations and the marks of earlier runs. A busy agent (its registration has an assigned
- * request) gets no action at all. Pure, so every rule is unit-tested without a clock or cloud.
+ * of registrations and the marks of earlier runs: finished containers beyond the few kept for
+ * their logs, and agents that never registered. Registered agents are the scheduler's business
+ * (it stops idle ones beyond demand). Pure, so every rule is unit-tested without a clock or cloud.
  */
 export function planProfile(input: ProfilePlanInput): ProfilePlan {
   const { settings, now } = input;
   const keep = new Set<Mark>();
   const markOf = (kind: MarkKind, a: LaunchedAgent) =>
     input.marks.find((m) => m.kind === kind && m.name === a.name && m.containerCreatedAt === a.createdAt.toISOString());
-  const plan: Omit<ProfilePlan, 'clearMarks'> = { deleteFinished: [], markIdle: [], stopIdle: [], markOrphan: [], deleteOrphan: [] };
+  const plan: Omit<ProfilePlan, 'clearMarks'> = { deleteFinished: [], markOrphan: [], deleteOrphan: [] };
 
   const finished = input.containers.filter((a) => a.phase === 'finished').sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
   plan.deleteFinished.push(...finished.slice(settings.keepFinished));
 
-  const idle: Array<{ readonly agent: LaunchedAgent; readonly registration: PoolAgent; readonly idleSince: Date }> = [];
-  let idleCount = 0;
   for (const agent of input.containers.filter((a) => a.phase !== 'finished')) {
-    const registration = input.registrations.get(agent.name.toLowerCase());
-    if (registration?.assignedRequestId !== undefined) continue;
-    if (!registration) {
-      if (now - agent.createdAt.getTime() < settings.orphanGraceSeconds * 1000) continue;
-      const mark = markOf('orphan', agent);
-      if (mark) keep.add(mark);
-      (mark ? plan.deleteOrphan : plan.markOrphan).push(agent);
-      continue;
-    }
-    idleCount++;
-    const mark = markOf('idle', agent);
-    if (!mark) {
-      plan.markIdle.push(agent);
-      continue;
-    }
-    keep.add(mark);
-    idle.push({ agent, registration, idleSince: mark.since });
+    if (input.registrations.has(agent.name.toLowerCase())) continue;
+    if (now - agent.createdAt.getTime() < settings.orphanGraceSeconds * 1000) continue;
+    const mark = markOf('orphan', agent);
+    if (mark) keep.add(mark);
+    (mark ? plan.deleteOrphan : plan.markOrphan).push(agent);
   }
-  // ADO gives each waiting job to an idle agent that can run it: only idle agents beyond the
-  // waiting jobs are without work to come, and of those the ones idle longest go first.
-  const surplus = Math.max(0, idleCount - input.waiting);
-  idle.sort((a, b) => a.idleSince.getTime() - b.idleSince.getTime() || a.agent.name.localeCompare(b.agent.name));
-  plan.stopIdle.push(...idle.slice(0, surplus).filter((i) => now - i.idleSince.getTime() >= settings.idleTtlSeconds * 1000));
   return { ...plan, clearMarks: input.marks.filter((m) => !keep.has(m)) };
 }
 

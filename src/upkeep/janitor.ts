@@ -1,17 +1,14 @@
 import type { PoolAgent } from '../ado/pool-agents';
 import type { ProfileConfig } from '../config/schema';
-import { capacityKey } from '../launch/launch-demand';
 import type { LaunchedAgent, Launcher } from '../launchers/launcher';
 import { planProfile, staleRegistrations } from './janitor-plan';
 import { attempt, nowMs, seconds, type PoolContext } from './upkeep-context';
+import { markScope } from './upkeep-marks';
 
 /**
- * Cleans one profile's containers/Jobs: finished ones beyond the newest `keepFinished`, idle
- * agents beyond the profile's waiting jobs once idle past `idleTtlSeconds` (their job was
- * cancelled, or another agent took it), and orphans (never registered) in two runs. Every
- * deletion gives the agent's capacity claim back. Registrations this removes are added to
- * `removed`, so the pool's registration sweep skips them. `waiting` is Infinity when the job
- * requests could not be listed: then no idle agent is stopped this run.
+ * Cleans one profile's containers/Jobs: finished ones beyond the newest `keepFinished`, and
+ * orphans (never registered) in two runs. Answers whether it deleted an orphan, which frees
+ * capacity the scheduler may want back at once.
  */
 export async function cleanProfile(
   ctx: PoolContext,
@@ -19,21 +16,16 @@ export async function cleanProfile(
   launcher: Launcher,
   containers: readonly LaunchedAgent[],
   registrations: ReadonlyMap<string, PoolAgent>,
-  waiting: number,
-  removed: Set<number>,
-): Promise<void> {
+): Promise<boolean> {
   const { deps, ado, poolId, where } = ctx;
   const settings = deps.config.upkeep;
-  const scope = capacityKey(ctx.org, ctx.pool, profile);
+  const scope = markScope(ctx.org.url.key, ctx.pool.name, profile.name);
   const now = nowMs(deps);
-  const plan = planProfile({ containers, registrations, marks: await deps.marks.list(scope), waiting, settings, now });
-  const remove = async (agent: LaunchedAgent) => {
-    await launcher.delete(agent.name);
-    if (agent.requestId !== undefined) await deps.ledger.release(scope, agent.requestId);
-  };
-  const mark = (kind: 'idle' | 'orphan', agent: LaunchedAgent) =>
-    deps.marks.put(scope, { kind, name: agent.name, since: new Date(now), containerCreatedAt: agent.createdAt.toISOString() });
-  const about = (a: LaunchedAgent) => `agent ${a.name} (${a.requestId !== undefined ? `job request ${a.requestId}, ` : ''}profile ${profile.name}, ${where})`;
+  const plan = planProfile({ containers, registrations, marks: await deps.marks.list(scope), settings, now });
+  const remove = (agent: LaunchedAgent) => launcher.delete(agent.name);
+  const mark = (agent: LaunchedAgent) => deps.marks.put(scope, { kind: 'orphan', name: agent.name, since: new Date(now), containerCreatedAt: agent.createdAt.toISOString() });
+  const about = (a: LaunchedAgent) => `agent ${a.name} (profile ${profile.name}, ${where})`;
+  let orphansDeleted = false;
 
   for (const agent of plan.deleteFinished) {
     await attempt(deps, `deleting finished ${about(agent)}`, async () => {
@@ -44,7 +36,7 @@ export async function cleanProfile(
   }
   for (const agent of plan.markOrphan) {
     await attempt(deps, `marking ${about(agent)} as orphaned`, async () => {
-      await mark('orphan', agent);
+      await mark(agent);
       deps.counters.increment('orphansMarked');
       deps.log.warn(`upkeep: ${about(agent)} has no registration ${seconds(now - agent.createdAt.getTime())} after it was created; marked, and deleted at the next run if still unregistered`);
     });
@@ -59,38 +51,14 @@ export async function cleanProfile(
       await remove(agent);
       await deps.marks.remove(scope, 'orphan', agent.name);
       deps.counters.increment('orphansDeleted');
+      orphansDeleted = true;
       deps.log.warn(`upkeep: deleted orphaned ${about(agent)}: still no registration at a second run (image, network or token problem? see its container logs)`);
-    });
-  }
-  for (const agent of plan.markIdle) {
-    await attempt(deps, `marking ${about(agent)} as idle`, () => mark('idle', agent));
-  }
-  for (const { agent, registration, idleSince } of plan.stopIdle) {
-    await attempt(deps, `stopping idle ${about(agent)}`, async () => {
-      // Disabled, ADO gives it no job; looking again then tells for certain whether it got one
-      // between the listing and now, in which case it is busy and left alone.
-      if (registration.enabled) await ado.setAgentEnabled(poolId, registration.id, false);
-      const [current] = await ado.agents(poolId, agent.name);
-      if (current?.assignedRequestId !== undefined) {
-        if (registration.enabled) await ado.setAgentEnabled(poolId, current.id, true);
-        await deps.marks.remove(scope, 'idle', agent.name);
-        deps.log.info(`upkeep: ${about(agent)} took job request ${current.assignedRequestId} while being stopped; left running`);
-        return;
-      }
-      await remove(agent);
-      if (current) {
-        await ado.deleteAgent(poolId, current.id);
-        removed.add(current.id);
-        deps.counters.increment('registrationsRemoved');
-      }
-      await deps.marks.remove(scope, 'idle', agent.name);
-      deps.counters.increment('idleStopped');
-      deps.log.warn(`upkeep: stopped ${about(agent)}: idle for ${seconds(now - idleSince.getTime())} with no job waiting for it (cancelled, or taken by another agent); container and registration removed`);
     });
   }
   for (const m of plan.clearMarks) {
     await attempt(deps, `clearing the ${m.kind} mark of agent ${m.name}`, () => deps.marks.remove(scope, m.kind, m.name));
   }
+  return orphansDeleted;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PoolAgent } from '../ado/pool-agents';
-import { agentName } from '../launchers/agent-name';
+import { profileAgentName } from '../launchers/agent-name';
 import { placeholderName } from '../scheduler/serving-profile';
 import { isPlaceholderName, placeholderRegistration, placeholderState } from './placeholders';
 
@@ -12,7 +12,7 @@ describe('placeholders', () => {
     expect(placeholderName('linux-docker')).toBe('placeholder-linux-docker');
     expect(placeholderName('a'.repeat(24)).length).toBeLessThanOrEqual(64);
     expect(isPlaceholderName('placeholder-linux-docker')).toBe(true);
-    expect(isPlaceholderName(agentName('https://dev.azure.com/contoso', 'linux', 1000))).toBe(false);
+    expect(isPlaceholderName(profileAgentName('https://dev.azure.com/contoso', 'linux', 'linux-docker'))).toBe(false);
     expect(isPlaceholderName('placeholder-Has Spaces')).toBe(false);
   });
 

@@ -1,14 +1,12 @@
 import { checkHookHealth } from './hook-health';
-import type { JobRequest } from '../ado/job-requests';
 import type { PoolAgent } from '../ado/pool-agents';
 import { orgKeyOf } from '../config/org-url';
 import type { OrganizationConfig, PoolConfig } from '../config/schema';
 import type { LaunchedAgent, Launcher } from '../launchers/launcher';
-import { waitingPerProfile } from '../scheduler/serving-profile';
 import { UPKEEP_ACTIONS, type CounterName } from '../status/counters';
 import { cleanProfile, removeStaleRegistrations } from './janitor';
 import { keepPlaceholders } from './placeholders';
-import { attempt, type PoolContext, type UpkeepDeps } from './upkeep-context';
+import { attempt, nowMs, type PoolContext, type UpkeepDeps } from './upkeep-context';
 
 export type { UpkeepDeps } from './upkeep-context';
 
@@ -23,7 +21,8 @@ export interface UpkeepResult {
  * One upkeep run: for every managed pool, its placeholder agents, then the janitor for each of
  * its profiles, then the registrations our agents left. Each pool, profile and action fails on
  * its own: a pool that cannot be listed is skipped whole (without its registrations nothing can
- * be judged busy or idle), the others go on.
+ * be judged orphaned or stale), the others go on. A pool where agents were found dead gets a
+ * look from the scheduler: their capacity is free again.
  */
 export async function runUpkeep(deps: UpkeepDeps): Promise<UpkeepResult> {
   deps.counters.increment('upkeepRuns');
@@ -64,18 +63,12 @@ async function upkeepPool(deps: UpkeepDeps, org: OrganizationConfig, pool: PoolC
   });
   if (!ctx) return;
   const pc: PoolContext = ctx;
-  // Without the waiting jobs no idle agent can be judged surplus; everything else goes on.
-  let requests: JobRequest[] | undefined;
-  await attempt(deps, `listing the job requests of ${where}`, async () => {
-    requests = await pc.ado.jobRequests(pc.poolId);
-  });
   await attempt(deps, `keeping the placeholder agents of ${where}`, () => keepPlaceholders(pc, registrations));
 
   const byName = new Map(registrations.map((r) => [r.name.toLowerCase(), r]));
-  const waiting = requests && waitingPerProfile(pool, requests, registrations).waiting;
   const containers = new Map<string, LaunchedAgent>();
-  const removed = new Set<number>();
   let allListed = true;
+  let freed = false;
   for (const profile of pool.profiles) {
     let launcher: Launcher | undefined;
     let mine: LaunchedAgent[] | undefined;
@@ -89,10 +82,16 @@ async function upkeepPool(deps: UpkeepDeps, org: OrganizationConfig, pool: PoolC
     }
     mine.forEach((a) => containers.set(a.name.toLowerCase(), a));
     const [l, m] = [launcher, mine];
-    await attempt(deps, `the janitor for profile "${profile.name}" in ${where}`, () => cleanProfile(pc, profile, l, m, byName, waiting ? (waiting.get(profile.name) ?? 0) : Infinity, removed));
+    await attempt(deps, `the janitor for profile "${profile.name}" in ${where}`, async () => {
+      freed = (await cleanProfile(pc, profile, l, m, byName)) || freed;
+    });
   }
-  const left = registrations.filter((r) => !removed.has(r.id));
-  await attempt(deps, `removing stale registrations in ${where}`, () => removeStaleRegistrations(pc, left, allListed ? containers : undefined));
+  await attempt(deps, `removing stale registrations in ${where}`, () => removeStaleRegistrations(pc, registrations, allListed ? containers : undefined));
+  if (freed) {
+    await attempt(deps, `signalling ${where}`, () =>
+      deps.signals.signal([{ version: 2, orgUrl: org.url.url, pool: pool.name, reason: 'agent', observedAt: new Date(nowMs(deps)).toISOString() }]),
+    );
+  }
 }
 
 function snapshot(deps: UpkeepDeps): Record<CounterName, number> {

@@ -1,17 +1,17 @@
 import type { AdoClient } from '../ado/ado-client';
 import type { OrganizationConfig, PoolConfig, ProfileConfig, ScalerConfig } from '../config/schema';
-import type { CapacityLedger } from '../launch/capacity-ledger';
 import type { Launcher } from '../launchers/launcher';
 import type { Logger } from '../log/logger';
+import type { SignalQueue } from '../queue/signal-queue';
 import type { Counters } from '../status/counters';
 import type { UpkeepMarks } from './upkeep-marks';
 
-/** What the upkeep timer needs: the launch path's launchers and ledger, ADO, and its marks table. */
+/** What the upkeep timer needs: the scheduler's launchers, ADO, its marks table, and the signals. */
 export interface UpkeepDeps {
   readonly config: ScalerConfig;
   ado(orgUrl: string): Promise<AdoClient>;
   launcher(profile: ProfileConfig): Promise<Launcher>;
-  readonly ledger: Pick<CapacityLedger, 'release'>;
+  readonly signals: SignalQueue;
   readonly marks: UpkeepMarks;
   readonly counters: Counters;
   readonly log: Logger;

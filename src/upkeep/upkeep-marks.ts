@@ -1,9 +1,16 @@
+import { createHash } from 'node:crypto';
 import { odata, type TableClient } from '@azure/data-tables';
 import { ScalerError } from '../errors/scaler-error';
-import { tableOnce } from '../launch/capacity-table';
+import { tableOnce } from '../storage/table-client';
 
-/** Where upkeep keeps what it must remember between runs: the app's storage, next to the capacity ledger. */
+/** Where upkeep keeps what it must remember between runs: the app's storage, next to the pool leases. */
 export const UPKEEP_TABLE = 'agentupkeep';
+
+/** The partition of a profile's marks: stable, and free of the characters Table keys forbid. */
+export function markScope(orgKey: string, pool: string, profile: string): string {
+  const hash = createHash('sha256').update(`${orgKey}|${pool.toLowerCase()}|${profile}`).digest('hex').slice(0, 16);
+  return `${profile}-${hash}`;
+}
 
 export type MarkKind = 'idle' | 'orphan';
 

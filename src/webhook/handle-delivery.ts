@@ -1,7 +1,8 @@
-import type { OrgUrl } from '../config/org-url';
 import { orgKeyOf } from '../config/org-url';
+import type { OrganizationConfig } from '../config/schema';
 import type { Logger } from '../log/logger';
-import type { DemandQueue } from '../queue/demand-queue';
+import type { PoolSignal } from '../queue/pool-signal';
+import type { SignalQueue } from '../queue/signal-queue';
 import type { Counters } from '../status/counters';
 import { isAuthorized, type BasicCredentials } from './basic-auth';
 import { JOB_STATE_CHANGED, jobStateResourceSchema, organizationUrlHints, serviceHookEnvelopeSchema } from './job-state-event';
@@ -17,20 +18,23 @@ export interface DeliveryInput {
 
 export interface DeliveryResult {
   readonly status: number;
-  readonly body: { readonly outcome: 'accepted' | 'ignored' | 'rejected' | 'unavailable'; readonly reason: string; readonly messageId?: string };
+  readonly body: { readonly outcome: 'accepted' | 'ignored' | 'rejected' | 'unavailable'; readonly reason: string };
 }
 
 export interface WebhookDeps {
   readonly credentials: BasicCredentials;
-  readonly organizations: readonly OrgUrl[];
-  readonly queue: DemandQueue;
+  readonly organizations: readonly OrganizationConfig[];
+  readonly signals: SignalQueue;
   readonly counters: Counters;
   readonly log: Logger;
   readonly now?: () => Date;
 }
 
 /**
- * Turns one service hook delivery into at most one demand message, without calling ADO.
+ * Turns one service hook delivery into a "needs a look" signal for every managed pool of its
+ * organization (the event names no pool), without calling ADO: a job waiting adds demand, a job
+ * completed frees capacity or leaves an agent without work, a job running takes an idle agent,
+ * which matters only where a standby target wants it replaced.
  * Status codes speak ADO's language (DESIGN.md invariant 7): ADO retries 408/502/503/504 and puts
  * the subscription on probation for anything else, so an understood delivery gets a 2xx even when
  * ignored, and a failure on our side is a 503, never a 500.
@@ -76,44 +80,38 @@ async function answer(input: DeliveryInput, deps: WebhookDeps): Promise<Delivery
   const resource = jobStateResourceSchema.safeParse(envelope.data.resource);
   if (!resource.success) return reject(400, `${JOB_STATE_CHANGED} without resource.job.id and resource.job.state`);
   const job = resource.data.job;
-  if (job.state.toLowerCase() !== 'waiting') return ignore(`job state ${job.state}`);
+  const state = job.state.toLowerCase();
+  if (!['waiting', 'running', 'completed'].includes(state)) return ignore(`job state ${job.state}`);
 
   const org = matchOrganization(organizationUrlHints(envelope.data, resource.data), deps.organizations);
   if (!org) {
     deps.log.warn(`webhook: job ${job.id} comes from an organization that is not in the config; add it or remove the subscription`);
     return ignore('organization not managed by this scaler');
   }
+  if (state === 'running' && !org.pools.some((p) => p.profiles.some((x) => x.standby.length > 0))) {
+    return ignore('job running: without a standby target an agent taking a job changes nothing to start or stop');
+  }
 
-  const projectId = envelope.data.resourceContainers?.project?.id;
-  let messageId: string | undefined;
+  const observedAt = (deps.now?.() ?? new Date()).toISOString();
+  const signals = org.pools.map((p): PoolSignal => ({ version: 2, orgUrl: org.url.url, pool: p.name, reason: 'event', ...(state === 'waiting' ? { jobId: job.id } : {}), observedAt }));
   try {
-    [messageId] = await deps.queue.enqueue([
-      {
-        version: 1,
-        orgUrl: org.url,
-        jobId: job.id,
-        source: 'webhook',
-        ...(projectId ? { projectId } : {}),
-        observedAt: (deps.now?.() ?? new Date()).toISOString(),
-      },
-    ]);
+    await deps.signals.signal(signals);
   } catch (e) {
-    deps.log.error(`webhook: could not enqueue demand for job ${job.id}: ${e instanceof Error ? e.message : String(e)}`);
-    return { status: 503, body: { outcome: 'unavailable', reason: 'demand queue unavailable; ADO will retry the delivery' } };
+    deps.log.error(`webhook: could not signal the pools of ${org.url.url} for job ${job.id}: ${e instanceof Error ? e.message : String(e)}`);
+    return { status: 503, body: { outcome: 'unavailable', reason: 'signal queue unavailable; ADO will retry the delivery' } };
   }
   deps.counters.increment('webhookAccepted');
-  deps.counters.increment('demandsEnqueued');
-  return { status: 202, body: { outcome: 'accepted', reason: 'demand enqueued', ...(messageId ? { messageId } : {}) } };
+  return { status: 202, body: { outcome: 'accepted', reason: `job ${state}: ${signals.length} pool(s) signalled` } };
 }
 
-function matchOrganization(hints: readonly string[], organizations: readonly OrgUrl[]): OrgUrl | undefined {
+function matchOrganization(hints: readonly string[], organizations: readonly OrganizationConfig[]): OrganizationConfig | undefined {
   for (const hint of hints) {
     const key = orgKeyOf(hint);
-    const exact = key && organizations.find((o) => o.key === key);
+    const exact = key && organizations.find((o) => o.url.key === key);
     if (exact) return exact;
     // Links point below the organization (…/{org}/{project}/_build/…): match by prefix.
     const lower = hint.toLowerCase();
-    const prefixed = organizations.find((o) => lower.startsWith(`${o.key}/`));
+    const prefixed = organizations.find((o) => lower.startsWith(`${o.url.key}/`));
     if (prefixed) return prefixed;
   }
   return undefined;

@@ -1,5 +1,5 @@
 import { normaliseOrgUrl } from '../../src/config/org-url';
-import { DEMAND_QUEUE, SERVICE_BUS_CONNECTION } from '../../src/config/load-settings';
+import { SERVICE_BUS_CONNECTION, SIGNAL_QUEUE } from '../../src/config/load-settings';
 import { startAdoEmulator, type AdoEmulator, type AdoEmulatorOptions } from './ado';
 import { startAzurite, type Azurite } from './azurite/start-azurite';
 import { startSimulatedAgent, type AgentTimeline, type JobDurationRequest, type SimulatedAgent, type SimulatedAgentPhase } from './agent/simulated-agent';
@@ -19,7 +19,7 @@ export interface EmulatorStackOptions {
   readonly config: unknown;
   readonly ports?: { readonly ado?: number; readonly serviceBus?: number; readonly keyVault?: number; readonly identity?: number };
   readonly duplicateDetectionWindowMs?: number;
-  /** The demand queue's lock duration (default 30 s) and max delivery count (default 5, as Bicep sets). */
+  /** The signal queue's lock duration (default 30 s) and max delivery count (default 5, as Bicep sets). */
   readonly lockDurationMs?: number;
   readonly maxDeliveryCount?: number;
   /** Service Bus time (scheduled messages, locks, duplicate window): a test can move it forward. */
@@ -106,7 +106,7 @@ interface ConfigDocument {
 /**
  * Starts every emulator the scaler talks to, shaped by a configuration document: the ADO
  * emulator gets its organizations and pools, the Key Vault emulator its PAT secrets, Service
- * Bus the demand queue. `npm start` and the integration tests both run on this.
+ * Bus the signal queue. `npm start` and the integration tests both run on this.
  */
 export async function startEmulatorStack(options: EmulatorStackOptions): Promise<EmulatorStack> {
   const config = structuredClone(options.config) as ConfigDocument;
@@ -157,7 +157,7 @@ export async function startEmulatorStack(options: EmulatorStackOptions): Promise
     ...(options.serviceBusClock ? { clock: options.serviceBusClock } : {}),
     queues: [
       {
-        name: DEMAND_QUEUE,
+        name: SIGNAL_QUEUE,
         duplicateDetectionWindowMs: options.duplicateDetectionWindowMs ?? 600_000,
         lockDurationMs: options.lockDurationMs ?? 30_000,
         maxDeliveryCount: options.maxDeliveryCount ?? 5,

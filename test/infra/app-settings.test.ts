@@ -1,10 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import ts from 'typescript';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ConfigProblem } from '../../src/config/config-error';
-import { DEMAND_QUEUE, parseConfig } from '../../src/config/load-settings';
-import { CAPACITY_TABLE } from '../../src/launch/capacity-table';
+import { parseConfig, SIGNAL_QUEUE } from '../../src/config/load-settings';
+import { SIGNAL_WINDOW_MS } from '../../src/queue/pool-signal';
+import { LEASE_TABLE } from '../../src/runtime/scheduler-dependencies';
 import { UPKEEP_TABLE } from '../../src/upkeep/upkeep-marks';
 import { compiledMainTemplate, findResources, moduleNamed, moduleParameter, REPO, resolveVariables, type ArmTemplate } from './compiled-template';
 
@@ -79,10 +80,45 @@ describe('function app settings in infra/main.bicep', () => {
 });
 
 describe('names the code and the template share', () => {
-  it('the demand queue and the storage tables', () => {
-    expect(resolveVariables(moduleParameter(moduleNamed(main, 'service-bus'), 'queueName'), main)).toBe(DEMAND_QUEUE);
+  it('the signal queue: the only queue, named as the code names it, with duplicate detection', () => {
+    const serviceBus = moduleNamed(main, 'service-bus');
+    expect(resolveVariables(moduleParameter(serviceBus, 'queueName'), main)).toBe(SIGNAL_QUEUE);
+    const queues = findResources(main, 'Microsoft.ServiceBus/namespaces/queues');
+    expect(queues, 'one Service Bus queue').toHaveLength(1);
+    const queue = queues[0]!;
+    expect(queue.template).toBe(serviceBus.template);
+    expect(queue.resource.name).toBe("[format('{0}/{1}', parameters('namespaceName'), parameters('queueName'))]");
+    // Signals of one pool and 1-second window share a messageId: duplicate detection is what
+    // makes a burst one message, and its history must outlast the window.
+    const props = queue.resource.properties as { requiresDuplicateDetection?: unknown; duplicateDetectionHistoryTimeWindow?: unknown };
+    expect(props.requiresDuplicateDetection).toBe(true);
+    const history = isoDurationMs(String(props.duplicateDetectionHistoryTimeWindow));
+    expect(history).toBeGreaterThanOrEqual(60 * SIGNAL_WINDOW_MS);
+    // Service Bus keeps at most 7 days of history.
+    expect(history).toBeLessThanOrEqual(7 * 24 * 3_600_000);
+    // Duplicate detection and scheduled messages need Standard or Premium; Basic has neither.
+    const namespaces = findResources(main, 'Microsoft.ServiceBus/namespaces');
+    expect(namespaces).toHaveLength(1);
+    expect((namespaces[0]!.resource.sku as { tier?: string } | undefined)?.tier).toMatch(/^(Standard|Premium)$/);
+  });
+
+  it('the queue is the one the functions\' Service Bus triggers read', () => {
+    const triggers = readdirSync(path.join(REPO, 'functions'))
+      .filter((f) => f.endsWith('.ts'))
+      .flatMap((f) => [...readFileSync(path.join(REPO, 'functions', f), 'utf8').matchAll(/app\.serviceBusQueue\(\s*'([^']+)',\s*\{([^}]*)\}/g)])
+      .map((m) => ({ name: m[1], queueName: /queueName:\s*(\w+)/.exec(m[2]!)?.[1] }));
+    expect(triggers).toEqual([{ name: 'scheduler', queueName: 'SIGNAL_QUEUE' }]);
+  });
+
+  it('the storage tables: the pool leases and the upkeep marks', () => {
     const tables = moduleParameter(moduleNamed(main, 'storage'), 'tableNames') as unknown[];
-    expect(tables.map((t) => resolveVariables(t, main)).sort()).toEqual([CAPACITY_TABLE, UPKEEP_TABLE].sort());
+    expect(tables.map((t) => resolveVariables(t, main)).sort()).toEqual([LEASE_TABLE, UPKEEP_TABLE].sort());
+    // The storage module creates one table per name it is given.
+    const created = findResources(main, 'Microsoft.Storage/storageAccounts/tableServices/tables');
+    expect(created).toHaveLength(1);
+    expect(created[0]!.chain.map((d) => d.resource.name)).toEqual(['storage']);
+    expect(created[0]!.resource.copy).toEqual({ name: 'tables', count: "[length(parameters('tableNames'))]" });
+    expect(created[0]!.resource.name).toBe("[format('{0}/{1}/{2}', parameters('name'), 'default', parameters('tableNames')[copyIndex()])]");
   });
 
   it('the function Event Grid delivers Key Vault events to', () => {
@@ -137,6 +173,14 @@ function settingsReadBy(file: string): string[] {
   collectConstants(source);
   visit(source);
   return [...names].sort();
+}
+
+/** PT…H…M…S (the durations Bicep templates use here) in milliseconds. */
+function isoDurationMs(text: string): number {
+  const m = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(text);
+  if (!m || text === 'P' || text.endsWith('T')) throw new Error(`not an ISO 8601 duration: ${text}`);
+  const [days, hours, minutes, seconds] = m.slice(1).map((v) => Number(v ?? 0)) as [number, number, number, number];
+  return (((days * 24 + hours) * 60 + minutes) * 60 + seconds) * 1000;
 }
 
 /** The keys of `var configValues = { ... }` in main.bicep: what {{key}} placeholders stand for. */

@@ -1,9 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { SIGNAL_QUEUE } from '../../src/config/load-settings';
 import { compiledMainTemplate, findResources, moduleNamed, resolveVariables, type ArmTemplate, type Located } from './compiled-template';
 
 /**
  * Least privilege, read off the compiled template: the role assignments infra/main.bicep makes
  * are exactly these, no more. A new one is a decision to write down here, with its reason.
+ * A scope argument shows as {parameter} unless it comes down from main.bicep as a fixed name,
+ * which it then shows (the signal queue's name, for one).
  */
 
 // Built-in role ids, as Microsoft Learn lists them ("Azure built-in roles").
@@ -41,13 +44,14 @@ interface Grant {
 const grant = (principal: string, role: string, scope: string, when = ALWAYS): Grant => ({ principal, role, scope, when });
 
 const EXPECTED: Grant[] = [
-  // AzureWebJobsStorage (host leases, timers, deployment package) and the capacity/upkeep tables.
+  // AzureWebJobsStorage (host leases, timers, deployment package), the pool leases and upkeep marks tables.
   grant(APP, 'Storage Blob Data Owner', 'Microsoft.Storage/storageAccounts({name})'),
   grant(APP, 'Storage Queue Data Contributor', 'Microsoft.Storage/storageAccounts({name})'),
   grant(APP, 'Storage Table Data Contributor', 'Microsoft.Storage/storageAccounts({name})'),
-  // Intake enqueues and launch schedules retries; launch receives. The queue only.
-  grant(APP, 'Azure Service Bus Data Sender', 'Microsoft.ServiceBus/namespaces/queues({namespaceName}, {queueName})'),
-  grant(APP, 'Azure Service Bus Data Receiver', 'Microsoft.ServiceBus/namespaces/queues({namespaceName}, {queueName})'),
+  // Webhook, reconcile, upkeep and the scheduler schedule signals; the scheduler receives them.
+  // The signal queue only, not the namespace.
+  grant(APP, 'Azure Service Bus Data Sender', `Microsoft.ServiceBus/namespaces/queues({namespaceName}, ${SIGNAL_QUEUE})`),
+  grant(APP, 'Azure Service Bus Data Receiver', `Microsoft.ServiceBus/namespaces/queues({namespaceName}, ${SIGNAL_QUEUE})`),
   // PATs and the webhook pair (Key Vault references): read only, this vault only.
   grant(APP, 'Key Vault Secrets User', 'Microsoft.KeyVault/vaults({name})'),
   // Agent container groups, in the agents' resource group (they do not exist before).
@@ -75,7 +79,7 @@ beforeAll(() => {
 
 describe('role assignments in infra/main.bicep', () => {
   it('are exactly the listed ones: principal, role, scope and when', () => {
-    const actual = assignments.map((a) => ({ principal: principalOf(a, main), role: roleOf(a), scope: scopeOf(a), when: whenOf(a, main) }));
+    const actual = assignments.map((a) => ({ principal: principalOf(a, main), role: roleOf(a), scope: scopeOf(a, main), when: whenOf(a, main) }));
     const key = (g: Grant) => `${g.principal} | ${g.role} | ${g.scope} | ${g.when}`;
     expect(actual.map(key).sort()).toEqual(EXPECTED.map(key).sort());
   });
@@ -143,7 +147,7 @@ function roleOf(a: Located): string {
   return `unrecognised role ${expr}`;
 }
 
-function scopeOf(a: Located): string {
+function scopeOf(a: Located, root: ArmTemplate): string {
   const scope = a.resource.scope;
   if (scope === undefined) {
     const group = a.chain.findLast((d) => d.resource.resourceGroup !== undefined)?.resource.resourceGroup;
@@ -151,7 +155,37 @@ function scopeOf(a: Located): string {
   }
   const m = /^\[resourceId\('([^']+)', (.+)\)\]$/.exec(scope);
   if (!m) return `unrecognised scope ${scope}`;
-  return `${m[1]}(${splitArguments(m[2]!).map((arg) => String(resolveArgument(arg, a.template))).join(', ')})`;
+  return `${m[1]}(${splitArguments(m[2]!).map((arg) => String(fixedName(arg, a, root) ?? resolveArgument(arg, a.template))).join(', ')})`;
+}
+
+/**
+ * A scope argument that is a fixed name once followed up the modules to main.bicep (a literal,
+ * or a variable or module parameter holding one); undefined when it depends on anything else.
+ */
+function fixedName(arg: string, a: Located, root: ArmTemplate): string | undefined {
+  let expr = arg;
+  let depth = a.chain.length;
+  const templateAt = (d: number) => (d === 0 ? root : a.chain[d - 1]!.template);
+  for (let step = 0; step < 20; step++) {
+    const literal = /^'([^']*)'$/.exec(expr);
+    if (literal) return literal[1];
+    const variable = /^variables\('([^']+)'\)$/.exec(expr);
+    const parameter = /^parameters\('([^']+)'\)$/.exec(expr);
+    let value: unknown;
+    if (variable) {
+      value = templateAt(depth).variables?.[variable[1]!];
+    } else if (parameter && depth > 0) {
+      value = (a.chain[depth - 1]!.resource.properties as { parameters?: Record<string, { value?: unknown }> }).parameters?.[parameter[1]!]?.value;
+      depth--;
+    } else {
+      return undefined;
+    }
+    if (typeof value !== 'string') return undefined;
+    const bracketed = /^\[(.*)\]$/.exec(value);
+    if (!bracketed) return value;
+    expr = bracketed[1]!;
+  }
+  return undefined;
 }
 
 /** The conditions of the modules above the assignment (in their parents' terms), joined. */

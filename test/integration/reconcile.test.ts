@@ -1,19 +1,27 @@
-import { getPersonalAccessTokenHandler, WebApi } from 'azure-devops-node-api';
-import { TaskAgentStatus } from 'azure-devops-node-api/interfaces/TaskAgentInterfaces';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { triggerOf } from '../../scripts/local-host/functions-core-shim';
+import { SIGNAL_QUEUE } from '../../src/config/load-settings';
+import { dependencies } from '../../src/runtime/dependencies';
 import { EMULATOR_PAT } from '../emulators/emulator-stack';
-import { configWithPools, startScaler, type Scaler } from './scaler-harness';
+import type { RequestLogEntry } from '../emulators/ado';
+import { configWithPools, eventually, startScaler, type Scaler } from './scaler-harness';
 
+// Every webhook is lost (no subscription): only the reconcile sweep finds jobs. The sweep only
+// signals; the scheduler's pass of each pool lists it and starts agents.
+const POOLS = ['gpu', 'linux', 'windows'];
 let scaler: Scaler;
+/** How far Service Bus time lags behind: while it does, signals wait in the queue. */
+let serviceBusLagMs = 0;
 
 beforeAll(async () => {
-  // "ghost" is configured but does not exist in the organization.
   scaler = await startScaler({
-    config: configWithPools(['linux', 'windows', 'gpu', 'ghost']),
-    omitPools: ['ghost'],
-    subscribe: false, // every webhook is lost: only the sweep can find jobs
+    config: configWithPools(POOLS),
+    subscribe: false,
+    latencies: { jobDuration: 200 },
+    serviceBusClock: () => Date.now() - serviceBusLagMs,
     load: async () => {
       await import('../../functions/reconcile.js');
+      await import('../../functions/scheduler.js');
       await import('../../functions/status.js');
     },
   });
@@ -21,115 +29,134 @@ beforeAll(async () => {
 
 afterAll(() => scaler?.close());
 
-// A sweep in a new reconcile period demands every job still waiting again (the messageId carries
-// the period), so each test leaves no waiting job and no demand behind for the next one.
-afterEach(async () => {
+const queue = () => scaler.stack.serviceBus.queue(SIGNAL_QUEUE);
+const orgUrl = () => scaler.stack.ado.orgUrl('contoso');
+const passes = () => dependencies().counters.get('passes');
+/** The scaler's job request listings (not the simulated agents' calls). */
+const isListing = (r: RequestLogEntry) => r.method === 'GET' && /\/pools\/\d+\/jobrequests$/i.test(r.path) && !r.userAgent?.startsWith('VstsAgentCore');
+/** completedRequestCount caps the finished requests ADO adds; without it ADO sends the pool's whole history. */
+const bounded = (r: RequestLogEntry) => /^\d+$/.test(r.query.completedRequestCount ?? '') && !r.unbounded;
+
+// No test sees what another left: no waiting job, no agent still running, no pass running or
+// scheduled (a pass may ask for another a few seconds later).
+beforeEach(async () => {
+  serviceBusLagMs = 0;
   for (const job of scaler.stack.ado.jobs().filter((j) => j.state === 'waiting')) scaler.stack.ado.cancelJob(job.requestId);
-  await scaler.consumeDemands();
+  await eventually(
+    () =>
+      queue().active().length + queue().locked().length + queue().scheduled().length === 0 &&
+      scaler.stack.ado.jobs().every((j) => j.state === 'finished') &&
+      scaler.stack.arm.groups().every((g) => g.container.state === 'Terminated'),
+    45_000,
+    'the pools to go quiet',
+  );
 });
 
-async function registerAgent(pool: string, name: string): Promise<void> {
-  const api = await new WebApi(scaler.stack.ado.orgUrl('contoso'), getPersonalAccessTokenHandler(EMULATOR_PAT)).getTaskAgentApi();
-  await api.addAgent({ name, version: '4.255.0', status: TaskAgentStatus.Online, enabled: true }, scaler.stack.ado.poolId('contoso', pool));
-}
-
-const listings = () =>
-  scaler.stack.ado.requests().filter((r) => r.method === 'GET' && r.path.toLowerCase().includes('/jobrequests') && !r.injected);
-
 describe('reconcile', () => {
-  it('enqueues exactly the waiting requests of every pool, with one bounded listing per pool', async () => {
+  it('runs on its schedule and when the app starts, and the scheduler takes the signals', () => {
+    const trigger = (name: string) => triggerOf(scaler.host.functions.find((f) => f.name === name)!);
+    expect(trigger('reconcile')).toMatchObject({ type: 'timerTrigger', schedule: '0 * * * * *', runOnStartup: true });
+    expect(trigger('scheduler')).toMatchObject({ type: 'serviceBusTrigger', queueName: SIGNAL_QUEUE });
+  });
+
+  it('signals every configured pool once and calls no ADO API itself; each pass then lists its pool once, bounded', async () => {
     const { ado } = scaler.stack;
-    const waiting = ['linux', 'linux', 'windows', 'gpu'].map((pool) => ado.queueJob({ pool, demands: ['docker'] }));
-    const running = ['linux', 'windows'].map((pool, i) => {
-      const job = ado.queueJob({ pool });
-      return { pool, job, agent: `agent-${pool}-${i}` };
-    });
-    for (const r of running) await registerAgent(r.pool, r.agent);
-    for (const r of running) ado.assignJob(r.job.requestId, r.agent);
-    const finished = ado.queueJob({ pool: 'gpu' });
-    ado.cancelJob(finished.requestId);
-    const listingsBefore = listings().length;
+    expect(ado.subscriptions()).toEqual([]);
+    const adoMark = ado.requests().length;
+    const signalMark = scaler.signals().length;
+    const armMark = scaler.stack.arm.requests().length;
+    const passesBefore = passes();
+    const sweepsBefore = dependencies().counters.get('sweeps');
 
+    serviceBusLagMs = 60_000; // the signals wait in the queue until the sweep has been looked at
     await scaler.sweep();
+    expect(ado.requests().slice(adoMark)).toEqual([]);
+    const sent = scaler.signals().slice(signalMark);
+    expect(sent.map((s) => s.pool).sort()).toEqual(POOLS);
+    expect(sent.every((s) => s.reason === 'timer' && s.orgUrl === orgUrl())).toBe(true);
+    expect(dependencies().counters.get('sweeps')).toBe(sweepsBefore + 1);
+    expect(passes()).toBe(passesBefore);
 
-    const demands = await scaler.consumeDemands();
-    expect(demands.map((d) => d.jobId).sort()).toEqual(waiting.map((j) => j.jobId).sort());
-    for (const d of demands) {
-      const job = ado.jobs().find((j) => j.jobId === d.jobId)!;
-      expect(d).toMatchObject({ source: 'sweep', poolName: job.pool, requestId: job.requestId });
-    }
-    const sweepListings = listings().slice(listingsBefore);
-    expect(sweepListings.map((l) => l.poolId).sort()).toEqual(['linux', 'windows', 'gpu'].map((p) => ado.poolId('contoso', p)).sort());
-    expect(sweepListings.every((l) => l.query.completedRequestCount === '0' && !l.unbounded)).toBe(true);
+    serviceBusLagMs = 0;
+    await eventually(() => passes() === passesBefore + POOLS.length && queue().locked().length === 0, 20_000, 'one pass per pool');
+    const listings = ado.requests().slice(adoMark).filter(isListing);
+    expect(listings.map((l) => l.poolId).sort()).toEqual(POOLS.map((p) => ado.poolId('contoso', p)).sort());
+    expect(listings.map((l) => [l.status, bounded(l)])).toEqual(POOLS.map(() => [200, true]));
+    // Nothing waits, nothing runs: no agent was started, and no pass asked for another.
+    expect(scaler.stack.arm.requests().slice(armMark).filter((r) => r.method === 'PUT')).toEqual([]);
+    expect(queue().scheduled()).toEqual([]);
   });
 
-  it('picks up a job whose webhook was lost on the next sweep', async () => {
-    const lost = scaler.stack.ado.queueJob({ pool: 'windows' });
-    expect(scaler.queuedDemands()).toEqual([]);
-    await scaler.sweep();
-    expect((await scaler.consumeDemands()).map((d) => d.jobId)).toEqual([lost.jobId]);
-  });
-
-  it('reports a pool name that does not exist by name, and keeps sweeping the others', async () => {
-    const job = scaler.stack.ado.queueJob({ pool: 'gpu' });
-    await scaler.sweep();
-    expect((await scaler.consumeDemands()).map((d) => d.jobId)).toEqual([job.jobId]);
-    const ghostError = scaler.logs.find((l) => l.functionName === 'reconcile' && l.level === 'error' && l.message.includes('"ghost"'));
-    expect(ghostError?.message).toMatch(/Agent pool "ghost" was not found in .*contoso.*Agent pools/);
-    const status = await scaler.status();
-    expect(status.pools.find((p) => p.pool === 'ghost')?.error).toMatch(/"ghost" was not found/);
-    expect(status.counters.sweepFailures).toBeGreaterThan(0);
-  });
-
-  it('honours Retry-After when ADO answers 429, then enqueues', async () => {
-    const job = scaler.stack.ado.queueJob({ pool: 'linux' });
-    const linuxId = scaler.stack.ado.poolId('contoso', 'linux');
-    scaler.stack.ado.injectFaults({ status: 429, retryAfterSeconds: 1, count: 1, pathContains: `/pools/${linuxId}/jobrequests` });
-    const start = scaler.stack.ado.requests().length;
-
-    await scaler.sweep();
-
-    const linux = scaler.stack.ado.requests().slice(start).filter((r) => r.poolId === linuxId && r.path.includes('jobrequests'));
-    expect(linux.map((r) => r.status)).toEqual([429, 200]);
-    const waitedMs = Date.parse(linux[1]!.time) - Date.parse(linux[0]!.time);
-    expect(waitedMs).toBeGreaterThanOrEqual(1000);
-    expect((await scaler.consumeDemands()).map((d) => d.jobId)).toEqual([job.jobId]);
-  });
-
-  it('gives up on a pool as throttled when Retry-After exceeds the budget, without hot-looping', async () => {
-    const linuxId = scaler.stack.ado.poolId('contoso', 'linux');
-    scaler.stack.ado.injectFaults({ status: 429, retryAfterSeconds: 3600, count: 1, pathContains: `/pools/${linuxId}/jobrequests` });
-    const start = scaler.stack.ado.requests().length;
-    await scaler.sweep();
-    const linux = scaler.stack.ado.requests().slice(start).filter((r) => r.poolId === linuxId && r.path.includes('jobrequests'));
-    expect(linux.map((r) => r.status)).toEqual([429]);
-    const linuxLog = scaler.logs.filter((l) => l.level === 'error' && l.message.includes('"linux"')).at(-1);
-    expect(linuxLog?.message).toMatch(/throttled.*retry after 3600 s/);
-  });
-
-  it('reads the rotated PAT from Key Vault after a 401, without a restart', async () => {
-    const { ado, keyVault } = scaler.stack;
-    keyVault.setSecret('ado-pat', 'rotated-pat');
-    ado.addToken('rotated-pat');
-    ado.revokeToken(EMULATOR_PAT);
+  it('serves a job whose every webhook was lost after one sweep: an agent is started for it and takes it', async () => {
+    const { ado, arm } = scaler.stack;
+    const groupsBefore = new Set(arm.groups().map((g) => g.name));
+    const adoMark = ado.requests().length;
+    const logMark = scaler.logs.length;
     const job = ado.queueJob({ pool: 'windows' });
-    const start = ado.requests().length;
 
     await scaler.sweep();
 
-    expect((await scaler.consumeDemands()).map((d) => d.jobId)).toEqual([job.jobId]);
-    expect(ado.requests().slice(start).some((r) => r.status === 401)).toBe(true);
-    expect(scaler.logs.map((l) => l.message).join('\n')).not.toContain('rotated-pat');
+    const served = await eventually(() => ado.jobs().find((j) => j.requestId === job.requestId && j.state === 'finished'), 30_000, 'the job to be served');
+    expect(served.result).toBe('succeeded');
+    const started = arm.groups().filter((g) => !groupsBefore.has(g.name));
+    expect(started.map((g) => g.name)).toEqual([served.agentName]);
+    expect(started[0]!.body.tags?.['ado-pool']).toBe('windows');
+    const log = scaler.logs.slice(logMark).find((l) => l.functionName === 'scheduler' && l.message.includes('pool "windows" (timer)'));
+    expect(log?.message).toMatch(/waiting 1, .*→ start 1/);
+    // However many passes ran meanwhile, each listed its pool with a bound.
+    const listings = ado.requests().slice(adoMark).filter(isListing);
+    expect(listings.length).toBeGreaterThanOrEqual(POOLS.length);
+    expect(listings.filter((l) => !bounded(l))).toEqual([]);
   });
 
-  it('lists each pool\'s waiting requests in /api/status', async () => {
-    const job = scaler.stack.ado.queueJob({ pool: 'gpu', demands: ['Agent.OS -equals Linux'] });
+  it('reads the rotated PAT from Key Vault after a 401, without a restart, hands it to new agents, and never logs it', async () => {
+    const { ado, arm, keyVault } = scaler.stack;
+    const rotated = `rotated-pat-${Date.now()}`;
+    const current = keyVault.versions('ado-pat').at(-1)!.value;
+    ado.addToken(rotated);
+    keyVault.setSecret('ado-pat', rotated);
+    ado.revokeToken(current);
+    const adoMark = ado.requests().length;
+    const armMark = arm.requests().length;
+    const logMark = scaler.logs.length;
+    const job = ado.queueJob({ pool: 'gpu' });
+
+    await scaler.sweep();
+
+    const served = await eventually(() => ado.jobs().find((j) => j.requestId === job.requestId && j.state === 'finished'), 30_000, 'the job to be served');
+    expect(served.result).toBe('succeeded');
+    const calls = ado.requests().slice(adoMark).filter((r) => !r.userAgent?.startsWith('VstsAgentCore'));
+    expect(calls.some((r) => r.status === 401)).toBe(true);
+    expect(calls.filter(isListing).filter((r) => r.status === 200).map((r) => r.poolId)).toEqual(expect.arrayContaining(POOLS.map((p) => ado.poolId('contoso', p))));
+    expect(arm.requests().slice(armMark).filter((r) => r.method === 'PUT').map((r) => r.body.includes(rotated))).toEqual([true]);
+    expect(scaler.logs.slice(logMark).filter((l) => l.level === 'warning' || l.level === 'error')).toEqual([]);
+    const text = scaler.logs.map((l) => l.message).join('\n');
+    expect(text).not.toContain(rotated);
+    expect(text).not.toContain(current);
+    expect(text).not.toContain(EMULATOR_PAT);
+  });
+
+  it("lists each pool's waiting requests in /api/status, with the scheduler's counters", async () => {
+    const { ado } = scaler.stack;
+    const gpu = ado.queueJob({ pool: 'gpu', demands: ['Agent.OS -equals Linux'] });
+    const linux = [ado.queueJob({ pool: 'linux' }), ado.queueJob({ pool: 'linux', demands: ['docker'] })];
+
     const status = await scaler.status();
-    const gpu = status.pools.find((p) => p.pool === 'gpu');
-    const waiting = scaler.stack.ado.jobs().filter((j) => j.pool === 'gpu' && j.state === 'waiting');
-    expect(gpu?.waiting).toBe(waiting.length);
-    expect(gpu?.waitingRequests.map((r) => r.requestId)).toEqual(waiting.map((j) => j.requestId));
-    expect(gpu?.waitingRequests.at(-1)).toEqual({ requestId: job.requestId, jobId: job.jobId, queueTime: expect.any(String) as unknown, demands: ['Agent.OS -equals Linux'] });
-    expect(status.emulators).toMatchObject({ ado: scaler.stack.ado.url });
+
+    expect(status.pools.map((p) => [p.pool, p.waiting, p.error])).toEqual([
+      ['gpu', 1, undefined],
+      ['linux', 2, undefined],
+      ['windows', 0, undefined],
+    ]);
+    const waiting = (pool: string) => status.pools.find((p) => p.pool === pool)!.waitingRequests;
+    expect(waiting('gpu')).toEqual([{ requestId: gpu.requestId, jobId: gpu.jobId, queueTime: expect.any(String) as unknown, demands: ['Agent.OS -equals Linux'] }]);
+    expect(waiting('linux').map((r) => [r.requestId, r.jobId])).toEqual(linux.map((j) => [j.requestId, j.jobId]));
+    expect(waiting('windows')).toEqual([]);
+    expect(status.emulators).toMatchObject({ ado: ado.url });
+    expect(status.counters).toMatchObject({ sweeps: expect.any(Number) as unknown, signalsSent: expect.any(Number) as unknown, passes: expect.any(Number) as unknown, passFailures: 0 });
+    expect(status.counters.passes).toBeGreaterThanOrEqual(status.counters.sweeps!);
+    expect(status.counters).not.toHaveProperty('demandsEnqueued');
+    // Looking is not acting: the status page starts nothing.
+    expect(scaler.stack.arm.groups().filter((g) => g.container.state !== 'Terminated')).toEqual([]);
   });
 });

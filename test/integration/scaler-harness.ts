@@ -1,6 +1,6 @@
 import { ServiceBusClient } from '@azure/service-bus';
-import { DEMAND_QUEUE } from '../../src/config/load-settings';
-import { parseDemandMessage, type DemandMessage } from '../../src/queue/demand-message';
+import { SIGNAL_QUEUE } from '../../src/config/load-settings';
+import { parsePoolSignal, type PoolSignal } from '../../src/queue/pool-signal';
 import { dependencies, resetDependencies } from '../../src/runtime/dependencies';
 import { installFunctionsCoreShim } from '../../scripts/local-host/functions-core-shim';
 import { startLocalHost, type LocalHost } from '../../scripts/local-host/local-host';
@@ -22,20 +22,15 @@ export interface Scaler {
   readonly host: LocalHost;
   /** Stops the local host as a crashed instance stops (no settling), and starts a fresh one. */
   replaceHost(): Promise<void>;
-  /** More consumers of the demand queue, like more Functions instances; closed with the scaler. */
+  /** More consumers of the signal queue, like more Functions instances; closed with the scaler. */
   addConsumers(count: number, maxConcurrentCalls: number): void;
   readonly webhookUrl: string;
   readonly logs: LogLine[];
-  /** Demand messages receivable now, read through the broker's own view (nothing is consumed). */
-  queuedDemands(): DemandMessage[];
-  /** Receives and completes everything on the queue with the real SDK, validating each body. */
-  consumeDemands(): Promise<DemandMessage[]>;
+  /** Every signal the queue accepted so far (duplicates within a window dropped), with when it is due; read through the broker's own view. */
+  signals(): Array<PoolSignal & { readonly dueAt: number }>;
+  /** Receives and completes everything on the queue with the real SDK, validating each body (for tests that load no scheduler). */
+  consumeSignals(): Promise<PoolSignal[]>;
   sweep(): Promise<void>;
-  /**
-   * Moves Service Bus time to when the next scheduled (delayed) demand is due, so a test does not
-   * sit through retry delays. Answers false when nothing is scheduled.
-   */
-  skipToNextRetry(): boolean;
   status(): Promise<StatusBody>;
   close(): Promise<void>;
 }
@@ -43,7 +38,7 @@ export interface Scaler {
 export interface StatusBody {
   counters: Record<string, number>;
   pools: Array<{ organization: string; pool: string; waiting: number; running: number; error?: string; waitingRequests: Array<{ requestId: number; jobId: string }> }>;
-  profiles: Array<{ organization: string; pool: string; profile: string; launcher: string; maxAgents: number; starting: number; running: number; finished: number; error?: string }>;
+  profiles: Array<{ organization: string; pool: string; profile: string; launcher: string; maxAgents: number; starting: number; running: number; finished: number; backoff?: { until: string; reason: string }; error?: string }>;
   emulators?: Record<string, string>;
 }
 
@@ -53,9 +48,7 @@ export interface StatusBody {
  * test file chooses which), after installFunctionsCoreShim() has run.
  */
 export async function startScaler(options: EmulatorStackOptions & { load: () => Promise<unknown>; subscribe?: boolean }): Promise<Scaler> {
-  let offsetMs = 0;
-  const serviceBusClock = () => Date.now() + offsetMs;
-  const stack = await startEmulatorStack({ hookRetryDelaysMs: [20, 40, 80], serviceBusClock, ...options });
+  const stack = await startEmulatorStack({ hookRetryDelaysMs: [20, 40, 80], ...options });
   Object.assign(process.env, stack.appSettings, { WEBHOOK_USERNAME, WEBHOOK_PASSWORD });
   delete process.env.SCALER_CONFIG_FILE;
   await resetDependencies();
@@ -74,10 +67,10 @@ export async function startScaler(options: EmulatorStackOptions & { load: () => 
     }
   }
   const client = new ServiceBusClient(stack.serviceBus.connectionString);
-  const parse = (body: unknown): DemandMessage => {
-    const parsed = parseDemandMessage(body);
+  const parse = (body: unknown): PoolSignal => {
+    const parsed = parsePoolSignal(body);
     if (!parsed.ok) throw new Error(parsed.reason);
-    return parsed.demand;
+    return parsed.signal;
   };
   return {
     stack,
@@ -93,29 +86,25 @@ export async function startScaler(options: EmulatorStackOptions & { load: () => 
     },
     webhookUrl,
     logs,
-    queuedDemands: () => stack.serviceBus.queue(DEMAND_QUEUE).active().map((m) => parse(m.body)),
-    async consumeDemands() {
-      const receiver = client.createReceiver(DEMAND_QUEUE);
-      const demands: DemandMessage[] = [];
+    signals: () => stack.serviceBus.queue(SIGNAL_QUEUE).accepted().map((m) => ({ ...parse(m.body), dueAt: (m.scheduledEnqueueTimeUtc ?? m.enqueuedTimeUtc).getTime() })),
+    async consumeSignals() {
+      const receiver = client.createReceiver(SIGNAL_QUEUE);
+      const signals: PoolSignal[] = [];
       try {
-        for (let n = stack.serviceBus.queue(DEMAND_QUEUE).active().length; n > 0; n = stack.serviceBus.queue(DEMAND_QUEUE).active().length) {
+        // Signals are scheduled for their window's end: wait for those still to come as well.
+        const pending = () => stack.serviceBus.queue(SIGNAL_QUEUE).active().length + stack.serviceBus.queue(SIGNAL_QUEUE).scheduled().length;
+        for (let n = pending(); n > 0; n = pending()) {
           for (const m of await receiver.receiveMessages(n, { maxWaitTimeInMs: 2_000 })) {
-            demands.push(parse(m.body));
+            signals.push(parse(m.body));
             await receiver.completeMessage(m);
           }
         }
       } finally {
         await receiver.close();
       }
-      return demands;
+      return signals;
     },
     sweep: () => host.timers.run('reconcile'),
-    skipToNextRetry() {
-      const due = stack.serviceBus.queue(DEMAND_QUEUE).scheduled().map((m) => m.scheduledEnqueueTimeUtc?.getTime() ?? Infinity);
-      if (due.length === 0) return false;
-      offsetMs += Math.max(0, Math.min(...due) - serviceBusClock());
-      return true;
-    },
     async status() {
       const response = await fetch(`${host.url}/api/status`);
       return (await response.json()) as StatusBody;

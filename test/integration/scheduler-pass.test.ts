@@ -17,11 +17,11 @@ let lines: string[] = [];
 
 async function deps(overrides: Partial<PassDeps> = {}): Promise<PassDeps> {
   const d = dependencies();
-  const launch = await d.launch();
+  const scheduler = await d.scheduler();
   return {
     ado: (orgUrl) => d.ado(orgUrl),
-    launcher: (p) => launch.launcher(p),
-    agentToken: (o) => launch.agentToken(o),
+    launcher: (p) => scheduler.launcher(p),
+    agentToken: (o) => scheduler.agentToken(o),
     log: { info: (m: unknown) => lines.push(`info ${String(m)}`), warn: (m: unknown) => lines.push(`warn ${String(m)}`), error: (m: unknown) => lines.push(`error ${String(m)}`) },
     now: () => Date.now() + offsetMs,
     graceMs: GRACE,
@@ -86,7 +86,9 @@ describe('scheduler pass', () => {
     const cancelled = scaler.stack.ado.queueJob({ pool: 'dotnet', demands: ['dotnet -equals 8.0'] });
     const kept = scaler.stack.ado.queueJob({ pool: 'dotnet', demands: ['dotnet -equals 8.0'] });
     const [a, b] = (await pass()).started;
-    await eventually(async () => (await pass()).plan.profiles[0]!.idle === 2, 20_000, 'both agents registered');
+    const ado = await dependencies().ado(org.url.url);
+    const online = async () => (await ado.agents(await ado.poolId('dotnet'))).filter((x) => x.online && [a, b].includes(x.name)).length;
+    await eventually(async () => (await online()) === 2, 20_000, 'both agents registered');
     scaler.stack.ado.cancelJob(cancelled.requestId);
     scaler.stack.ado.assignJob(kept.requestId, b!);
 
@@ -115,7 +117,7 @@ describe('scheduler pass', () => {
     expect(result.nextPassAt).toBe(result.crashLoops['dotnet-8']!.backedOffUntil);
     expect(lines.some((l) => l.startsWith('warn') && l.includes('profile dotnet-8') && !l.includes('revoked-pat'))).toBe(true);
     // Clean up for the next test: the failed containers go, the job is cancelled.
-    const launcher = await (await dependencies().launch()).launcher(dotnet.profiles[0]!);
+    const launcher = await (await dependencies().scheduler()).launcher(dotnet.profiles[0]!);
     for (const a of await launcher.list({ pool: 'dotnet' })) await launcher.delete(a.name);
   });
 });

@@ -2,12 +2,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { main as patRotate } from '../../scripts/pat-rotate';
-import { EMULATOR_PAT } from '../emulators/emulator-stack';
+import { SIGNAL_QUEUE } from '../../src/config/load-settings';
 import { runCli } from './cli-runner';
 import { configWithPools, eventually, startScaler, type Scaler } from './scaler-harness';
 
 const ROTATED = 'rotated-by-event-5f1e';
 const ROTATED_BY_CLI = 'rotated-by-cli-a77c';
+const DEAD = 'never-accepted-0b9e';
+const RESTORED = 'restored-41d2';
 const [docsEvent] = JSON.parse(readFileSync(join(__dirname, '../fixtures/eventgrid/SecretNewVersionCreated.docs-array.json'), 'utf8')) as Array<Record<string, unknown>>;
 let scaler: Scaler;
 
@@ -17,7 +19,7 @@ beforeAll(async () => {
     latencies: { jobDuration: 100 },
     load: async () => {
       await import('../../functions/webhook.js');
-      await import('../../functions/launch.js');
+      await import('../../functions/scheduler.js');
       await import('../../functions/reconcile.js');
       await import('../../functions/status.js');
       await import('../../functions/secret-events.js');
@@ -50,31 +52,49 @@ async function deliverEvents(events: unknown[]): Promise<number> {
   return response.status;
 }
 
+/** No pass running or due, no agent running: nothing still holds the PAT read before. */
+async function quiet(): Promise<void> {
+  const queue = scaler.stack.serviceBus.queue(SIGNAL_QUEUE);
+  await scaler.stack.ado.deliveriesSettled(); // the job's last events have signalled the pool
+  await eventually(
+    () => queue.active().length + queue.locked().length + queue.scheduled().length === 0 && scaler.stack.arm.groups().every((g) => g.container.state === 'Terminated'),
+    45_000,
+    'the pool to go quiet',
+  );
+}
+
+/** A job as ADO queues it: its webhook signals the pool, whose pass starts a one-shot agent that takes it. */
 async function runJob(): Promise<{ requestId: number; result?: string }> {
-  const { ado, arm } = scaler.stack;
+  const { ado } = scaler.stack;
   const { requestId } = ado.queueJob({ pool: 'linux' });
   await eventually(() => ado.jobs().find((j) => j.requestId === requestId)?.state === 'finished', 30_000, `job request ${requestId} to finish`);
-  // The one-shot agent deregisters after its job: wait for it to exit, so its calls are over.
-  await eventually(() => arm.groups().every((g) => g.container.state === 'Terminated'), 30_000, 'every agent to exit');
+  // The one-shot agent deregisters after its job: wait for it to exit, and for the passes its job's events asked for.
+  await quiet();
   return ado.jobs().find((j) => j.requestId === requestId)!;
 }
 
+/** The PAT the scaler reads now. */
+const currentPat = () => scaler.stack.keyVault.versions('ado-pat').at(-1)!.value;
+
 it('a SecretNewVersionCreated event makes the next agent get the new PAT, without a single 401', { timeout: 90_000 }, async () => {
   const { ado, keyVault, arm } = scaler.stack;
+  const old = currentPat();
   expect((await runJob()).result).toBe('succeeded'); // the old PAT is cached now
 
   // The operator's rotation: a new PAT in ADO, stored in Key Vault (Event Grid announces it), the old one revoked.
   ado.addToken(ROTATED);
   const version = keyVault.setSecret('ado-pat', ROTATED).version;
   expect(await deliverEvents([keyVaultEvent('SecretNewVersionCreated', version)])).toBe(202);
-  ado.revokeToken(EMULATOR_PAT);
+  ado.revokeToken(old);
   const adoMark = ado.requests().length;
   const armMark = arm.requests().length;
 
   expect((await runJob()).result).toBe('succeeded');
   expect(ado.requests().slice(adoMark).filter((r) => r.status === 401)).toEqual([]);
-  expect(arm.requests().slice(armMark).some((r) => r.method === 'PUT' && r.body.includes(ROTATED))).toBe(true);
-  expect(scaler.logs.filter((l) => l.message.includes(ROTATED) || l.message.includes(EMULATOR_PAT))).toEqual([]);
+  const starts = arm.requests().slice(armMark).filter((r) => r.method === 'PUT');
+  expect(starts.length).toBeGreaterThan(0);
+  expect(starts.every((r) => r.body.includes(ROTATED) && !r.body.includes(old))).toBe(true);
+  expect(scaler.logs.filter((l) => l.message.includes(ROTATED) || l.message.includes(old))).toEqual([]);
 });
 
 it('SecretNearExpiry for our PAT is a warning naming the secret and date, counted in status; other secrets are ignored', async () => {
@@ -115,17 +135,28 @@ it('pat:rotate refuses a PAT ADO rejects, leaving Key Vault as it was, and store
   expect(`${good.out}${good.err}`).not.toContain(ROTATED_BY_CLI);
 });
 
-it('a revoked PAT with no successor is one clear error naming the secret, then short reminders', async () => {
-  const { ado } = scaler.stack;
-  ado.revokeToken(ROTATED);
-  ado.revokeToken(ROTATED_BY_CLI);
+it('a revoked PAT with no successor is one clear warning naming the secret, then short reminders as the pool backs off', { timeout: 90_000 }, async () => {
+  const { ado, keyVault, arm } = scaler.stack;
+  await quiet();
+  // Whatever the vault held is revoked, and its latest version is no PAT ADO knows.
+  for (const v of keyVault.versions('ado-pat')) ado.revokeToken(v.value);
+  keyVault.setSecret('ado-pat', DEAD);
   const mark = scaler.logs.length;
-  for (let i = 0; i < 3; i++) await scaler.sweep();
+  const armMark = arm.requests().length;
+  await scaler.sweep();
 
-  const errors = scaler.logs.slice(mark).filter((l) => l.level === 'error').map((l) => l.message);
-  expect(errors).toHaveLength(3);
-  expect(errors.filter((m) => m.includes('expired or was revoked'))).toEqual([expect.stringMatching(/Key Vault secret "ado-pat" .*npm run pat:rotate -- --vault .* --secret ado-pat/)]);
-  expect(errors.slice(1).every((m) => m.includes('"ado-pat"') && m.includes('still rejected'))).toBe(true);
+  const warnings = () => scaler.logs.slice(mark).filter((l) => l.level === 'warning' && l.message.includes('pool "linux"')).map((l) => l.message);
+  // The failed pass backs the pool off (5 s) and tries again by itself: no second sweep.
+  await eventually(() => warnings().length >= 2, 30_000, 'the retry after the back-off');
+  expect(warnings().filter((m) => m.includes('expired or was revoked'))).toEqual([expect.stringMatching(/Key Vault secret "ado-pat" .*npm run pat:rotate -- --vault .* --secret ado-pat/)]);
+  expect(warnings()[0]).toContain('expired or was revoked');
+  expect(warnings().slice(1).every((m) => m.includes('"ado-pat"') && m.includes('still rejected'))).toBe(true);
+  expect(scaler.logs.filter((l) => l.level === 'error' || l.message.includes(DEAD))).toEqual([]);
+  expect(arm.requests().slice(armMark).filter((r) => r.method === 'PUT')).toEqual([]);
+
+  // A good PAT again, announced: the pool's next pass uses it.
+  ado.addToken(RESTORED);
+  expect(await deliverEvents([keyVaultEvent('SecretNewVersionCreated', keyVault.setSecret('ado-pat', RESTORED).version)])).toBe(202);
 });
 
 it('the local host answers Event Grid as the Functions host does: the validation handshake, 404 for an unknown function', async () => {

@@ -34,6 +34,17 @@ afterAll(async () => {
   await scaler?.close();
 });
 
+/** A REST call as a user makes it with the PAT (curl); answers the JSON body, if any. */
+async function adoRequest(method: string, path: string, body?: unknown): Promise<unknown> {
+  const response = await fetch(`${orgUrl}/${path}`, {
+    method,
+    headers: { authorization: `Basic ${Buffer.from(`:${EMULATOR_PAT}`).toString('base64')}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${await response.text()}`);
+  return response.status === 204 ? undefined : response.json();
+}
+
 const ours = () => scaler.stack.ado.subscriptions('contoso').filter((s) => (s.consumerInputs as Record<string, string>).url === gateway.url);
 
 describe('hook:create', () => {
@@ -43,7 +54,7 @@ describe('hook:create', () => {
     expect(first).toMatchObject({ code: 0, err: '' });
     const id = /^created service hook subscription ([0-9a-f-]{36}) in /.exec(first.out)?.[1];
     expect(id).toBeDefined();
-    expect(first.out).toContain(gateway.url);
+    expect(first.out).toContain(`job state events (waiting, running, completed) of project "PROJECT" go to ${gateway.url}`);
 
     // The password typed (piped) rather than in the environment.
     const second = await runCli(hookCreate, args, { env: { ...env, WEBHOOK_PASSWORD: undefined }, stdin: `${WEBHOOK_PASSWORD}\n` });
@@ -56,17 +67,66 @@ describe('hook:create', () => {
       publisherId: 'pipelines',
       eventType: JOB_STATE_EVENT,
       consumerId: 'webHooks',
-      publisherInputs: { jobStateId: 'Waiting', projectId },
+      publisherInputs: { projectId },
       consumerInputs: { url: gateway.url, basicAuthUsername: WEBHOOK_USERNAME, basicAuthPassword: '********' },
     });
+    // No job state filter: waiting, running and completed all reach the webhook.
+    expect(ours()[0]!.publisherInputs).not.toHaveProperty('jobStateId');
     expect(ours()[0]).not.toHaveProperty('status');
     for (const run of [first, second]) expect(`${run.out}${run.err}`).not.toMatch(new RegExp(`${WEBHOOK_PASSWORD}|${EMULATOR_PAT}`));
 
-    // ADO's deliveries now reach the webhook with credentials it accepts.
+    // ADO's deliveries of every state now reach the webhook with credentials it accepts.
     const job = scaler.stack.ado.queueJob({ pool: 'linux' });
     await scaler.stack.ado.deliveriesSettled();
-    expect(scaler.stack.ado.deliveries().filter((d) => d.jobId === job.jobId).map((d) => [d.status, d.outcome])).toEqual([[202, 'delivered']]);
-    await scaler.consumeDemands();
+    scaler.stack.ado.cancelJob(job.requestId);
+    await scaler.stack.ado.deliveriesSettled();
+    expect(scaler.stack.ado.deliveries().filter((d) => d.jobId === job.jobId).map((d) => [d.jobState, d.status, d.outcome])).toEqual([
+      ['waiting', 202, 'delivered'],
+      ['completed', 202, 'delivered'],
+    ]);
+    expect((await scaler.consumeSignals()).map((s) => [s.pool, s.jobId])).toContainEqual(['linux', job.jobId]);
+  });
+
+  it('brings a subscription that sends only waiting events, as earlier versions made it, in line: every state afterwards', async () => {
+    const { ado } = scaler.stack;
+    const legacyUrl = `${gateway.url}-v1`;
+    const legacy = () => ado.subscriptions('contoso').filter((s) => (s.consumerInputs as Record<string, string>).url === legacyUrl);
+    const created = await adoRequest('POST', '_apis/hooks/subscriptions?api-version=7.1', {
+      publisherId: 'pipelines',
+      eventType: JOB_STATE_EVENT,
+      resourceVersion: '5.1-preview.1',
+      consumerId: 'webHooks',
+      consumerActionId: 'httpRequest',
+      publisherInputs: { jobStateId: 'Waiting', projectId },
+      consumerInputs: { url: legacyUrl, basicAuthUsername: WEBHOOK_USERNAME, basicAuthPassword: WEBHOOK_PASSWORD },
+    });
+    const id = (created as { id: string }).id;
+    /** The states of a job (queued, then cancelled) that reached the old subscription's URL. */
+    const statesDelivered = async () => {
+      const job = ado.queueJob({ pool: 'linux' });
+      await ado.deliveriesSettled();
+      ado.cancelJob(job.requestId);
+      await ado.deliveriesSettled();
+      return ado.deliveries().filter((d) => d.jobId === job.jobId && d.url === legacyUrl).map((d) => [d.jobState, d.status]);
+    };
+    try {
+      expect(await statesDelivered(), 'before the update').toEqual([['waiting', 202]]);
+
+      const run = await runCli(hookCreate, ['--org', orgUrl, '--project', 'project', '--url', legacyUrl], { env });
+      expect(run).toMatchObject({ code: 0, err: '' });
+      expect(run.out).toMatch(new RegExp(`^updated service hook subscription ${id} in `));
+      expect(legacy()).toHaveLength(1);
+      expect(legacy()[0]).toMatchObject({ id, publisherInputs: { projectId } });
+      expect(legacy()[0]!.publisherInputs).not.toHaveProperty('jobStateId');
+
+      expect(await statesDelivered(), 'after the update').toEqual([
+        ['waiting', 202],
+        ['completed', 202],
+      ]);
+    } finally {
+      await adoRequest('DELETE', `_apis/hooks/subscriptions/${id}?api-version=7.1`);
+      await scaler.consumeSignals();
+    }
   });
 
   it('--dry-run only reads, and prints the request it would send with the password masked', async () => {
@@ -80,6 +140,7 @@ describe('hook:create', () => {
     expect(dry.out).toContain(`POST ${orgUrl}/_apis/hooks/subscriptions?api-version=7.1`);
     expect(dry.out).toContain('"basicAuthPassword": "********"');
     expect(dry.out).toContain(`"projectId": "${projectId}"`);
+    expect(dry.out).not.toContain('jobStateId');
     expect(update.out).toContain(`PUT ${orgUrl}/_apis/hooks/subscriptions/${ours()[0]!.id as string}?api-version=7.1`);
     for (const run of [dry, update]) expect(`${run.out}${run.err}`).not.toMatch(new RegExp(`${WEBHOOK_PASSWORD}|${EMULATOR_PAT}`));
     const writes = scaler.stack.ado.requests().slice(mark).filter((r) => r.method !== 'GET' && r.method !== 'OPTIONS');
@@ -103,17 +164,13 @@ describe('service hook health', () => {
   it('re-enables our subscription ADO put on probation, with a warning and a counter, and leaves others alone', async () => {
     const { ado } = scaler.stack;
     // Someone else's subscription to an address that refuses connections: probation too.
-    await fetch(`${orgUrl}/_apis/hooks/subscriptions`, {
-      method: 'POST',
-      headers: { authorization: `Basic ${Buffer.from(`:${EMULATOR_PAT}`).toString('base64')}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        publisherId: 'pipelines',
-        eventType: JOB_STATE_EVENT,
-        consumerId: 'webHooks',
-        consumerActionId: 'httpRequest',
-        publisherInputs: { jobStateId: 'Waiting' },
-        consumerInputs: { url: 'http://127.0.0.1:1/hook', basicAuthUsername: 'someone-else', basicAuthPassword: 'their-password-123' },
-      }),
+    await adoRequest('POST', '_apis/hooks/subscriptions?api-version=7.1', {
+      publisherId: 'pipelines',
+      eventType: JOB_STATE_EVENT,
+      consumerId: 'webHooks',
+      consumerActionId: 'httpRequest',
+      publisherInputs: { jobStateId: 'Waiting' },
+      consumerInputs: { url: 'http://127.0.0.1:1/hook', basicAuthUsername: 'someone-else', basicAuthPassword: 'their-password-123' },
     });
     // The front door answers 500 once (a bad deployment, say): ADO does not retry a 500.
     gateway.failNext(1);
@@ -142,7 +199,7 @@ describe('service hook health', () => {
     const next = ado.queueJob({ pool: 'linux' });
     await ado.deliveriesSettled();
     expect(ado.deliveries().filter((d) => d.jobId === next.jobId && d.url === gateway.url).map((d) => [d.status, d.outcome])).toEqual([[202, 'delivered']]);
-    expect((await scaler.consumeDemands()).map((d) => d.jobId)).toContain(next.jobId);
+    expect((await scaler.consumeSignals()).map((s) => s.jobId)).toContain(next.jobId);
 
     // A healthy subscription is left as it is; matching by user name finds the same one.
     const again = await checkHookHealth({ config: deps.settings.config, ado: (u) => deps.ado(u), counters: deps.counters, log, webhookUsername: WEBHOOK_USERNAME });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentName } from '../../src/launchers/agent-name';
+import { isAgentNameOf, profileAgentName } from '../../src/launchers/agent-name';
 import { dependencies } from '../../src/runtime/dependencies';
 import { runUpkeep as runUpkeepNow } from '../../src/upkeep/run-upkeep';
 import { eventually, startScaler, type Scaler } from './scaler-harness';
@@ -16,7 +16,7 @@ beforeAll(async () => {
     failUnmatchedJobs: true, // as ADO: a job no agent of the pool could run fails at once
     load: async () => {
       await import('../../functions/webhook.js');
-      await import('../../functions/launch.js');
+      await import('../../functions/scheduler.js');
       await import('../../functions/status.js');
       await import('../../functions/upkeep.js');
     },
@@ -27,6 +27,14 @@ beforeAll(async () => {
 afterAll(() => scaler?.close());
 
 const counter = async (name: string) => (await scaler.status()).counters[name] ?? 0;
+/** The agent that ran a job: one the scheduler started for the profile, named for it. */
+function servedBy(requestId: number, profile: string): string {
+  const name = scaler.stack.ado.jobs().find((j) => j.requestId === requestId)?.agentName;
+  expect(name).toBeDefined();
+  expect(name!.startsWith(profileAgentName(ado.orgUrl, 'linux', profile, ''))).toBe(true);
+  expect(isAgentNameOf(ado.orgUrl, 'linux')(name!)).toBe(true);
+  return name!;
+}
 
 describe('placeholder agents', () => {
   it('are what keeps ADO from failing jobs in an empty pool', async () => {
@@ -43,7 +51,7 @@ describe('placeholder agents', () => {
     await eventually(() => emulator.jobs().find((j) => j.requestId === later.requestId)?.result === 'succeeded', 20_000, 'the job to be served');
     // Leave the pools as the next test expects them: no agents yet. The one-shot agent removes its own
     // registration after its job; wait for that rather than race it.
-    const served = agentName(ado.orgUrl, 'linux', later.requestId);
+    const served = servedBy(later.requestId, 'linux-docker');
     await eventually(async () => (await ado.agent('linux', served)) === undefined, 20_000, 'the one-shot agent to deregister');
     for (const pool of ['linux', 'dotnet']) for (const a of await ado.agents(pool)) await ado.remove(pool, a.id);
   });
@@ -69,6 +77,13 @@ describe('placeholder agents', () => {
       ['linux-docker', 'registered'],
       ['dotnet-8', 'registered'],
     ]);
+
+    // Kept as they are at the next run: the same registrations, nothing created, updated or removed.
+    const counts = async () => Promise.all(['placeholdersCreated', 'placeholdersUpdated', 'placeholdersRemoved'].map(counter));
+    const changed = await counts();
+    await runUpkeep(scaler);
+    expect(await ado.agents('linux')).toEqual(linux);
+    expect(await counts()).toEqual(changed);
   });
 
   it('keeps a job with matching demands waiting on the placeholder until the started agent takes it', async () => {
@@ -85,9 +100,10 @@ describe('placeholder agents', () => {
 
     emulator.setScheduling(true);
     await eventually(() => emulator.jobs().find((j) => j.requestId === job.requestId)?.state === 'finished', 20_000, 'the job to finish');
-    expect(emulator.jobs().find((j) => j.requestId === job.requestId)).toMatchObject({ result: 'succeeded', agentName: agentName(ado.orgUrl, 'linux', job.requestId) });
+    expect(emulator.jobs().find((j) => j.requestId === job.requestId)).toMatchObject({ result: 'succeeded' });
+    const served = servedBy(job.requestId, 'linux-docker');
     expect(await ado.agent('linux', 'placeholder-linux-docker')).toMatchObject({ status: 'offline' });
-    await eventually(async () => (await ado.agent('linux', agentName(ado.orgUrl, 'linux', job.requestId))) === undefined, 20_000, 'the one-shot agent to deregister');
+    await eventually(async () => (await ado.agent('linux', served)) === undefined, 20_000, 'the one-shot agent to deregister');
   });
 
   it('registers a placeholder deleted by hand again at the next run', async () => {

@@ -5,7 +5,7 @@ import type { ProfileConfig } from '../../src/config/schema';
 import { errorKind, type ScalerError } from '../../src/errors/scaler-error';
 import type { AciSettings } from '../../src/launchers/aci/aci-group-spec';
 import { createAciLauncher } from '../../src/launchers/aci/aci-launcher';
-import { agentName } from '../../src/launchers/agent-name';
+import { profileAgentName } from '../../src/launchers/agent-name';
 import type { AgentSpec, Launcher } from '../../src/launchers/launcher';
 import { capacityUnavailable, quotaExceeded } from '../emulators/arm/arm-errors';
 import { startArmEmulator, type ArmEmulator, type StartedContainer } from '../emulators/arm/arm-emulator';
@@ -46,6 +46,7 @@ const profileWith = (launcher: AciSettings): ProfileConfig => ({
   cpu: 1,
   memoryGb: 2,
   maxAgents: 10,
+  standby: [],
   launcher,
 });
 const launcherWith = (s: AciSettings): Launcher => createAciLauncher({ credential: new ManagedIdentityCredential(), settings: s, endpoint: arm.url });
@@ -102,8 +103,8 @@ describeLauncherContract('aci', () => {
 describe('ACI launcher specifics', () => {
   let next = 9000;
   const spec = (profile: ProfileConfig, pool = 'linux'): AgentSpec => {
-    const requestId = next++;
-    return { name: agentName(ORG, pool, requestId), orgUrl: ORG, pool, requestId, jobId: `job-${requestId}`, profile, pat: `pat-${requestId}-s3cr3t` };
+    const n = next++;
+    return { name: profileAgentName(ORG, pool, profile.name, n.toString(36).padStart(6, '0')), orgUrl: ORG, pool, profile, pat: `pat-${n}-s3cr3t` };
   };
   const putBodies = (name: string) =>
     arm.requests().filter((r) => r.method === 'PUT' && r.path.endsWith(`/${name}`)).map((r) => JSON.parse(r.body) as GroupBody);
@@ -116,7 +117,7 @@ describe('ACI launcher specifics', () => {
     expect(body).toMatchObject({
       location: 'westeurope',
       identity: { type: 'UserAssigned', userAssignedIdentities: { [IDENTITY]: {} } },
-      tags: { 'managed-by': 'ado-agent-scaler', 'ado-org': ORG, 'ado-pool': 'linux', 'ado-request-id': String(s.requestId), 'ado-profile': 'linux-small' },
+      tags: { 'managed-by': 'ado-agent-scaler', 'ado-org': ORG, 'ado-pool': 'linux', 'ado-profile': 'linux-small' },
       properties: {
         osType: 'Linux',
         restartPolicy: 'Never',
@@ -133,6 +134,7 @@ describe('ACI launcher specifics', () => {
       { name: 'JAVA_HOME', value: '/usr/lib/jvm/17' },
     ]);
     expect(Date.parse(body?.tags?.['created-at'] ?? '')).toBeGreaterThan(Date.now() - 60_000);
+    expect(Object.keys(body?.tags ?? {}).sort()).toEqual(['ado-org', 'ado-pool', 'ado-profile', 'created-at', 'managed-by']);
     expect(body?.properties.priority).toBeUndefined();
     expect(body?.properties.subnetIds).toBeUndefined();
     // The container sees the PAT (the emulated agent gets secureValue merged into its env).
@@ -242,12 +244,12 @@ describe('ACI launcher with a simulated agent in the container', () => {
       const launcher = createAciLauncher({ credential: new ManagedIdentityCredential(), settings: settings(), endpoint: withAgents.url });
       const { requestId } = ado.queueJob({ pool: 'linux', demands: ['docker', 'JAVA_HOME'] });
       const orgUrl = ado.orgUrl('fabrikam');
-      const name = agentName(orgUrl, 'linux', requestId);
       const profile = profileWith(settings());
-      await launcher.start({ name, orgUrl, pool: 'linux', requestId, jobId: 'job', profile, pat: 'scenario-pat' });
+      const name = profileAgentName(orgUrl, 'linux', profile.name);
+      await launcher.start({ name, orgUrl, pool: 'linux', profile, pat: 'scenario-pat' });
 
       await expect.poll(async () => (await launcher.status(name))?.phase, { timeout: 10_000 }).toBe('finished');
-      expect(await launcher.status(name)).toMatchObject({ exitCode: 0, requestId, pool: 'linux' });
+      expect(await launcher.status(name)).toMatchObject({ exitCode: 0, pool: 'linux', profile: profile.name });
       expect(ado.jobs().find((j) => j.requestId === requestId)).toMatchObject({ state: 'finished', agentName: name });
       await launcher.delete(name);
       expect(await launcher.list()).toEqual([]);

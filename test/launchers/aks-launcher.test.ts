@@ -2,7 +2,7 @@ import { ManagedIdentityCredential, type AccessToken, type TokenCredential } fro
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProfileConfig } from '../../src/config/schema';
 import { errorKind, type ScalerError } from '../../src/errors/scaler-error';
-import { agentName } from '../../src/launchers/agent-name';
+import { profileAgentName } from '../../src/launchers/agent-name';
 import { createAksApi, AKS_SERVER_SCOPE } from '../../src/launchers/aks/aks-client';
 import { createAksLauncher } from '../../src/launchers/aks/aks-launcher';
 import type { AksSettings } from '../../src/launchers/aks/aks-manifest';
@@ -38,14 +38,16 @@ const profileWith = (launcher: AksSettings, name = 'linux-small'): ProfileConfig
   cpu: 1.5,
   memoryGb: 3,
   maxAgents: 10,
+  standby: [],
   launcher,
 });
 const launcherWith = (s: AksSettings, credential: TokenCredential = new ManagedIdentityCredential(), apiServer = k8s.url) =>
   createAksLauncher({ credential, apiServer, settings: s, log: { info: () => {}, warn: (m: string) => void warnings.push(m), error: () => {} } });
-let nextRequest = 9000;
+let next = 9000;
 const spec = (profile: ProfileConfig, overrides: Partial<AgentSpec> = {}): AgentSpec => {
-  const requestId = nextRequest++;
-  return { name: agentName(ORG, 'linux', requestId), orgUrl: ORG, pool: 'linux', requestId, jobId: `job-${requestId}`, profile, pat: `pat-${requestId}-s3cr3t`, ...overrides };
+  const n = next++;
+  const pool = overrides.pool ?? 'linux';
+  return { name: profileAgentName(ORG, pool, profile.name, n.toString(36).padStart(6, '0')), orgUrl: ORG, pool, profile, pat: `pat-${n}-s3cr3t`, ...overrides };
 };
 const failure = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as ScalerError);
 
@@ -137,10 +139,10 @@ describe('AKS launcher', () => {
     const labels = jobOf(s.name)?.metadata.labels ?? {};
     // Every key but the standby mark, which only agents started for standby carry.
     expect(Object.keys(labels).sort()).toEqual([MANAGED_BY.key, ...Object.values(LABELS).filter((k) => k !== LABELS.standby)].sort());
-    expect(labels).toMatchObject({ [MANAGED_BY.key]: MANAGED_BY.value, [LABELS.requestId]: String(s.requestId), [LABELS.profile]: 'linux-small' });
+    expect(labels).toMatchObject({ [MANAGED_BY.key]: MANAGED_BY.value, [LABELS.profile]: 'linux-small' });
     expect(labels[LABELS.createdAt]).toMatch(/^\d{8}T\d{6}Z$/);
     expect(labels[LABELS.pool]).toMatch(/^linux-pool-[0-9a-f]{10}$/);
-    expect(jobOf(s.name)?.metadata.annotations).toEqual({ [LABELS.org]: ORG, [LABELS.pool]: 'Linux Pool', 'ado-job-id': s.jobId });
+    expect(jobOf(s.name)?.metadata.annotations).toEqual({ [LABELS.org]: ORG, [LABELS.pool]: 'Linux Pool' });
     expect(secretOf(s.name)?.metadata.labels).toEqual(labels);
     expect(k8s.pods(NS).find((p) => p.metadata.labels?.['job-name'] === s.name)?.metadata.labels).toMatchObject(labels);
     expect((await launcher.list({ pool: 'linux pool' })).map((a) => [a.name, a.pool, a.orgUrl])).toEqual([[s.name, 'Linux Pool', ORG]]);
@@ -246,11 +248,12 @@ describe('AKS launcher with a simulated agent in the pod', () => {
       const launcher = await launcherWith(s, undefined, cluster.url);
       const { requestId } = ado.queueJob({ pool: 'linux', demands: ['docker', 'JAVA_HOME'] });
       const orgUrl = ado.orgUrl('fabrikam');
-      const name = agentName(orgUrl, 'linux', requestId);
-      await launcher.start({ name, orgUrl, pool: 'linux', requestId, jobId: 'job', profile: profileWith(s), pat: 'scenario-pat' });
+      const profile = profileWith(s);
+      const name = profileAgentName(orgUrl, 'linux', profile.name);
+      await launcher.start({ name, orgUrl, pool: 'linux', profile, pat: 'scenario-pat' });
 
       await expect.poll(async () => (await launcher.status(name))?.phase, { timeout: 10_000 }).toBe('finished');
-      expect(await launcher.status(name)).toMatchObject({ exitCode: 0, requestId, pool: 'linux' });
+      expect(await launcher.status(name)).toMatchObject({ exitCode: 0, pool: 'linux', profile: profile.name });
       expect(ado.jobs().find((j) => j.requestId === requestId)).toMatchObject({ state: 'finished', agentName: name });
       expect(patExposures(cluster.requests(), 'scenario-pat')).toEqual([]);
       await launcher.delete(name);

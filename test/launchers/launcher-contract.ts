@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProfileConfig } from '../../src/config/schema';
 import { errorKind, type ScalerError } from '../../src/errors/scaler-error';
-import { agentName } from '../../src/launchers/agent-name';
+import { profileAgentName } from '../../src/launchers/agent-name';
 import type { AgentSpec, Launcher } from '../../src/launchers/launcher';
 
 /** What each launcher's test file gives the shared suite: the launcher wired to its emulator. */
@@ -27,15 +27,14 @@ export function describeLauncherContract(kind: string, setup: () => Promise<Laun
     let t: LauncherUnderTest;
     let next = 5000;
     const spec = (overrides: Partial<AgentSpec> = {}): AgentSpec => {
-      const requestId = next++;
+      const n = next++;
+      const pool = overrides.pool ?? 'linux';
       return {
-        name: agentName(t.orgUrl, 'linux', requestId),
+        name: profileAgentName(t.orgUrl, pool, t.profile.name, n.toString(36).padStart(6, '0')),
         orgUrl: t.orgUrl,
-        pool: 'linux',
-        requestId,
-        jobId: `00000000-0000-0000-0000-${String(requestId).padStart(12, '0')}`,
+        pool,
         profile: t.profile,
-        pat: `pat-${requestId}-s3cr3t`,
+        pat: `pat-${n}-s3cr3t`,
         ...overrides,
       };
     };
@@ -58,7 +57,7 @@ export function describeLauncherContract(kind: string, setup: () => Promise<Laun
       const s = spec();
       expect(await t.launcher.start(s)).toEqual({ name: s.name, outcome: 'created' });
       const agent = await t.launcher.status(s.name);
-      expect(agent).toMatchObject({ name: s.name, orgUrl: s.orgUrl, pool: 'linux', requestId: s.requestId, profile: t.profile.name });
+      expect(agent).toMatchObject({ name: s.name, orgUrl: s.orgUrl, pool: 'linux', profile: t.profile.name });
       expect(['starting', 'running']).toContain(agent?.phase);
       expect(Math.abs(agent!.createdAt.getTime() - Date.now())).toBeLessThan(60_000);
     });
@@ -82,24 +81,21 @@ export function describeLauncherContract(kind: string, setup: () => Promise<Laun
       expect(await eventually(async () => ((await t.launcher.status(failed.name))?.phase === 'finished' ? t.launcher.status(failed.name) : undefined), 'finished')).toMatchObject({ exitCode: 2 });
     });
 
-    it('starts an agent for no job request, as the scheduler does, and reports whether it is standby', async () => {
-      const { requestId: _r, jobId: _j, ...rest } = spec();
-      const standby: AgentSpec = { ...rest, name: `ado-linux-sched-${next++}`, standby: true };
-      const plain: AgentSpec = { ...rest, name: `ado-linux-sched-${next++}` };
+    it('reports whether an agent was started for standby', async () => {
+      const standby = spec({ standby: true });
+      const plain = spec();
       await t.launcher.start(standby);
       await t.launcher.start(plain);
       const listed = await t.launcher.list({ pool: 'linux' });
       const [a, b] = [listed.find((x) => x.name === standby.name), listed.find((x) => x.name === plain.name)];
       expect(a).toMatchObject({ profile: t.profile.name, pool: 'linux', standby: true });
-      expect(a).not.toHaveProperty('requestId');
       expect(b).toMatchObject({ profile: t.profile.name, pool: 'linux' });
       expect(b).not.toHaveProperty('standby');
       expect(await t.launcher.status(standby.name)).toMatchObject({ standby: true });
     });
 
     it('lists only its own agents, filtered by profile and pool', async () => {
-      const s = spec({ pool: 'gpu' });
-      const gpu = { ...s, name: agentName(t.orgUrl, 'gpu', s.requestId ?? 0) };
+      const gpu = spec({ pool: 'gpu' });
       await t.launcher.start(gpu);
       await t.addForeign('someone-elses-container');
       const all = await t.launcher.list();

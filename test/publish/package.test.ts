@@ -75,7 +75,7 @@ describe('the package func azure functionapp publish uploads', () => {
   it('registers exactly one function per file in functions/, named after it', () => {
     const names = functions.map((f) => f.name).sort();
     expect(names).toEqual(functionSources().map((f) => f.replace(/\.ts$/, '')).sort());
-    expect(names).toEqual(expect.arrayContaining(['webhook', 'reconcile', 'status', 'launch']));
+    expect(names).toEqual(expect.arrayContaining(['webhook', 'reconcile', 'status', 'scheduler', 'upkeep']));
   });
 
   it('wires the triggers the Bicep and the service hook expect', () => {
@@ -86,7 +86,7 @@ describe('the package func azure functionapp publish uploads', () => {
     };
     expect(trigger('webhook')).toMatchObject({ type: 'httpTrigger', authLevel: 'anonymous', route: 'webhook' });
     expect(trigger('status')).toMatchObject({ type: 'httpTrigger', authLevel: 'function', route: 'status' });
-    expect(trigger('launch')).toMatchObject({ type: 'serviceBusTrigger', queueName: 'demands', connection: 'ServiceBusConnection' });
+    expect(trigger('scheduler')).toMatchObject({ type: 'serviceBusTrigger', queueName: 'signals', connection: 'ServiceBusConnection' });
     expect(trigger('reconcile')).toMatchObject({ type: 'timerTrigger' });
     if (functions.some((f) => f.name === 'secret-events')) expect(trigger('secret-events')).toMatchObject({ type: 'eventGridTrigger' });
   });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { capacityTable } from '../../src/launch/capacity-table';
-import { createPoolLease, type PoolLease } from '../../src/scheduler/pool-lease';
+import { tableClient } from '../../src/storage/table-client';
+import { createPoolLease, FIRST_RETRY_MS, MAX_RETRY_MS, retryDelayMs, type PoolLease } from '../../src/scheduler/pool-lease';
 import { startAzurite, type Azurite } from '../emulators/azurite/start-azurite';
 
 // The real Table SDK against Azurite: each lease below is its own TableClient, as each Functions
@@ -18,7 +18,7 @@ afterAll(async () => {
 });
 
 async function instance(): Promise<PoolLease> {
-  const client = await capacityTable({ connectionString: azurite.connectionString }, () => Promise.reject(new Error('no credential needed')), 'agentupkeep');
+  const client = await tableClient({ connectionString: azurite.connectionString }, () => Promise.reject(new Error('no credential needed')), 'agentupkeep');
   return createPoolLease(client, () => Date.now() + offsetMs);
 }
 const newPool = () => `pool-${++pools}`;
@@ -58,6 +58,64 @@ describe('pool lease', () => {
       expect((await next.acquire(pool, 'next', TTL)).state).toBe('acquired');
       expect(await dead.release(pool, 'dead', TTL)).toBe('released');
       expect((await instance().then((l) => l.acquire(pool, 'third', TTL))).state).toBe('busy');
+    } finally {
+      offsetMs = 0;
+    }
+  });
+
+  it('hands over when the holder has passed often enough: the lease is free and the caller learns that signals are pending', async () => {
+    const pool = newPool();
+    const [holder, other] = [await instance(), await instance()];
+    expect((await holder.acquire(pool, 'h', TTL)).state).toBe('acquired');
+    expect((await other.acquire(pool, 'o', TTL)).state).toBe('busy');
+    expect(await holder.release(pool, 'h', TTL, { failed: false }, true)).toBe('pending');
+    expect((await other.acquire(pool, 'o', TTL)).state).toBe('acquired');
+    expect(await other.release(pool, 'o', TTL, { failed: false }, true)).toBe('released');
+  });
+
+  it('defers signals after a failed pass for a delay that doubles, or for Retry-After, and forgets it after a pass that worked', async () => {
+    const pool = newPool();
+    const lease = await instance();
+    const failOnce = async (retryAfterMs?: number) => {
+      expect((await lease.acquire(pool, 'h', TTL)).state).toBe('acquired');
+      await lease.release(pool, 'h', TTL, { failed: true, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
+      return (await lease.notBefore(pool)) - (Date.now() + offsetMs);
+    };
+    try {
+      const first = await failOnce();
+      expect(first).toBeGreaterThan(FIRST_RETRY_MS - 1_000);
+      expect(first).toBeLessThanOrEqual(FIRST_RETRY_MS);
+      // A signal meanwhile starts no pass; it learns until when.
+      const deferred = await lease.acquire(pool, 'x', TTL);
+      expect(deferred.state).toBe('deferred');
+      offsetMs += first + 1;
+      expect(await failOnce()).toBeGreaterThan(2 * FIRST_RETRY_MS - 1_000);
+      offsetMs += 2 * FIRST_RETRY_MS + 1;
+      expect(await failOnce(60_000)).toBeGreaterThan(59_000);
+      offsetMs += 60_001;
+      expect((await lease.acquire(pool, 'h', TTL)).state).toBe('acquired');
+      expect(await lease.release(pool, 'h', TTL, { failed: false })).toBe('released');
+      expect(await lease.notBefore(pool)).toBe(0);
+    } finally {
+      offsetMs = 0;
+    }
+  });
+
+  it('caps the growing delay', () => {
+    expect([1, 2, 3].map((n) => retryDelayMs(n))).toEqual([FIRST_RETRY_MS, 2 * FIRST_RETRY_MS, 4 * FIRST_RETRY_MS]);
+    expect(retryDelayMs(30)).toBe(MAX_RETRY_MS);
+    expect(retryDelayMs(1, 20 * 60_000)).toBe(20 * 60_000);
+  });
+
+  it('lets a holder renew only while it holds the lease', async () => {
+    const pool = newPool();
+    const [a, b] = [await instance(), await instance()];
+    expect((await a.acquire(pool, 'a', TTL)).state).toBe('acquired');
+    expect(await a.renew(pool, 'a', TTL)).toBe(true);
+    offsetMs = TTL + 1;
+    try {
+      expect((await b.acquire(pool, 'b', TTL)).state).toBe('acquired');
+      expect(await a.renew(pool, 'a', TTL)).toBe(false);
     } finally {
       offsetMs = 0;
     }

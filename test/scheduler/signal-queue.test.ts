@@ -37,18 +37,21 @@ async function receiveAll(expected: number, ms: number): Promise<PoolSignal[]> {
 }
 
 describe('signal queue', () => {
-  it('turns a burst of signals into one message per pool, delivered once the window has closed', async () => {
-    const sender = client.createSender('signals');
+  it('turns a burst of signals from two instances into one message per pool, delivered once the window has closed', async () => {
+    const [sender, otherSender] = [client.createSender('signals'), client.createSender('signals')];
     // All in one window whatever the sending takes: the clock the queue reads stands still at the
     // start of the next window (a burst that straddles two windows costs two passes, by design).
     const windowStart = Math.ceil(Date.now() / 1_000) * 1_000 + 1_000;
+    // Two Functions instances: each collapses its own burst, duplicate detection the two.
     const queue = createSignalQueue(sender, () => windowStart);
+    const other = createSignalQueue(otherSender, () => windowStart);
     const sent = Date.now();
-    await Promise.all(Array.from({ length: 50 }, () => queue.signal([signal('linux')])));
+    await Promise.all(Array.from({ length: 50 }, (_, i) => (i % 2 ? queue : other).signal([signal('linux')])));
+    expect(emulator.queue('signals').accepted().filter((m) => (m.body as PoolSignal).pool === 'linux')).toHaveLength(1);
     await queue.signal([signal('dotnet'), signal('linux', 'timer')]);
     expect(emulator.queue('signals').active()).toEqual([]); // nothing before the window ends
     const got = await receiveAll(2, 3_000);
-    await sender.close();
+    await Promise.all([sender.close(), otherSender.close()]);
     expect(got.map((s) => s.pool).sort()).toEqual(['dotnet', 'linux']);
     expect(emulator.queue('signals').accepted().every((m) => m.scheduledEnqueueTimeUtc!.getTime() > sent)).toBe(true);
   });

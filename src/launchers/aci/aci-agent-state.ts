@@ -11,7 +11,6 @@ export function agentOfGroup(group: ContainerGroup, phase: AgentPhase, exitCode?
     orgUrl: tags[LABELS.org],
     pool: tags[LABELS.pool],
     profile: tags[LABELS.profile],
-    requestId: tags[LABELS.requestId],
     standby: tags[LABELS.standby],
     createdAt: new Date(tags[LABELS.createdAt] ?? ''),
     phase,

@@ -58,7 +58,6 @@ export function agentTags(spec: AgentSpec, now: Date): Record<string, string> {
     [MANAGED_BY.key]: MANAGED_BY.value,
     [LABELS.org]: spec.orgUrl,
     [LABELS.pool]: spec.pool,
-    ...(spec.requestId !== undefined ? { [LABELS.requestId]: String(spec.requestId) } : {}),
     [LABELS.profile]: spec.profile.name,
     ...(spec.standby ? { [LABELS.standby]: 'true' } : {}),
     [LABELS.createdAt]: now.toISOString(),

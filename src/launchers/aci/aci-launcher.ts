@@ -27,7 +27,7 @@ const DETAIL_CONCURRENCY = 4;
  * PUT plus the SDK's first poll of the create operation (one more PUT and poll on a Spot
  * fallback); status = one GET; delete = one DELETE; list = one call per page of 20 (ARM's
  * paging) plus one GET per provisioned group whose end is not yet known (finished groups are
- * remembered, restartPolicy Never makes that final).
+ * remembered, restartPolicy Never makes that final) and that the caller does not know running.
  */
 export function createAciLauncher(options: AciLauncherOptions): Launcher {
   const { settings } = options;
@@ -62,7 +62,7 @@ export function createAciLauncher(options: AciLauncherOptions): Launcher {
 
   return {
     async start(spec: AgentSpec): Promise<StartResult> {
-      const what = `Starting agent ${spec.name} (pool "${spec.pool}"${spec.requestId !== undefined ? `, request ${spec.requestId}` : ''}) on ACI`;
+      const what = `Starting agent ${spec.name} (pool "${spec.pool}", profile "${spec.profile.name}") on ACI`;
       try {
         const existing = await getGroup(spec.name);
         if (existing) {
@@ -99,7 +99,7 @@ export function createAciLauncher(options: AciLauncherOptions): Launcher {
           const agent = agentOfGroup(g, 'starting');
           return agent && (filter.pool === undefined || agent.pool === filter.pool) && (filter.profile === undefined || agent.profile === filter.profile);
         });
-        const phases = await mapLimit(ours, DETAIL_CONCURRENCY, phaseOf);
+        const phases = await mapLimit(ours, DETAIL_CONCURRENCY, (g) => (filter.running?.has(g.name?.toLowerCase() ?? '') && !finished.has(`${g.name}|${g.tags?.[LABELS.createdAt]}`) ? Promise.resolve(RUNNING) : phaseOf(g)));
         return ours.flatMap((g, i) => {
           const p = phases[i];
           const agent = p && agentOfGroup(g, p.phase, p.exitCode);
@@ -131,6 +131,8 @@ export function createAciLauncher(options: AciLauncherOptions): Launcher {
     },
   };
 }
+
+const RUNNING: GroupPhase = { phase: 'running' };
 
 function defaultClient(credential: TokenCredential, subscriptionId: string, endpoint: string): ContainerGroupOperations {
   return new ContainerInstanceManagementClient(credential, subscriptionId, {

@@ -16,7 +16,6 @@ export function agentOfJob(job: V1Job, pods: readonly V1Pod[]): LaunchedAgent | 
     orgUrl: annotations[ANNOTATIONS.org],
     pool: annotations[ANNOTATIONS.pool],
     profile: labels[LABELS.profile],
-    requestId: labels[LABELS.requestId],
     standby: labels[LABELS.standby],
     createdAt: toDate(job.metadata?.creationTimestamp),
     phase,

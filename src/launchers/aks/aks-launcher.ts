@@ -23,8 +23,8 @@ export interface AksLauncherOptions {
 const PAGE_SIZE = 250;
 
 /**
- * Agents as Kubernetes Jobs on AKS virtual nodes, one Job per job request, its PAT in a Secret
- * the Job owns. Calls per operation: start = create Secret, create Job, patch the Secret's
+ * Agents as Kubernetes Jobs on AKS virtual nodes, one Job per agent, its PAT in a Secret the
+ * Job owns. Calls per operation: start = create Secret, create Job, patch the Secret's
  * ownerReferences (a duplicate: the two creates answer 409, then GET Job and the patch);
  * status = GET Job + list its pods; list = one Job list and one pod list per 250; delete =
  * DELETE Job (Background) + DELETE Secret.
@@ -96,7 +96,7 @@ export async function createAksLauncher(options: AksLauncherOptions): Promise<La
 
   return {
     async start(spec: AgentSpec): Promise<StartResult> {
-      const what = `Starting agent ${spec.name} (pool "${spec.pool}"${spec.requestId !== undefined ? `, request ${spec.requestId}` : ''}) on AKS`;
+      const what = `Starting agent ${spec.name} (pool "${spec.pool}", profile "${spec.profile.name}") on AKS`;
       const profileLauncher = spec.profile.launcher;
       if (profileLauncher.kind !== 'aksVirtualNode' || profileLauncher.namespace !== namespace) {
         throw new ScalerError('permanent', `${what}: profile "${spec.profile.name}" does not run in namespace "${namespace}" of ${options.apiServer}; it reached the wrong launcher.`);

@@ -12,7 +12,7 @@ export const TOKEN_KEY = 'token';
 /** Finished Jobs (and by ownerReference their Secret) go after an hour even if upkeep misses them. */
 export const TTL_SECONDS_AFTER_FINISHED = 3600;
 /** Exact org URL and pool name: label values cannot hold them (no "/" or ":", at most 63 characters). */
-export const ANNOTATIONS = { org: LABELS.org, pool: LABELS.pool, jobId: 'ado-job-id' } as const;
+export const ANNOTATIONS = { org: LABELS.org, pool: LABELS.pool } as const;
 
 export function tokenSecretName(agentName: string): string {
   return `${agentName}-token`;
@@ -52,7 +52,6 @@ export function agentLabels(spec: AgentSpec, now: Date): Record<string, string> 
     [MANAGED_BY.key]: MANAGED_BY.value,
     [LABELS.org]: labelValue(spec.orgUrl.toLowerCase()),
     [LABELS.pool]: poolLabel(spec.pool),
-    ...(spec.requestId !== undefined ? { [LABELS.requestId]: String(spec.requestId) } : {}),
     [LABELS.profile]: spec.profile.name,
     ...(spec.standby ? { [LABELS.standby]: 'true' } : {}),
     // ISO 8601 basic format: the extended one has ":", which labels do not allow.
@@ -61,7 +60,7 @@ export function agentLabels(spec: AgentSpec, now: Date): Record<string, string> 
 }
 
 export function agentAnnotations(spec: AgentSpec): Record<string, string> {
-  return { [ANNOTATIONS.org]: spec.orgUrl, [ANNOTATIONS.pool]: spec.pool, ...(spec.jobId ? { [ANNOTATIONS.jobId]: spec.jobId } : {}) };
+  return { [ANNOTATIONS.org]: spec.orgUrl, [ANNOTATIONS.pool]: spec.pool };
 }
 
 /** The PAT's only place: a Secret the Job's pod reads through secretKeyRef. */
@@ -93,8 +92,8 @@ export function placement(virtualNode: AksSettings['virtualNode']): { nodeSelect
 }
 
 /**
- * The agent's Job: one pod, never restarted or retried (backoffLimit 0: a failed agent is not
- * run again for the same job request), removed an hour after it finished.
+ * The agent's Job: one pod, never restarted or retried (backoffLimit 0: whether a failed agent
+ * is replaced is the scheduler's call, not Kubernetes'), removed an hour after it finished.
  */
 export function agentJob(spec: AgentSpec, virtualNode: AksSettings['virtualNode'], labels: Record<string, string>): V1Job {
   const { profile } = spec;

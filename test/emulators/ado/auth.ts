@@ -3,7 +3,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FRAMEWORK_NAMESPACE, sendAdoError } from './http-util';
 import type { EmulatorState } from './state';
 
-/** Basic with any user name and an accepted PAT as password, or Bearer with an accepted token. */
+/**
+ * Basic with any user name and an accepted PAT as password, or Bearer with an accepted token.
+ * An Entra access token passes as the Basic password too: that is how an agent configured with
+ * `--auth pat --token <Entra token>` (what the scaler hands agents under managed identity) sends it.
+ */
 export function isAuthorized(req: IncomingMessage, state: EmulatorState): boolean {
   const header = req.headers.authorization ?? '';
   const [scheme, value] = header.split(/\s+/, 2);
@@ -12,7 +16,8 @@ export function isAuthorized(req: IncomingMessage, state: EmulatorState): boolea
   if (scheme.toLowerCase() !== 'basic') return false;
   const decoded = Buffer.from(value, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
-  return colon >= 0 && state.pats.has(decoded.slice(colon + 1));
+  const secret = decoded.slice(colon + 1);
+  return colon >= 0 && (state.pats.has(secret) || state.bearerTokens.has(secret) || (state.acceptBearer?.(secret) ?? false));
 }
 
 /** What dev.azure.com answers an API call with a bad or missing credential. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { standbyAt, standbyWindowProblem, type StandbyWindow } from './standby';
+import { standbyAt, standbyWindowProblem, type StandbyWindow } from './standby-window';
 
 const weekdays: StandbyWindow = { days: 'MON-FRI', from: '08:00', to: '18:00', timeZone: 'Europe/Berlin', agents: 2 };
 

@@ -1,0 +1,113 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { OrganizationConfig, PoolConfig, ScalerConfig } from '../config/schema';
+import { orgKeyOf } from '../config/org-url';
+import type { Logger } from '../log/logger';
+import { parsePoolSignal, type PoolSignal } from '../queue/pool-signal';
+import type { SignalQueue } from '../queue/signal-queue';
+import type { Counters } from '../status/counters';
+import { describePass } from './describe-pass';
+import type { PassOutcome, PoolLease } from './pool-lease';
+import { passPool, type PassDeps, type PassResult } from './pool-pass';
+
+export interface SchedulerDeps extends Omit<PassDeps, 'stillHolder' | 'graceMs'> {
+  readonly config: ScalerConfig;
+  readonly lease: PoolLease;
+  readonly signals: SignalQueue;
+  readonly counters: Counters;
+  readonly log: Logger;
+}
+
+export type SignalOutcome =
+  | { readonly kind: 'passed'; readonly passes: number }
+  /** Another pass of the pool runs now and will pass once more. */
+  | { readonly kind: 'coalesced' }
+  /** The pool backs off after failed passes; a scheduled signal brings its next pass. */
+  | { readonly kind: 'deferred'; readonly until: number }
+  | { readonly kind: 'ignored'; readonly reason: string }
+  | { readonly kind: 'poison'; readonly reason: string };
+
+/** Longer than any pass should take; a holder that dies frees its pool after this. */
+export const LEASE_TTL_MS = 60_000;
+/** Passes one invocation runs for signals that keep coming, before it hands over to a scheduled signal. */
+const MAX_PASSES = 10;
+
+/**
+ * One "pool P needs a look" signal: the pool's pass, unless another instance runs it now (then
+ * that one passes once more) or the pool backs off after failures. With an organization-wide cap
+ * (maxParallelJobs) the lease and the pass cover every pool of the organization, so that no two
+ * pools spend the same room at once.
+ */
+export async function handleSignal(body: unknown, deps: SchedulerDeps): Promise<SignalOutcome> {
+  const parsed = parsePoolSignal(body);
+  if (!parsed.ok) return { kind: 'poison', reason: parsed.reason };
+  const signal = parsed.signal;
+  const org = deps.config.organizations.find((o) => o.url.key === orgKeyOf(signal.orgUrl));
+  const pool = org?.pools.find((p) => p.name.toLowerCase() === signal.pool.toLowerCase());
+  if (!org || !pool) return { kind: 'ignored', reason: `pool "${signal.pool}" of ${signal.orgUrl} is no longer in the config` };
+
+  const key = leaseKey(org, pool);
+  const holder = randomUUID();
+  const acquired = await deps.lease.acquire(key, holder, LEASE_TTL_MS);
+  if (acquired.state === 'busy') {
+    deps.counters.increment('signalsCoalesced');
+    return { kind: 'coalesced' };
+  }
+  if (acquired.state === 'deferred') return { kind: 'deferred', until: acquired.until };
+
+  const pools = org.maxParallelJobs !== undefined ? org.pools : [pool];
+  let passes = 0;
+  for (;;) {
+    passes++;
+    const results: PassResult[] = [];
+    let outcome: PassOutcome = { failed: false };
+    try {
+      for (const p of pools) {
+        const result = await passPool(org, p, { ...deps, graceMs: deps.config.scheduler.idleGraceSeconds * 1000, stillHolder: () => deps.lease.renew(key, holder, LEASE_TTL_MS) }, passes === 1 && signal.jobId ? [signal.jobId] : []);
+        results.push(result);
+        deps.counters.increment('agentsStarted', result.started.length);
+        deps.counters.increment('agentsStopped', result.stopped.length);
+        deps.counters.increment('unmatchedJobs', result.unmatched.length);
+        const line = describePass(p.name, passes === 1 ? signal.reason : 'again', result);
+        if (line) deps.log.info(line);
+        if (result.startFailure) outcome = { failed: true, ...(result.startFailure.retryAfterMs !== undefined ? { retryAfterMs: result.startFailure.retryAfterMs } : {}) };
+        if (result.abandoned) {
+          // The lease ran out during the pass: whoever holds it now answers, else this look does.
+          await scheduleNext(signal, pool, [deps.now()], false, deps);
+          return { kind: 'passed', passes };
+        }
+      }
+    } catch (e) {
+      const retryAfterMs = (e as { retryAfterMs?: number } | undefined)?.retryAfterMs;
+      outcome = { failed: true, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
+      deps.log.warn(`scheduler: the pass of pool "${pool.name}" of ${org.url.url} failed; it backs off and tries again: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    deps.counters.increment('passes');
+    if (outcome.failed) deps.counters.increment('passFailures');
+    const released = await deps.lease.release(key, holder, LEASE_TTL_MS, outcome, passes >= MAX_PASSES);
+    if (released === 'again') continue;
+    const next = results.flatMap((r) => (r.nextPassAt !== undefined ? [r.nextPassAt] : []));
+    if (outcome.failed) next.push(await deps.lease.notBefore(key));
+    // Handed over: the lease is free, and a new signal brings the pass the latest ones asked for.
+    if (released === 'pending') next.push(deps.now());
+    await scheduleNext(signal, pool, next, outcome.failed, deps);
+    return { kind: 'passed', passes };
+  }
+}
+
+/**
+ * The pool's next pass at the earliest time a pass asked for. Times beyond the next reconcile
+ * tick are left to that tick's pass, which asks again: no message waits hours in the queue.
+ */
+async function scheduleNext(signal: PoolSignal, pool: PoolConfig, times: readonly number[], failed: boolean, deps: SchedulerDeps): Promise<void> {
+  if (times.length === 0) return;
+  const at = Math.max(Math.min(...times), deps.now());
+  // After a failure, signals find the pool deferred until then: this one must come.
+  if (!failed && at > deps.now() + deps.config.reconcile.intervalSeconds * 1000) return;
+  await deps.signals.signal([{ version: 2, orgUrl: signal.orgUrl, pool: pool.name, reason: 'scheduled', observedAt: new Date(deps.now()).toISOString() }], new Date(at));
+}
+
+/** Table row keys may not hold '/', '\\', '#' or '?': a hash of the organization and pool (or the whole organization, when it has a cap). */
+function leaseKey(org: OrganizationConfig, pool: PoolConfig): string {
+  const scope = org.maxParallelJobs !== undefined ? `${org.url.key}|*` : `${org.url.key}|${pool.name.toLowerCase()}`;
+  return createHash('sha256').update(scope).digest('hex').slice(0, 32);
+}
