@@ -13,17 +13,25 @@ export type BenchOptions = Omit<RunOptions, 'system'> & { readonly prices?: Pric
 export async function benchScenario(trace: Trace, options: BenchOptions): Promise<ScenarioResult> {
   const realStart = performance.now();
   const ideal = idealMakespanMs(trace, options.seed);
-  const scaler = figuresOf(await runTrace(trace, { ...options, system: 'scaler' }), ideal, options.prices ?? DEFAULT_PRICES);
-  const baseline = figuresOf(await runTrace(trace, { ...options, system: 'baseline' }), ideal, options.prices ?? DEFAULT_PRICES);
+  const standbyTarget = standbyTargetOf(trace);
+  const scaler = figuresOf(await runTrace(trace, { ...options, system: 'scaler' }), ideal, options.prices ?? DEFAULT_PRICES, standbyTarget);
+  const baseline = figuresOf(await runTrace(trace, { ...options, system: 'baseline' }), ideal, options.prices ?? DEFAULT_PRICES, standbyTarget);
   return {
     name: trace.name,
     description: trace.description,
     scaler,
     baseline,
     ratio: ratios(scaler, baseline),
-    verdict: verdict(scaler, baseline),
+    verdict: verdict(scaler, baseline, standbyTarget),
     realSeconds: (performance.now() - realStart) / 1000,
+    standbyTarget,
   };
+}
+
+/** The idle agents the config keeps ready at most, over every profile (the bench's windows stay open all run). */
+function standbyTargetOf(trace: Trace): number {
+  const { config } = traceConfig(trace);
+  return config.organizations.flatMap((o) => o.pools.flatMap((p) => p.profiles)).reduce((n, p) => n + Math.max(0, ...p.standby.map((w) => w.agents)), 0);
 }
 
 /** Instant detection with the trace's capacity, ACI create limit and latencies; cancelled and unmatched jobs left out. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { figuresOf, quantile, ratios, verdict, type RunObservation } from './figures';
+import { figuresOf, quantile, ratios, standbyBackAfter, verdict, type RunObservation } from './figures';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const s = (seconds: number) => T0 + seconds * 1000;
@@ -76,5 +76,23 @@ describe('ratios and verdict', () => {
     const line = verdict(scaler, slower);
     expect(line).toMatch(/p95 wait 0\.40x \(better\)/);
     expect(line).toMatch(/1 jobs left waiting, 1 live containers left, 1 registrations left/);
+    // Agents kept on standby are meant to stay.
+    expect(verdict(scaler, slower, 1)).toMatch(/1 jobs left waiting$/);
+  });
+});
+
+describe('standbyBackAfter', () => {
+  const agent = (createdAt: number, registeredAt: number, jobStartedAt?: number) => ({ createdAt: s(createdAt), registeredAt: s(registeredAt), ...(jobStartedAt !== undefined ? { jobStartedAt: s(jobStartedAt) } : {}), cpu: 1, memoryGb: 2 });
+
+  it('measures from the last agent beginning its job until the target is idle again', () => {
+    // Two standby agents take jobs at 30 and 31; their replacements register at 36 and 38.
+    const agents = [agent(0, 5, 30), agent(0, 5, 31), agent(31, 36), agent(32, 38)];
+    expect(standbyBackAfter(run({ agents }), 2)).toBe(7);
+    expect(standbyBackAfter(run({ agents }), 1)).toBe(5);
+  });
+
+  it('is NaN when the target never comes back before the run ends', () => {
+    expect(standbyBackAfter(run({ agents: [agent(0, 5, 30), agent(31, 36)] }), 2)).toBeNaN();
+    expect(figuresOf(run(), 45_000).standbyBackAfter).toBe(0);
   });
 });

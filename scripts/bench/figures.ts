@@ -64,6 +64,8 @@ export interface Figures {
   joblessAgentMaxIdle: number;
   /** Jobs ended as abandoned: their agent was stopped while it ran them. */
   abandoned: number;
+  /** With a standby target: seconds from the last agent starting its job until that many agents idle again (NaN: never). */
+  standbyBackAfter: number;
   deadLettered: number;
   leftWaiting: number;
   liveContainersLeft: number;
@@ -72,7 +74,7 @@ export interface Figures {
 }
 
 /** Seconds everywhere; per-job figures divide by jobs served (at least 1). */
-export function figuresOf(run: RunObservation, idealMakespanMs: number, prices: Prices = DEFAULT_PRICES): Figures {
+export function figuresOf(run: RunObservation, idealMakespanMs: number, prices: Prices = DEFAULT_PRICES, standbyTarget = 0): Figures {
   const served = run.jobs.filter((j) => j.assignedAt !== undefined && !j.cancelled);
   const waits = served.map((j) => (j.assignedAt! - j.queuedAt) / 1000).sort((a, b) => a - b);
   const firstQueued = Math.min(...run.jobs.map((j) => j.queuedAt));
@@ -111,12 +113,29 @@ export function figuresOf(run: RunObservation, idealMakespanMs: number, prices: 
     joblessAgents: jobless.length,
     joblessAgentMaxIdle: Math.max(0, ...jobless.map((a) => (Math.min(a.exitedAt ?? run.endedAt, run.endedAt) - a.registeredAt!) / 1000)),
     abandoned: run.jobs.filter((j) => j.result === 'abandoned').length,
+    standbyBackAfter: standbyTarget > 0 ? standbyBackAfter(run, standbyTarget) : 0,
     deadLettered: run.deadLettered,
     leftWaiting: run.jobs.filter((j) => j.assignedAt === undefined && !j.cancelled).length,
     liveContainersLeft: run.left.liveContainers,
     finishedContainersLeft: run.left.finishedContainers,
     registrationsLeft: run.left.registrations,
   };
+}
+
+/**
+ * From the moment the last agent began its job, how long until `target` agents were idle (registered,
+ * no job, not exited) again; NaN when that never happened before the run ended.
+ */
+export function standbyBackAfter(run: RunObservation, target: number): number {
+  // When the last agent began its job (ADO's assignment comes a poll earlier, while it still looks idle).
+  const taken = run.agents.flatMap((a) => (a.jobStartedAt !== undefined ? [a.jobStartedAt] : []));
+  if (taken.length === 0) return Number.NaN;
+  const from = Math.max(...taken);
+  const idleAt = (t: number) =>
+    run.agents.filter((a) => a.registeredAt !== undefined && a.registeredAt <= t && !(a.jobStartedAt !== undefined && a.jobStartedAt <= t) && !(a.exitedAt !== undefined && a.exitedAt <= t)).length;
+  const moments = [from, ...run.agents.flatMap((a) => (a.registeredAt !== undefined && a.registeredAt > from && a.registeredAt <= run.endedAt ? [a.registeredAt] : []))].sort((a, b) => a - b);
+  const back = moments.find((t) => idleAt(t) >= target);
+  return back === undefined ? Number.NaN : (back - from) / 1000;
 }
 
 /** Nearest-rank quantile of sorted values; 0 for none. */
@@ -129,13 +148,13 @@ export function quantile(sorted: readonly number[], q: number): number {
 export function ratios(scaler: Figures, baseline: Figures): Partial<Record<keyof Figures, number>> {
   const out: Partial<Record<keyof Figures, number>> = {};
   for (const key of Object.keys(scaler) as Array<keyof Figures>) {
-    if (baseline[key] !== 0) out[key] = scaler[key] / baseline[key];
+    if (baseline[key] !== 0 && Number.isFinite(baseline[key]) && Number.isFinite(scaler[key])) out[key] = scaler[key] / baseline[key];
   }
   return out;
 }
 
 /** One line a reader can act on: who waited less, who finished sooner, who cost less, and what was left. */
-export function verdict(scaler: Figures, baseline: Figures): string {
+export function verdict(scaler: Figures, baseline: Figures, standbyTarget = 0): string {
   const compare = (what: string, a: number, b: number, lowerIsBetter = true) => {
     if (b === 0 && a === 0) return `${what} equal`;
     const ratio = b === 0 ? Infinity : a / b;
@@ -146,8 +165,9 @@ export function verdict(scaler: Figures, baseline: Figures): string {
   };
   const problems = [
     scaler.leftWaiting > 0 ? `${scaler.leftWaiting} jobs left waiting` : '',
-    scaler.liveContainersLeft > 0 ? `${scaler.liveContainersLeft} live containers left` : '',
-    scaler.registrationsLeft > 0 ? `${scaler.registrationsLeft} registrations left` : '',
+    // Standby agents are meant to stay: only more than the target is left over.
+    scaler.liveContainersLeft > standbyTarget ? `${scaler.liveContainersLeft} live containers left` : '',
+    scaler.registrationsLeft > standbyTarget ? `${scaler.registrationsLeft} registrations left` : '',
     scaler.deadLettered > 0 ? `${scaler.deadLettered} dead-lettered` : '',
   ].filter(Boolean);
   return [

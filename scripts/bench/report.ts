@@ -9,6 +9,8 @@ export interface ScenarioResult {
   readonly verdict: string;
   /** Real seconds both runs took on this machine. */
   readonly realSeconds: number;
+  /** Idle agents the trace's config keeps on standby (the standby row shows only then). */
+  readonly standbyTarget: number;
 }
 
 type Row = readonly [label: string, key: keyof Figures, digits: number];
@@ -34,6 +36,7 @@ const ROWS: readonly Row[] = [
   ['agents registered but never given a job', 'joblessAgents', 0],
   ['  the longest one stayed (s)', 'joblessAgentMaxIdle', 1],
   ['jobs abandoned (busy agent stopped)', 'abandoned', 0],
+  ['standby idle again after the last job (s)', 'standbyBackAfter', 1],
   ['dead-lettered messages', 'deadLettered', 0],
   ['jobs left waiting', 'leftWaiting', 0],
   ['live containers left', 'liveContainersLeft', 0],
@@ -43,11 +46,11 @@ const ROWS: readonly Row[] = [
 
 /** One table per scenario: each figure for the scaler and the baseline, and their ratio. */
 export function scenarioTable(result: ScenarioResult): string {
-  const value = (f: Figures, key: keyof Figures, digits: number) => (key === 'costPerJob' ? f[key] * 1000 : f[key]).toFixed(digits);
+  const value = (f: Figures, key: keyof Figures, digits: number) => (Number.isNaN(f[key]) ? 'never' : (key === 'costPerJob' ? f[key] * 1000 : f[key]).toFixed(digits));
   const lines = [
     `${result.name}: ${result.description} (${result.scaler.jobs} jobs; both runs took ${result.realSeconds.toFixed(0)} s here)`,
     `  ${'figure'.padEnd(40)}${'scaler'.padStart(10)}${'KEDA-like'.padStart(11)}${'ratio'.padStart(8)}`,
-    ...ROWS.map(([label, key, digits]) => {
+    ...ROWS.filter(([, key]) => key !== 'standbyBackAfter' || result.standbyTarget > 0).map(([label, key, digits]) => {
       const ratio = result.ratio[key];
       return `  ${label.padEnd(40)}${value(result.scaler, key, digits).padStart(10)}${value(result.baseline, key, digits).padStart(11)}${(ratio === undefined ? '-' : ratio.toFixed(2)).padStart(8)}`;
     }),

@@ -81,8 +81,8 @@ function steadyJobs(seconds: number, perSecond: number, random: () => number): T
   return jobs;
 }
 
-export type ScenarioName = 'burst' | 'steady' | 'lossy' | 'quota' | 'cancel' | 'tiny';
-export const SCENARIOS: readonly ScenarioName[] = ['burst', 'steady', 'lossy', 'quota', 'cancel'];
+export type ScenarioName = 'burst' | 'steady' | 'lossy' | 'quota' | 'cancel' | 'standby' | 'tiny';
+export const SCENARIOS: readonly ScenarioName[] = ['burst', 'steady', 'lossy', 'quota', 'cancel', 'standby'];
 
 /** The built-in scenarios; the same seed gives the same trace. */
 export function scenario(name: ScenarioName, seed = 1): Trace {
@@ -130,6 +130,39 @@ export function scenario(name: ScenarioName, seed = 1): Trace {
         jobs: base.map((j) => (random() < 0.2 ? { ...j, cancelAfterSeconds: 2 + Math.round(random() * 18) } : j)),
       };
     }
+    case 'standby':
+      return {
+        name,
+        description: 'one ACI profile keeping 3 agents on standby (5 s starts); 3 jobs at once, twice, a minute apart',
+        config: {
+          organizations: [
+            {
+              url: ORG,
+              auth: AUTH,
+              pools: [
+                {
+                  name: 'linux',
+                  profiles: [
+                    {
+                      name: 'linux-aci',
+                      capabilities: { 'Agent.OS': 'Linux' },
+                      image: 'bench/ado-agent:4',
+                      maxAgents: 10,
+                      standby: [{ days: '*', from: '00:00', to: '24:00', timeZone: 'UTC', agents: 3 }],
+                      launcher: ACI,
+                    },
+                  ],
+                },
+              ],
+            },
+          ],
+        },
+        latencies: { aciStart: 5, agentRegistration: 0.5 },
+        faults: NO_FAULTS,
+        drainSeconds: 120,
+        // The first jobs come once the standby agents had time to start.
+        jobs: [30, 30, 30, 90, 90, 90].map((at) => ({ at, pool: 'linux', demands: ['Agent.OS -equals Linux'], durationSeconds: duration(random, 10, 20) })),
+      };
     case 'tiny':
       return {
         name,

@@ -33,7 +33,7 @@ describe('parseTrace', () => {
 describe('built-in scenarios', () => {
   it('are valid traces, the same for the same seed, and sized as documented', () => {
     for (const name of SCENARIOS) {
-      expect(parseTrace(JSON.parse(JSON.stringify(scenario(name))), name).jobs.length).toBeGreaterThan(50);
+      expect(parseTrace(JSON.parse(JSON.stringify(scenario(name))), name).jobs.length).toBeGreaterThan(name === 'standby' ? 5 : 50);
       expect(scenario(name, 7)).toEqual(scenario(name, 7));
     }
     expect(scenario('burst').jobs).toHaveLength(200);
@@ -43,6 +43,8 @@ describe('built-in scenarios', () => {
     expect(share).toBeGreaterThan(0.1);
     expect(share).toBeLessThan(0.3);
     expect(scenario('lossy').faults).toMatchObject({ hookLossRate: 0.3, hookDuplicateRate: 0.05 });
+    // Standby: two waves of three jobs, the first after the standby agents had time to start.
+    expect(scenario('standby').jobs.map((j) => j.at)).toEqual([30, 30, 30, 90, 90, 90]);
   });
 });
 

@@ -27,6 +27,16 @@ describe('standbyAt', () => {
     expect(standbyAt([weekdays, lunch], new Date('2026-12-01T12:15:00Z'))).toEqual({ agents: 5, nextChange: new Date('2026-12-01T13:00:00Z') });
   });
 
+  it('keeps a whole-day window ("24:00") open through midnight, and a weekday one until Friday\'s end', () => {
+    const allDay: StandbyWindow = { days: '*', from: '00:00', to: '24:00', timeZone: 'UTC', agents: 3 };
+    for (const at of ['2026-12-01T00:00:00.000Z', '2026-12-01T00:00:00.500Z', '2026-12-01T23:59:59.999Z', '2026-12-02T12:00:00Z']) {
+      expect(standbyAt([allDay], new Date(at)).agents).toBe(3);
+    }
+    const weekdayEvenings: StandbyWindow = { days: 'MON-FRI', from: '18:00', to: '24:00', timeZone: 'UTC', agents: 1 };
+    expect(standbyAt([weekdayEvenings], new Date('2026-12-04T23:30:00Z'))).toEqual({ agents: 1, nextChange: new Date('2026-12-05T00:00:00Z') });
+    expect(standbyAt([weekdayEvenings], new Date('2026-12-05T00:30:00Z')).agents).toBe(0);
+  });
+
   it('wants nothing without windows', () => {
     expect(standbyAt([], new Date())).toEqual({ agents: 0 });
   });
@@ -35,6 +45,8 @@ describe('standbyAt', () => {
 describe('standbyWindowProblem', () => {
   it('accepts a usable window and names what is wrong with others', () => {
     expect(standbyWindowProblem(weekdays)).toBeUndefined();
+    expect(standbyWindowProblem({ ...weekdays, to: '24:00' })).toBeUndefined();
+    expect(standbyWindowProblem({ ...weekdays, from: '24:00' })).toMatch(/"HH:MM"/);
     expect(standbyWindowProblem({ ...weekdays, from: '8am' })).toMatch(/"HH:MM"/);
     expect(standbyWindowProblem({ ...weekdays, from: '22:00', to: '06:00' })).toMatch(/split a window across midnight/);
     expect(standbyWindowProblem({ ...weekdays, timeZone: 'Mars/Olympus' })).toMatch(/IANA time zone/);

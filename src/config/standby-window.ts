@@ -4,7 +4,7 @@ import { CronExpressionParser } from 'cron-parser';
 export interface StandbyWindow {
   /** Days of the week as cron writes them: "MON-FRI", "SAT,SUN", "*". */
   readonly days: string;
-  /** "HH:MM", 24-hour, before `to` (a window that crosses midnight is two windows). */
+  /** "HH:MM", 24-hour, before `to`; `to` may be "24:00", the day's end (a window that crosses midnight is two windows). */
   readonly from: string;
   readonly to: string;
   /** An IANA time zone, e.g. "Europe/Berlin"; daylight saving time is the library's business. */
@@ -29,10 +29,12 @@ export function standbyAt(windows: readonly StandbyWindow[], now: Date): Standby
   let agents = 0;
   let nextChange: Date | undefined;
   for (const w of windows) {
-    const [open, close] = [cron(w.from, w), cron(w.to, w)];
+    // A window to the day's end closes at every midnight: a day's window ends where the next one's begins.
+    const [open, close] = [cron(w.from, w), w.to === END_OF_DAY ? '0 0 0 * * *' : cron(w.to, w)];
     const lastOpen = CronExpressionParser.parse(open, { currentDate: now, tz: w.timeZone }).prev().toDate();
     const lastClose = CronExpressionParser.parse(close, { currentDate: now, tz: w.timeZone }).prev().toDate();
-    if (lastOpen > lastClose) agents = Math.max(agents, w.agents);
+    // Equal only for a window from 00:00 to 24:00 at midnight: the new day's window is open.
+    if (lastOpen >= lastClose) agents = Math.max(agents, w.agents);
     for (const expression of [open, close]) {
       const next = CronExpressionParser.parse(expression, { currentDate: now, tz: w.timeZone }).next().toDate();
       if (!nextChange || next < nextChange) nextChange = next;
@@ -47,8 +49,8 @@ export function standbyWindowProblem(w: StandbyWindow): string | undefined {
     const m = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(t);
     return m ? Number(m[1]) * 60 + Number(m[2]) : undefined;
   };
-  const [from, to] = [minutes(w.from), minutes(w.to)];
-  if (from === undefined || to === undefined) return 'from and to must be times of day as "HH:MM", e.g. "08:00" and "18:00"';
+  const [from, to] = [minutes(w.from), w.to === END_OF_DAY ? 24 * 60 : minutes(w.to)];
+  if (from === undefined || to === undefined) return 'from and to must be times of day as "HH:MM", e.g. "08:00" and "18:00" (to may be "24:00", the end of the day)';
   if (from >= to) return `from (${w.from}) must be before to (${w.to}); split a window across midnight into two`;
   try {
     new Intl.DateTimeFormat('en', { timeZone: w.timeZone });
@@ -62,6 +64,8 @@ export function standbyWindowProblem(w: StandbyWindow): string | undefined {
   }
   return undefined;
 }
+
+const END_OF_DAY = '24:00';
 
 function cron(time: string, w: StandbyWindow): string {
   const [hours, minutes] = time.split(':').map(Number);
