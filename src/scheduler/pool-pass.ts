@@ -71,7 +71,9 @@ export async function passPool(org: OrganizationConfig, pool: PoolConfig, deps: 
   const running = agentsOf(requests, 'running');
   // A one-shot agent exits after its job; one still there a minute later is judged like any other.
   const exiting = agentsOf(requests.filter((r) => !r.finishTime || now - Date.parse(r.finishTime) < EXITING_MS), 'finished');
-  const all = await listContainers([...new Set(launchers.values())], org, org.maxParallelJobs !== undefined ? undefined : pool, new Set([...running, ...exiting]));
+  // With an organization-wide cap, the other pools' agents count too, through their own launchers.
+  const scopes = org.maxParallelJobs !== undefined ? await Promise.all(org.pools.flatMap((p) => p.profiles).map((p) => deps.launcher(p))) : [...launchers.values()];
+  const all = await listContainers([...new Set(scopes)], org, org.maxParallelJobs !== undefined ? undefined : pool, new Set([...running, ...exiting]));
   const mine = all.filter((c) => same(c.pool, pool.name) && pool.profiles.some((p) => p.name === c.profile));
   const live = mine.filter((c) => c.phase !== 'finished');
 
