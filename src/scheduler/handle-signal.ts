@@ -62,7 +62,7 @@ export async function handleSignal(body: unknown, deps: SchedulerDeps): Promise<
     let outcome: PassOutcome = { failed: false };
     try {
       for (const p of pools) {
-        const result = await passPool(org, p, { ...deps, graceMs: deps.config.scheduler.idleGraceSeconds * 1000, stillHolder: () => deps.lease.renew(key, holder, LEASE_TTL_MS) }, passes === 1 && signal.jobId ? [signal.jobId] : []);
+        const result = await passPool(org, p, { ...deps, graceMs: deps.config.scheduler.idleGraceSeconds * 1000, stillHolder: () => deps.lease.renew(key, holder, LEASE_TTL_MS) }, announced(org, passes, signal));
         results.push(result);
         deps.counters.increment('agentsStarted', result.started.length);
         deps.counters.increment('agentsStopped', result.stopped.length);
@@ -104,6 +104,15 @@ async function scheduleNext(signal: PoolSignal, pool: PoolConfig, times: readonl
   // After a failure, signals find the pool deferred until then: this one must come.
   if (!failed && at > deps.now() + deps.config.reconcile.intervalSeconds * 1000) return;
   await deps.signals.signal([{ version: 2, orgUrl: signal.orgUrl, pool: pool.name, reason: 'scheduled', observedAt: new Date(deps.now()).toISOString() }], new Date(at));
+}
+
+/**
+ * The job a waiting event announced, for a pass to look again shortly if its listing does not
+ * show it yet. Only where the organization has one managed pool: the event names no pool, and
+ * with several every other pool would look again for a job that is not theirs.
+ */
+function announced(org: OrganizationConfig, passes: number, signal: PoolSignal): string[] {
+  return passes === 1 && signal.jobId && org.pools.length === 1 ? [signal.jobId] : [];
 }
 
 /** Table row keys may not hold '/', '\\', '#' or '?': a hash of the organization and pool (or the whole organization, when it has a cap). */
