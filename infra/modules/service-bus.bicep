@@ -33,10 +33,10 @@ resource queue 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
   parent: namespace
   name: queueName
   properties: {
-    // Signals are scheduled messages whose messageId derives from (organization, pool, 1-second
+    // Signals are scheduled messages whose messageId derives from (organization, pool, 500 ms
     // window): a burst of signals for one pool collapses into one message, so one pass. The code
     // relies on it (src/queue/pool-signal.ts). Ten minutes of history is far more than a
-    // 1-second window needs, and also drops a send a sender retries. Service Bus cannot turn
+    // 500 ms window needs, and also drops a send a sender retries. Service Bus cannot turn
     // duplicate detection on for an existing queue; "signals" is created with it.
     requiresDuplicateDetection: true
     duplicateDetectionHistoryTimeWindow: 'PT10M'
