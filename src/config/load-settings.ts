@@ -105,17 +105,23 @@ function readConfigDocument(env: Env, problems: ConfigProblem[]): ScalerConfig |
 export function parseConfig(json: unknown, problems: ConfigProblem[]): ScalerConfig | undefined {
   const result = scalerConfigSchema.safeParse(json);
   if (result.success) return result.data;
-  problems.push(...result.error.issues.map(describeIssue));
+  problems.push(...result.error.issues.map((issue) => describeIssue(issue, json)));
   return undefined;
 }
 
-function describeIssue(issue: z.core.$ZodIssue): ConfigProblem {
+/** The value at an issue's path in the document; undefined where a key is missing. */
+function valueAt(json: unknown, path: readonly PropertyKey[]): unknown {
+  return path.reduce<unknown>((value, key) => (value !== null && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[key] : undefined), json);
+}
+
+function describeIssue(issue: z.core.$ZodIssue, json: unknown): ConfigProblem {
   const path = issue.path.reduce<string>(
     (acc, seg) => (typeof seg === 'number' ? `${acc}[${seg}]` : acc ? `${acc}.${String(seg)}` : String(seg)),
     '',
   );
   let message = issue.message;
-  if (issue.code === 'invalid_type' && issue.input === undefined) {
+  // Zod leaves `input` unset unless asked: whether the key is missing is read from the document.
+  if (issue.code === 'invalid_type' && valueAt(json, issue.path) === undefined) {
     message = `is required (${issue.expected})`;
   } else if (issue.code === 'unrecognized_keys') {
     message = `has unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}; check the spelling against the configuration reference in README.md`;

@@ -72,7 +72,7 @@ const launcher = z.discriminatedUnion('kind', [aciLauncher, aksVirtualNodeLaunch
 
 const standbyWindow = z
   .strictObject({
-    days: z.string().trim().min(1).default('*'),
+    days: z.string().trim().min(1, { error: 'days must be days of the week as in cron, e.g. "MON-FRI", "SAT,SUN" or "*" (every day)' }).default('*'),
     from: z.string(),
     to: z.string(),
     timeZone: z.string().default('UTC'),
