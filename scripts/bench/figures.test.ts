@@ -11,7 +11,7 @@ function run(overrides: Partial<RunObservation> = {}): RunObservation {
     endedAt: s(100),
     jobs: [
       { queuedAt: s(0), assignedAt: s(10), finishedAt: s(40), result: 'succeeded', cancelled: false, foundByTimer: false, unannounced: false },
-      { queuedAt: s(0), assignedAt: s(20), finishedAt: s(50), result: 'succeeded', cancelled: false, foundByTimer: true, unannounced: true },
+      { queuedAt: s(0), assignedAt: s(20), finishedAt: s(50), result: 'succeeded', cancelled: false, foundByTimer: true, firstLookAt: s(3), unannounced: true },
       { queuedAt: s(5), finishedAt: s(8), result: 'canceled', cancelled: true, foundByTimer: false, unannounced: false },
       { queuedAt: s(6), cancelled: false, foundByTimer: false, unannounced: false },
     ],
@@ -42,7 +42,7 @@ describe('figuresOf', () => {
     // Billed from create to exit (or the end of the run): 40 s and 50 s at 1 vCPU/2 GB, 95 s at 2 vCPU/4 GB.
     expect(f.costPerJob).toBeCloseTo(((40 + 50) * 0.012 + 95 * 0.024) / 2, 10);
     expect(f).toMatchObject({ liveContainersLeft: 1, finishedContainersLeft: 2, registrationsLeft: 1 });
-    expect(f).toMatchObject({ unannounced: 1, unannouncedMaxWait: 20, joblessAgents: 1, joblessAgentMaxIdle: 85, abandoned: 0 });
+    expect(f).toMatchObject({ unannounced: 1, unannouncedMaxWait: 20, unannouncedMaxLook: 3, joblessAgents: 1, joblessAgentMaxIdle: 85, abandoned: 0 });
   });
 
   it('counts no job served as one, so per-job figures stay finite', () => {

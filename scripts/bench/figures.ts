@@ -10,8 +10,10 @@ export interface RunObservation {
     readonly result?: string;
     /** The trace cancelled it before an agent took it. */
     readonly cancelled: boolean;
-    /** The first demand for it came from the timer (sweep or poll), not from an event. */
+    /** The first pass that saw it came from the timer (sweep or poll), not from an event. */
     readonly foundByTimer: boolean;
+    /** When the first pass of its pool after it was queued came (the scaler's; absent for the baseline). */
+    readonly firstLookAt?: number;
     /** ADO delivered none of its "waiting" events, though a subscription asked for them (all were lost). */
     readonly unannounced: boolean;
   }>;
@@ -59,6 +61,8 @@ export interface Figures {
   /** Jobs whose every waiting event was lost, and the longest any of them waited. */
   unannounced: number;
   unannouncedMaxWait: number;
+  /** ... and the longest any of them waited for its pool's next pass (capacity waits not included). */
+  unannouncedMaxLook: number;
   /** Agents that registered and never got a job, and the longest one stayed registered. */
   joblessAgents: number;
   joblessAgentMaxIdle: number;
@@ -110,6 +114,7 @@ export function figuresOf(run: RunObservation, idealMakespanMs: number, prices: 
     foundByTimer: served.filter((j) => j.foundByTimer).length,
     unannounced: served.filter((j) => j.unannounced).length,
     unannouncedMaxWait: Math.max(0, ...served.filter((j) => j.unannounced).map((j) => (j.assignedAt! - j.queuedAt) / 1000)),
+    unannouncedMaxLook: Math.max(0, ...served.filter((j) => j.unannounced).map((j) => ((j.firstLookAt ?? j.assignedAt!) - j.queuedAt) / 1000)),
     joblessAgents: jobless.length,
     joblessAgentMaxIdle: Math.max(0, ...jobless.map((a) => (Math.min(a.exitedAt ?? run.endedAt, run.endedAt) - a.registeredAt!) / 1000)),
     abandoned: run.jobs.filter((j) => j.result === 'abandoned').length,

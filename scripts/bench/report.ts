@@ -33,6 +33,7 @@ const ROWS: readonly Row[] = [
   ['jobs first found by the timer', 'foundByTimer', 0],
   ['jobs whose every event was lost', 'unannounced', 0],
   ['  the longest one waited (s)', 'unannouncedMaxWait', 1],
+  ['  ... for its pool\'s next pass (s)', 'unannouncedMaxLook', 1],
   ['agents registered but never given a job', 'joblessAgents', 0],
   ['  the longest one stayed (s)', 'joblessAgentMaxIdle', 1],
   ['jobs abandoned (busy agent stopped)', 'abandoned', 0],

@@ -123,7 +123,7 @@ export async function runTrace(trace: Trace, options: RunOptions): Promise<RunOb
       system: options.system,
       startedAt,
       endedAt,
-      jobs: played.jobs(options.system === 'scaler' ? firstLookFromTimer(stack) : () => true, options.system === 'scaler'),
+      jobs: played.jobs(options.system === 'scaler' ? firstLooks(stack) : () => ({ byTimer: true }), options.system === 'scaler'),
       agents: stack.containers().map((c) => {
         const profile = config.organizations.flatMap((o) => o.pools.flatMap((p) => p.profiles)).find((p) => p.name === profileOf.get(c.name));
         return {
@@ -215,7 +215,7 @@ function playTrace(trace: Trace, stack: EmulatorStack, durations: Map<number, nu
       const byId = views();
       return requestIds.every((r) => r !== undefined && byId.get(r)?.state === 'finished');
     },
-    jobs(foundByTimer: (pool: string, queuedAt: number) => boolean, subscribed: boolean): RunObservation['jobs'] {
+    jobs(firstLook: (pool: string, queuedAt: number) => { readonly at?: number; readonly byTimer: boolean }, subscribed: boolean): RunObservation['jobs'] {
       const byId = views();
       const announced = new Set(stack.ado.deliveries().filter((d) => d.jobState === 'waiting' && d.outcome === 'delivered').map((d) => d.requestId));
       return trace.jobs.flatMap((_, i) => {
@@ -228,7 +228,7 @@ function playTrace(trace: Trace, stack: EmulatorStack, durations: Map<number, nu
             ...(view.finishTime ? { finishedAt: Date.parse(view.finishTime) } : {}),
             ...(view.result ? { result: view.result } : {}),
             cancelled: cancelled.has(i),
-            foundByTimer: foundByTimer(view.pool, Date.parse(view.queueTime)),
+            ...lookOf(firstLook(view.pool, Date.parse(view.queueTime))),
             unannounced: subscribed && !announced.has(view.requestId),
           },
         ];
@@ -238,20 +238,31 @@ function playTrace(trace: Trace, stack: EmulatorStack, durations: Map<number, nu
 }
 
 /**
- * Per job: was the first pass of its pool after it was queued brought by the reconcile timer
- * rather than by an event (or by the scheduler itself)? Read from the signals the queue accepted:
- * one per pool and window, each due at its window's end.
+ * Per job, from the signals the queue accepted (one per pool and window, each due at its
+ * window's end): when the first pass of its pool after it was queued came, and whether the
+ * reconcile timer brought it. A timer signal raised before the job existed (its window also
+ * held the job's own event, which duplicate detection folded into it) does not count as the
+ * timer finding the job.
  */
-function firstLookFromTimer(stack: EmulatorStack): (pool: string, queuedAt: number) => boolean {
+function firstLooks(stack: EmulatorStack): (pool: string, queuedAt: number) => { readonly at?: number; readonly byTimer: boolean } {
   const looks = stack.serviceBus
     .queue(SIGNAL_QUEUE)
     .accepted()
     .flatMap((m) => {
       const parsed = parsePoolSignal(m.body);
-      return parsed.ok ? [{ pool: parsed.signal.pool.toLowerCase(), reason: parsed.signal.reason, dueAt: (m.scheduledEnqueueTimeUtc ?? m.enqueuedTimeUtc).getTime() }] : [];
+      if (!parsed.ok) return [];
+      const { pool, reason, observedAt } = parsed.signal;
+      return [{ pool: pool.toLowerCase(), reason, raisedAt: Date.parse(observedAt), dueAt: (m.scheduledEnqueueTimeUtc ?? m.enqueuedTimeUtc).getTime() }];
     })
     .sort((a, b) => a.dueAt - b.dueAt);
-  return (pool, queuedAt) => looks.find((l) => l.pool === pool.toLowerCase() && l.dueAt >= queuedAt)?.reason === 'timer';
+  return (pool, queuedAt) => {
+    const first = looks.find((l) => l.pool === pool.toLowerCase() && l.dueAt >= queuedAt);
+    return first ? { at: first.dueAt, byTimer: first.reason === 'timer' && first.raisedAt >= queuedAt } : { byTimer: false };
+  };
+}
+
+function lookOf(look: { readonly at?: number; readonly byTimer: boolean }): { foundByTimer: boolean; firstLookAt?: number } {
+  return { foundByTimer: look.byTimer, ...(look.at !== undefined ? { firstLookAt: look.at } : {}) };
 }
 
 /** What ADO's deliveries of the service hook met, by outcome and status: a probation loses events. */
