@@ -33,14 +33,14 @@ export function threeProfileConfig(): unknown {
   };
 }
 
-/** One pool, one ACI profile with maxAgents 20. */
-function oneProfileConfig(): unknown {
+/** One pool, one ACI profile with maxAgents 20, or what `profile` sets instead. */
+function oneProfileConfig(profile: Record<string, unknown> = {}): unknown {
   return {
     organizations: [
       {
         url: ORG,
         auth: AUTH,
-        pools: [{ name: 'linux', profiles: [{ name: 'linux-aci', capabilities: { 'Agent.OS': 'Linux' }, image: 'bench/ado-agent:4', maxAgents: 20, launcher: ACI }] }],
+        pools: [{ name: 'linux', profiles: [{ name: 'linux-aci', capabilities: { 'Agent.OS': 'Linux' }, image: 'bench/ado-agent:4', maxAgents: 20, launcher: ACI, ...profile }] }],
       },
     ],
   };
@@ -134,29 +134,7 @@ export function scenario(name: ScenarioName, seed = 1): Trace {
       return {
         name,
         description: 'one ACI profile keeping 3 agents on standby (5 s starts); 3 jobs at once, twice, a minute apart',
-        config: {
-          organizations: [
-            {
-              url: ORG,
-              auth: AUTH,
-              pools: [
-                {
-                  name: 'linux',
-                  profiles: [
-                    {
-                      name: 'linux-aci',
-                      capabilities: { 'Agent.OS': 'Linux' },
-                      image: 'bench/ado-agent:4',
-                      maxAgents: 10,
-                      standby: [{ days: '*', from: '00:00', to: '24:00', timeZone: 'UTC', agents: 3 }],
-                      launcher: ACI,
-                    },
-                  ],
-                },
-              ],
-            },
-          ],
-        },
+        config: oneProfileConfig({ maxAgents: 10, standby: [{ days: '*', from: '00:00', to: '24:00', timeZone: 'UTC', agents: 3 }] }),
         latencies: { aciStart: 5, agentRegistration: 0.5 },
         faults: NO_FAULTS,
         drainSeconds: 120,
