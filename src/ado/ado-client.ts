@@ -4,7 +4,7 @@ import type { IRequestHandler } from 'azure-devops-node-api/interfaces/common/Vs
 import { ScalerError } from '../errors/scaler-error';
 import { callAdo, type RetryBudget } from './ado-call';
 import type { AdoCredential } from './ado-credential';
-import { currentJobRequests, jobRequestOf, type JobRequest } from './job-requests';
+import { currentJobRequests, type JobRequest } from './job-requests';
 import { poolAgentCalls, type PoolAgentCalls } from './pool-agents';
 import {
   enableSubscription,
@@ -22,8 +22,6 @@ export interface AdoClient extends PoolAgentCalls {
   poolId(poolName: string): Promise<number>;
   /** Unfinished job requests of a pool and the latest `finished` finished ones, latest request per job; never a whole history. */
   jobRequests(poolId: number, finished?: number): Promise<JobRequest[]>;
-  /** One request, finished ones included (they leave the listing); undefined when ADO has none of that id. */
-  jobRequest(poolId: number, requestId: number): Promise<JobRequest | undefined>;
   /** Creates or updates (and enables) the service hook subscription that feeds the webhook; a dry run only reads. */
   ensureJobStateSubscription(input: WebhookSubscriptionInput, options?: { dryRun?: boolean }): Promise<SubscriptionResult>;
   /** The Web Hooks subscriptions for job state events in the organization, whatever their target. */
@@ -106,11 +104,6 @@ export function createAdoClient(options: AdoClientOptions): AdoClient {
         throw new ScalerError('permanent', `Agent pool ${poolId} no longer exists in ${orgUrl}`);
       }
       return currentJobRequests(response.result ?? { value: [] });
-    },
-    async jobRequest(poolId, requestId) {
-      const url = `${orgUrl}/_apis/distributedtask/pools/${poolId}/jobrequests/${requestId}?api-version=7.1-preview.1`;
-      const response = await call(`job request ${requestId} of pool ${poolId}`, () => webApi.rest.get<unknown>(url));
-      return response.statusCode === 404 || !response.result ? undefined : jobRequestOf(response.result);
     },
     ensureJobStateSubscription(input, subscriptionOptions) {
       return ensureJobStateSubscription(webApi.rest, call, orgUrl, input, subscriptionOptions);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { currentJobRequests, jobRequestOf } from './job-requests';
+import { currentJobRequests } from './job-requests';
 
 const fixtures = join(__dirname, '../../test/fixtures/ado');
 
@@ -22,9 +22,9 @@ describe('currentJobRequests', () => {
     expect(matched?.matchedAgents).toContain('dotnet60-keda-template');
   });
 
-  it('reads a recorded finished request alone, with the agent ADO gave it to', () => {
+  it('reads a recorded finished request, as completedRequestCount adds them, with the agent ADO gave it to', () => {
     const body = JSON.parse(readFileSync(join(fixtures, 'keda.jobrequest_completed_item.json'), 'utf8')) as { reservedAgent: { name: string } };
-    expect(jobRequestOf(body)).toMatchObject({ requestId: 890659, state: 'finished', agentName: body.reservedAgent.name });
+    expect(currentJobRequests({ value: [body] })).toEqual([expect.objectContaining({ requestId: 890659, state: 'finished', agentName: body.reservedAgent.name })]);
   });
 
   it('classifies waiting, running and finished requests', () => {

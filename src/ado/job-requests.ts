@@ -63,11 +63,6 @@ export function currentJobRequests(list: unknown): JobRequest[] {
   return [...latest.values()].sort((a, b) => a.requestId - b.requestId).map(toJobRequest);
 }
 
-/** One request as `GET .../jobrequests/{requestId}` answers it, finished ones included. */
-export function jobRequestOf(body: unknown): JobRequest {
-  return toJobRequest(jobRequestSchema.parse(body));
-}
-
 function toJobRequest(r: RawJobRequest): JobRequest {
   return {
     requestId: r.requestId,

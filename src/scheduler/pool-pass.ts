@@ -56,8 +56,9 @@ const START_CONCURRENCY = 5;
  * One scheduler pass over a pool: one job-request listing (the unfinished requests and the
  * latest finished ones, so an agent that has finished its job and is exiting counts as neither
  * supply nor capacity), a listing of containers per launcher, the registrations only when some
- * profile has more supply than demand, the pure plan, and the starts and stops it asks for. Safe to run again at any point: every decision is recomputed
- * from what ADO and the launchers report.
+ * profile has more supply than demand, the pure plan, and the starts and stops it asks for.
+ * Safe to run again at any point: every decision is recomputed from what ADO and the launchers
+ * report.
  */
 export async function passPool(org: OrganizationConfig, pool: PoolConfig, deps: PassDeps, announcedJobs: readonly string[] = []): Promise<PassResult> {
   const now = deps.now();
