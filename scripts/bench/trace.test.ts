@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { scenario, SCENARIOS } from './scenarios';
 import { latencyMs, parseTrace } from './trace';
+import { traceConfig } from './run-trace';
 
 describe('parseTrace', () => {
   it('takes a minimal trace and fills in the defaults', () => {
@@ -55,5 +56,15 @@ describe('the example trace in the README', () => {
     expect(trace.jobs).toHaveLength(16);
     expect(trace.config).toBeUndefined();
     expect(trace.faults).toEqual({ hookLossRate: 0.1, hookDuplicateRate: 0 });
+  });
+});
+
+describe('the hundred-job trace in the README', () => {
+  it('is 100 one-second jobs at once on one profile of 20 agents', async () => {
+    const { readFileSync } = await import('node:fs');
+    const trace = parseTrace(JSON.parse(readFileSync(`${__dirname}/hundred-trace.json`, 'utf8')), 'hundred-trace.json');
+    expect(trace.jobs).toHaveLength(100);
+    expect(trace.jobs.every((j) => j.at === 0 && j.durationSeconds === 1)).toBe(true);
+    expect(traceConfig(trace).config.organizations[0]?.pools[0]?.profiles.map((p) => p.maxAgents)).toEqual([20]);
   });
 });
