@@ -56,13 +56,16 @@ export async function handleSignal(body: unknown, deps: SchedulerDeps): Promise<
 
   const pools = org.maxParallelJobs !== undefined ? org.pools : [pool];
   let passes = 0;
+  let heldSince = deps.now();
+  // Within half its time to live the lease is certainly still ours: no round trip to renew it.
+  const stillHolder = async () => deps.now() - heldSince < LEASE_TTL_MS / 2 || (await deps.lease.renew(key, holder, LEASE_TTL_MS));
   for (;;) {
     passes++;
     const results: PassResult[] = [];
     let outcome: PassOutcome = { failed: false };
     try {
       for (const p of pools) {
-        const result = await passPool(org, p, { ...deps, graceMs: deps.config.scheduler.idleGraceSeconds * 1000, stillHolder: () => deps.lease.renew(key, holder, LEASE_TTL_MS) }, announced(org, passes, signal));
+        const result = await passPool(org, p, { ...deps, graceMs: deps.config.scheduler.idleGraceSeconds * 1000, stillHolder }, announced(org, passes, signal));
         results.push(result);
         deps.counters.increment('agentsStarted', result.started.length);
         deps.counters.increment('agentsStopped', result.stopped.length);
@@ -84,7 +87,10 @@ export async function handleSignal(body: unknown, deps: SchedulerDeps): Promise<
     deps.counters.increment('passes');
     if (outcome.failed) deps.counters.increment('passFailures');
     const released = await deps.lease.release(key, holder, LEASE_TTL_MS, outcome, passes >= MAX_PASSES);
-    if (released === 'again') continue;
+    if (released === 'again') {
+      heldSince = deps.now();
+      continue;
+    }
     const next = results.flatMap((r) => (r.nextPassAt !== undefined ? [r.nextPassAt] : []));
     if (outcome.failed) next.push(await deps.lease.notBefore(key));
     // Handed over: the lease is free, and a new signal brings the pass the latest ones asked for.
