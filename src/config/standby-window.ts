@@ -1,4 +1,15 @@
-import { CronExpressionParser } from 'cron-parser';
+import type * as CronParser from 'cron-parser';
+
+/**
+ * cron-parser (and the date library under it) loads on the first standby window, not with the
+ * config: every function parses the config at cold start, and most configs have no window.
+ */
+let loaded: typeof CronParser.CronExpressionParser | undefined;
+function cronParser(): typeof CronParser.CronExpressionParser {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, see above
+  loaded ??= (require('cron-parser') as typeof CronParser).CronExpressionParser;
+  return loaded;
+}
 
 /** "Keep `agents` idle agents ready on these days from `from` to `to`, local time in `timeZone`." */
 export interface StandbyWindow {
@@ -31,12 +42,12 @@ export function standbyAt(windows: readonly StandbyWindow[], now: Date): Standby
   for (const w of windows) {
     // A window to the day's end closes at every midnight: a day's window ends where the next one's begins.
     const [open, close] = [cron(w.from, w), w.to === END_OF_DAY ? '0 0 0 * * *' : cron(w.to, w)];
-    const lastOpen = CronExpressionParser.parse(open, { currentDate: now, tz: w.timeZone }).prev().toDate();
-    const lastClose = CronExpressionParser.parse(close, { currentDate: now, tz: w.timeZone }).prev().toDate();
+    const lastOpen = cronParser().parse(open, { currentDate: now, tz: w.timeZone }).prev().toDate();
+    const lastClose = cronParser().parse(close, { currentDate: now, tz: w.timeZone }).prev().toDate();
     // Equal only for a window from 00:00 to 24:00 at midnight: the new day's window is open.
     if (lastOpen >= lastClose) agents = Math.max(agents, w.agents);
     for (const expression of [open, close]) {
-      const next = CronExpressionParser.parse(expression, { currentDate: now, tz: w.timeZone }).next().toDate();
+      const next = cronParser().parse(expression, { currentDate: now, tz: w.timeZone }).next().toDate();
       if (!nextChange || next < nextChange) nextChange = next;
     }
   }
@@ -58,7 +69,7 @@ export function standbyWindowProblem(w: StandbyWindow): string | undefined {
     return `timeZone "${w.timeZone}" is not an IANA time zone, e.g. "Europe/Berlin" or "UTC"`;
   }
   try {
-    CronExpressionParser.parse(cron(w.from, w), { tz: w.timeZone });
+    cronParser().parse(cron(w.from, w), { tz: w.timeZone });
   } catch {
     return `days "${w.days}" must be days of the week as in cron, e.g. "MON-FRI", "SAT,SUN" or "*"`;
   }
