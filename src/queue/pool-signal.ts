@@ -31,10 +31,19 @@ export const SIGNAL_WINDOW_MS = 500;
  * burst of events costs one pass, which sees all that they announced. The ids stay short
  * (Service Bus allows 128 characters) whatever the organization and pool are called.
  */
-export function signalDelivery(orgKey: string, pool: string, atMs: number, windowMs = SIGNAL_WINDOW_MS): { readonly messageId: string; readonly deliverAt: Date } {
+export function signalDelivery(orgKey: string, pool: string, atMs: number, windowMs = SIGNAL_WINDOW_MS): { readonly scope: string; readonly messageId: string; readonly deliverAt: Date } {
   const window = Math.floor(atMs / windowMs);
   const scope = createHash('sha256').update(`${orgKey}|${pool.toLowerCase()}`).digest('hex').slice(0, 24);
-  return { messageId: `look-v2-${scope}-${window}`, deliverAt: new Date((window + 1) * windowMs) };
+  return { scope, messageId: `look-v2-${scope}-${window}`, deliverAt: new Date((window + 1) * windowMs) };
+}
+
+/**
+ * The id of a quiet pool's first signal, delivered at once rather than at the window's end. It
+ * names the sending instance: were it shared, an instance whose event came after another
+ * instance's pass had read ADO would see its signal dropped as a duplicate and its event missed.
+ */
+export function leadMessageId(scope: string, atMs: number, instance: string, windowMs = SIGNAL_WINDOW_MS): string {
+  return `look-v2-${scope}-${Math.floor(atMs / windowMs)}-${instance}`;
 }
 
 export type ParsedSignal = { ok: true; signal: PoolSignal } | { ok: false; reason: string };

@@ -1,46 +1,60 @@
-import type { ServiceBusSender } from '@azure/service-bus';
+import { randomBytes } from 'node:crypto';
+import type { ServiceBusMessage, ServiceBusSender } from '@azure/service-bus';
 import { orgKeyOf } from '../config/org-url';
 import { ScalerError } from '../errors/scaler-error';
-import { signalDelivery, type PoolSignal } from './pool-signal';
+import { leadMessageId, signalDelivery, SIGNAL_WINDOW_MS, type PoolSignal } from './pool-signal';
 
 export interface SignalQueue {
   /**
-   * Schedules each signal for the end of its pool's current window (or of the window of `at`, a
-   * later pass the scheduler asks for); signals of one pool and window collapse into one message.
-   * Rejects with a transient ScalerError when Service Bus cannot be reached.
+   * Asks for a pass of each signal's pool: at once when this instance has not signalled the pool
+   * within the last window, otherwise at the end of the pool's current window (or of the window
+   * of `at`, a later pass the scheduler asks for), where signals of one pool collapse into one
+   * message. Rejects with a transient ScalerError when Service Bus cannot be reached.
    */
   signal(signals: readonly PoolSignal[], at?: Date): Promise<void>;
 }
 
 /**
- * Signals go out as one send of messages carrying their scheduled enqueue time (not one
- * schedule request each), and a signal this process already sent for the same pool and window
- * waits for that send instead of sending again: a burst of 200 deliveries to one instance costs
- * one Service Bus call per pool, and duplicate detection collapses what other instances send.
+ * Signals go out as one send of messages (not one schedule request each), and a signal this
+ * process already sent for the same pool and window waits for that send instead of sending
+ * again: a burst of 200 deliveries to one instance costs one Service Bus call per pool, and
+ * duplicate detection collapses what other instances send. A quiet pool's first signal is not
+ * held for the window: one job arriving at an idle pool is looked at without the window's delay,
+ * while a burst still costs one pass per window after its first.
  */
-export function createSignalQueue(sender: ServiceBusSender, now: () => number = Date.now): SignalQueue {
+export function createSignalQueue(sender: ServiceBusSender, now: () => number = Date.now, instance = randomBytes(4).toString('hex')): SignalQueue {
   const sent = new Map<string, { readonly until: number; readonly done: Promise<void> }>();
+  const lastSignalled = new Map<string, number>();
   return {
     async signal(signals, at) {
       const t = now();
       for (const [id, s] of sent) if (s.until <= t) sent.delete(id);
-      const when = Math.max(at?.getTime() ?? 0, t);
+      for (const [scope, last] of lastSignalled) if (last <= t - SIGNAL_WINDOW_MS) lastSignalled.delete(scope);
+      const later = at !== undefined && at.getTime() > t;
+      const when = later ? at.getTime() : t;
       const waits: Array<Promise<void>> = [];
-      const fresh = new Map<string, { deliverAt: Date; body: PoolSignal }>();
+      const fresh = new Map<string, { scope: string; message: ServiceBusMessage }>();
       for (const s of signals) {
-        const { messageId, deliverAt } = signalDelivery(orgKeyOf(s.orgUrl) ?? s.orgUrl, s.pool, when);
-        const earlier = sent.get(messageId);
+        const { scope, messageId, deliverAt } = signalDelivery(orgKeyOf(s.orgUrl) ?? s.orgUrl, s.pool, when);
+        const lead = !later && !lastSignalled.has(scope);
+        const id = lead ? leadMessageId(scope, t, instance) : messageId;
+        const earlier = sent.get(id);
         if (earlier) waits.push(earlier.done);
-        else if (!fresh.has(messageId)) fresh.set(messageId, { deliverAt, body: s });
+        else if (!fresh.has(id)) {
+          fresh.set(id, { scope, message: { messageId: id, body: s, contentType: 'application/json', subject: `look/${s.reason}`, ...(lead ? {} : { scheduledEnqueueTimeUtc: deliverAt }) } });
+        }
+        if (!later) lastSignalled.set(scope, t);
       }
       if (fresh.size > 0) {
-        const messages = [...fresh].map(([messageId, { deliverAt, body }]) => ({ messageId, body, contentType: 'application/json', subject: `look/${body.reason}`, scheduledEnqueueTimeUtc: deliverAt }));
-        const done = sender.sendMessages(messages).catch((e: unknown) => {
-          // Forgotten, so the next signal for these windows sends again.
-          for (const id of fresh.keys()) sent.delete(id);
+        const done = sender.sendMessages([...fresh.values()].map((f) => f.message)).catch((e: unknown) => {
+          // Forgotten, so the next signal for these pools sends again (at once, if quiet).
+          for (const [id, { scope }] of fresh) {
+            sent.delete(id);
+            lastSignalled.delete(scope);
+          }
           throw new ScalerError('transient', `the signal queue could not be reached: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
         });
-        for (const [id, { deliverAt }] of fresh) sent.set(id, { until: deliverAt.getTime(), done });
+        for (const [id, { message }] of fresh) sent.set(id, { until: message.scheduledEnqueueTimeUtc?.getTime() ?? t + SIGNAL_WINDOW_MS, done });
         waits.push(done);
       }
       await Promise.all(waits);

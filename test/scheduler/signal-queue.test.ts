@@ -1,6 +1,6 @@
 import { ServiceBusClient } from '@azure/service-bus';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PoolSignal } from '../../src/queue/pool-signal';
+import { SIGNAL_WINDOW_MS, type PoolSignal } from '../../src/queue/pool-signal';
 import { createSignalQueue } from '../../src/queue/signal-queue';
 import { startServiceBusEmulator, type ServiceBusEmulator } from '../emulators/service-bus';
 
@@ -37,23 +37,42 @@ async function receiveAll(expected: number, ms: number): Promise<PoolSignal[]> {
 }
 
 describe('signal queue', () => {
-  it('turns a burst of signals from two instances into one message per pool, delivered once the window has closed', async () => {
+  it('turns a burst of signals from two instances into one immediate look per instance and one message per pool after the window', async () => {
     const [sender, otherSender] = [client.createSender('signals'), client.createSender('signals')];
     // All in one window whatever the sending takes: the clock the queue reads stands still at the
     // start of the next window (a burst that straddles two windows costs two passes, by design).
-    const windowStart = Math.ceil(Date.now() / 1_000) * 1_000 + 1_000;
+    const windowStart = Math.ceil(Date.now() / 1_000) * 1_000 + 3_000;
     // Two Functions instances: each collapses its own burst, duplicate detection the two.
     const queue = createSignalQueue(sender, () => windowStart);
     const other = createSignalQueue(otherSender, () => windowStart);
     const sent = Date.now();
     await Promise.all(Array.from({ length: 50 }, (_, i) => (i % 2 ? queue : other).signal([signal('linux')])));
-    expect(emulator.queue('signals').accepted().filter((m) => (m.body as PoolSignal).pool === 'linux')).toHaveLength(1);
+    const linux = () => emulator.queue('signals').accepted().filter((m) => (m.body as PoolSignal).pool === 'linux');
+    // Each instance's first signal for the quiet pool goes at once; the other 48 are one message.
+    expect(linux().filter((m) => !m.scheduledEnqueueTimeUtc)).toHaveLength(2);
+    expect(linux().filter((m) => m.scheduledEnqueueTimeUtc)).toHaveLength(1);
     await queue.signal([signal('dotnet'), signal('linux', 'timer')]);
-    expect(emulator.queue('signals').active()).toEqual([]); // nothing before the window ends
-    const got = await receiveAll(2, 3_000);
+    const atOnce = await receiveAll(3, 1_000);
+    expect(atOnce.map((s) => s.pool).sort()).toEqual(['dotnet', 'linux', 'linux']);
+    const afterWindow = await receiveAll(1, 6_000);
     await Promise.all([sender.close(), otherSender.close()]);
-    expect(got.map((s) => s.pool).sort()).toEqual(['dotnet', 'linux']);
-    expect(emulator.queue('signals').accepted().every((m) => m.scheduledEnqueueTimeUtc!.getTime() > sent)).toBe(true);
+    expect(afterWindow.map((s) => s.pool)).toEqual(['linux']);
+    expect(linux().filter((m) => m.scheduledEnqueueTimeUtc).every((m) => m.scheduledEnqueueTimeUtc!.getTime() > sent)).toBe(true);
+  });
+
+  it('holds signals for a pool signalled within the last window until that window ends', async () => {
+    const sender = client.createSender('signals');
+    let t = Date.now();
+    const queue = createSignalQueue(sender, () => t);
+    await queue.signal([signal('quiet')]);
+    t += SIGNAL_WINDOW_MS + 1; // a whole window without a signal: the next one is a first again
+    await queue.signal([signal('quiet')]);
+    t += SIGNAL_WINDOW_MS - 1;
+    await queue.signal([signal('quiet')]);
+    await sender.close();
+    expect(await receiveAll(2, 3_000)).toHaveLength(3);
+    const quiet = emulator.queue('signals').accepted().filter((m) => (m.body as PoolSignal).pool === 'quiet');
+    expect(quiet.map((m) => m.scheduledEnqueueTimeUtc === undefined)).toEqual([true, true, false]);
   });
 
   it('delivers a pass the scheduler asks for at its time, not before', async () => {
