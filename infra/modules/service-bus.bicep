@@ -16,8 +16,7 @@ param queueName string
 @description('Principal id of the function app\'s user-assigned identity.')
 param appPrincipalId string
 
-var serviceBusDataSender = '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39'
-var serviceBusDataReceiver = '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0'
+var serviceBusDataOwner = '090c5cfd-751d-490a-894a-3ce6f1109419'
 
 resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' = {
   name: namespaceName
@@ -50,24 +49,18 @@ resource queue 'Microsoft.ServiceBus/namespaces/queues@2024-01-01' = {
   }
 }
 
-// Webhook, reconcile, upkeep and the scheduler (its own later passes) schedule signals: sending,
-// on this queue only.
-resource sender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(queue.id, appPrincipalId, serviceBusDataSender)
+// Webhook, reconcile, upkeep and the scheduler (its own later passes) send signals; the
+// scheduler trigger receives and settles them; and the Functions scale controller, acting as
+// this identity, reads the queue's message count to decide how many instances to run. Service
+// Bus serves that count (queue runtime properties) only to Manage rights, which in Entra RBAC
+// only Data Owner has: with Sender + Receiver the scale controller falls back to peeking and
+// scales on a poor estimate (azure-functions-host#7921). Data Owner covers sending and receiving
+// too; it is granted on this queue only, not on the namespace.
+resource owner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(queue.id, appPrincipalId, serviceBusDataOwner)
   scope: queue
   properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', serviceBusDataSender)
-    principalId: appPrincipalId
-    principalType: 'ServicePrincipal'
-  }
-}
-
-// The scheduler trigger receives and settles, on this queue only.
-resource receiver 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(queue.id, appPrincipalId, serviceBusDataReceiver)
-  scope: queue
-  properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', serviceBusDataReceiver)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', serviceBusDataOwner)
     principalId: appPrincipalId
     principalType: 'ServicePrincipal'
   }

@@ -16,6 +16,7 @@ const BUILT_IN_ROLES: Record<string, string> = {
   '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3': 'Storage Table Data Contributor',
   '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39': 'Azure Service Bus Data Sender',
   '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0': 'Azure Service Bus Data Receiver',
+  '090c5cfd-751d-490a-894a-3ce6f1109419': 'Azure Service Bus Data Owner',
   '4633458b-17de-408a-b874-0445c86b69e6': 'Key Vault Secrets User',
   '5d977122-f97e-4b4d-a52f-6b43003ddb4d': 'Azure Container Instances Contributor Role',
   'f1a07417-d97a-45cb-824c-7a7467783830': 'Managed Identity Operator',
@@ -48,10 +49,12 @@ const EXPECTED: Grant[] = [
   grant(APP, 'Storage Blob Data Owner', 'Microsoft.Storage/storageAccounts({name})'),
   grant(APP, 'Storage Queue Data Contributor', 'Microsoft.Storage/storageAccounts({name})'),
   grant(APP, 'Storage Table Data Contributor', 'Microsoft.Storage/storageAccounts({name})'),
-  // Webhook, reconcile, upkeep and the scheduler schedule signals; the scheduler receives them.
-  // The signal queue only, not the namespace.
-  grant(APP, 'Azure Service Bus Data Sender', `Microsoft.ServiceBus/namespaces/queues({namespaceName}, ${SIGNAL_QUEUE})`),
-  grant(APP, 'Azure Service Bus Data Receiver', `Microsoft.ServiceBus/namespaces/queues({namespaceName}, ${SIGNAL_QUEUE})`),
+  // Webhook, reconcile, upkeep and the scheduler schedule signals; the scheduler receives them;
+  // and the Functions scale controller reads the queue's length, which Service Bus serves only
+  // to Manage rights: with Sender + Receiver it falls back to peeking and scales on a guess
+  // (azure-functions-host#7921). Data Owner includes sending and receiving. The signal queue
+  // only, not the namespace.
+  grant(APP, 'Azure Service Bus Data Owner', `Microsoft.ServiceBus/namespaces/queues({namespaceName}, ${SIGNAL_QUEUE})`),
   // PATs and the webhook pair (Key Vault references): read only, this vault only.
   grant(APP, 'Key Vault Secrets User', 'Microsoft.KeyVault/vaults({name})'),
   // Agent container groups, in the agents' resource group (they do not exist before).
