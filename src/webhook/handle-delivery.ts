@@ -5,7 +5,8 @@ import type { PoolSignal } from '../queue/pool-signal';
 import type { SignalQueue } from '../queue/signal-queue';
 import type { Counters } from '../status/counters';
 import { isAuthorized, type BasicCredentials } from './basic-auth';
-import { JOB_STATE_CHANGED, jobStateResourceSchema, organizationUrlHints, serviceHookEnvelopeSchema } from './job-state-event';
+import { clip, echo } from './echo';
+import { readServiceHookEvent } from './job-state-event';
 
 export const MAX_BODY_BYTES = 2 * 1024 * 1024;
 
@@ -37,14 +38,15 @@ export interface WebhookDeps {
  * which matters only where a standby target wants it replaced.
  * Status codes speak ADO's language (DESIGN.md invariant 7): ADO retries 408/502/503/504 and puts
  * the subscription on probation for anything else, so an understood delivery gets a 2xx even when
- * ignored, and a failure on our side is a 503, never a 500.
+ * ignored, bad input a 4xx whatever it holds, and a failure on our side is a 503, never a 500.
+ * Whatever a delivery holds reaches a reason or the log only through `echo`: bounded, one line.
  */
 export async function handleDelivery(input: DeliveryInput, deps: WebhookDeps): Promise<DeliveryResult> {
   try {
     return await answer(input, deps);
   } catch (e) {
     // A bug of ours must not cost the subscription its standing: 503 makes ADO retry.
-    deps.log.error(`webhook: unexpected failure: ${e instanceof Error ? e.message : String(e)}`);
+    deps.log.error(`webhook: unexpected failure: ${clip(e instanceof Error ? e.message : String(e))}`);
     return { status: 503, body: { outcome: 'unavailable', reason: 'internal error; ADO will retry the delivery' } };
   }
 }
@@ -63,29 +65,32 @@ async function answer(input: DeliveryInput, deps: WebhookDeps): Promise<Delivery
   if (!isAuthorized(input.authorization, deps.credentials)) {
     return reject(401, 'missing or wrong basic-auth credentials; set the subscription\'s user name and password to WEBHOOK_USERNAME / WEBHOOK_PASSWORD');
   }
-  if (input.body === 'tooLarge') return reject(413, `body larger than ${MAX_BODY_BYTES} bytes`);
+  if (input.body === 'tooLarge') return reject(413, `body larger than ${MAX_BODY_BYTES} bytes; a job state event is a few KB`);
   if (input.contentType && !/^application\/(.+\+)?json\b/i.test(input.contentType.trim())) {
-    return reject(415, `content type "${input.contentType}" is not JSON`);
+    return reject(415, `content type ${echo(input.contentType)} is not JSON; send application/json`);
+  }
+  let text: string;
+  try {
+    // Strict: a byte that is not UTF-8 is an error, not a silent U+FFFD; a leading BOM is dropped.
+    text = new TextDecoder('utf-8', { fatal: true }).decode(input.body);
+  } catch {
+    const utf16 = input.body.length >= 2 && ((input.body[0] === 0xff && input.body[1] === 0xfe) || (input.body[0] === 0xfe && input.body[1] === 0xff));
+    return reject(400, `body is ${utf16 ? 'UTF-16' : 'not valid UTF-8'}; send the JSON as UTF-8`);
   }
   let json: unknown;
   try {
-    json = JSON.parse(input.body.toString('utf8'));
+    json = JSON.parse(text);
   } catch {
-    return reject(400, 'body is not JSON');
+    return reject(400, 'body is not JSON; send the service hook event as JSON');
   }
-  const envelope = serviceHookEnvelopeSchema.safeParse(json);
-  if (!envelope.success) return reject(400, 'body is not a service hook event (no eventType)');
-  if (envelope.data.eventType !== JOB_STATE_CHANGED) return ignore(`event type ${envelope.data.eventType} is not ${JOB_STATE_CHANGED}`);
+  const event = readServiceHookEvent(json);
+  if (event.kind === 'invalid') return reject(400, event.reason);
+  if (event.kind !== 'job') return ignore(event.reason);
+  const { jobId, state } = event;
 
-  const resource = jobStateResourceSchema.safeParse(envelope.data.resource);
-  if (!resource.success) return reject(400, `${JOB_STATE_CHANGED} without resource.job.id and resource.job.state`);
-  const job = resource.data.job;
-  const state = job.state.toLowerCase();
-  if (!['waiting', 'running', 'completed'].includes(state)) return ignore(`job state ${job.state}`);
-
-  const org = matchOrganization(organizationUrlHints(envelope.data, resource.data), deps.organizations);
+  const org = matchOrganization(event.organizationHints, deps.organizations);
   if (!org) {
-    deps.log.warn(`webhook: job ${job.id} comes from an organization that is not in the config; add it or remove the subscription`);
+    deps.log.warn(`webhook: job ${jobId} comes from an organization that is not in the config; add it or remove the subscription`);
     return ignore('organization not managed by this scaler');
   }
   if (state === 'running' && !org.pools.some((p) => p.profiles.some((x) => x.standby.length > 0))) {
@@ -93,11 +98,11 @@ async function answer(input: DeliveryInput, deps: WebhookDeps): Promise<Delivery
   }
 
   const observedAt = (deps.now?.() ?? new Date()).toISOString();
-  const signals = org.pools.map((p): PoolSignal => ({ version: 2, orgUrl: org.url.url, pool: p.name, reason: 'event', ...(state === 'waiting' ? { jobId: job.id } : {}), observedAt }));
+  const signals = org.pools.map((p): PoolSignal => ({ version: 2, orgUrl: org.url.url, pool: p.name, reason: 'event', ...(state === 'waiting' ? { jobId } : {}), observedAt }));
   try {
     await deps.signals.signal(signals);
   } catch (e) {
-    deps.log.error(`webhook: could not signal the pools of ${org.url.url} for job ${job.id}: ${e instanceof Error ? e.message : String(e)}`);
+    deps.log.error(`webhook: could not signal the pools of ${org.url.url} for job ${jobId}: ${clip(e instanceof Error ? e.message : String(e))}`);
     return { status: 503, body: { outcome: 'unavailable', reason: 'signal queue unavailable; ADO will retry the delivery' } };
   }
   deps.counters.increment('webhookAccepted');

@@ -89,13 +89,14 @@ const fabrikamPools = (extra: Record<string, string> = {}) => ['cold', 'warm'].m
 const windowOf = (ms: number) => Math.floor(ms / SIGNAL_WINDOW_MS);
 
 /**
- * Runs `burst` within one signal window: it starts early in a fresh window and, should it still
- * straddle two (a slow machine), runs again in a later window than any the last try touched.
+ * Runs `burst` within one signal window, the pools quiet before it (no signal for a whole window):
+ * it starts early in a fresh window and, should it still straddle two (a slow machine), runs
+ * again after a quiet window more.
  */
 async function inOneWindow<T>(burst: () => Promise<T>): Promise<{ result: T; mark: number; window: number }> {
   let last = Date.now();
   for (let attempt = 1; attempt <= 5; attempt++) {
-    const from = (windowOf(last) + 1) * SIGNAL_WINDOW_MS;
+    const from = (windowOf(last + SIGNAL_WINDOW_MS) + 1) * SIGNAL_WINDOW_MS;
     await eventually(() => Date.now() >= from && Date.now() % SIGNAL_WINDOW_MS < SIGNAL_WINDOW_MS / 4, 5_000, 'the start of a signal window');
     const mark = scaler.signals().length;
     const before = Date.now();
@@ -132,7 +133,7 @@ describe('webhook', () => {
     expect(await response.json()).toEqual({ outcome: 'accepted', reason: 'job waiting: 2 pool(s) signalled' });
   });
 
-  it('collapses three deliveries of the same event and a sweep within one window into one message per pool, due at the window end', async () => {
+  it('looks at quiet pools at once, and collapses the other deliveries of the same event and a sweep within that window into one message per pool, due at the window end', async () => {
     const { result: job, mark, window } = await inOneWindow(async () => {
       const queued = scaler.stack.ado.queueJob({ pool: 'linux', demands: ['Agent.OS -equals Linux'] });
       scaler.stack.ado.redeliverJob(queued.requestId);
@@ -148,13 +149,16 @@ describe('webhook', () => {
       ['waiting', 202],
       ['waiting', 202],
     ]);
-    // The first signal of each pool in the window stays; the event's came before the sweep's.
-    expect(signalsSince(mark)).toEqual([
-      ...contosoPools({ jobId: job.jobId }),
-      ...fabrikamPools().map((s) => ({ ...s, reason: 'timer' })),
-    ]);
-    expect(new Set(scaler.signals().slice(mark).map((s) => s.dueAt))).toEqual(new Set([(window + 1) * SIGNAL_WINDOW_MS]));
-    expect((await scaler.consumeSignals()).map((s) => s.pool).sort()).toEqual(['cold', 'linux', 'warm', 'windows']);
+    // Each quiet pool's first signal is due at once; contoso's later ones (two redeliveries and the
+    // sweep) are one message per pool, the first of them, due at the window's end.
+    const signals = scaler.signals().slice(mark);
+    const windowEnd = (window + 1) * SIGNAL_WINDOW_MS;
+    const brief = ({ orgUrl: org, pool, reason, jobId }: (typeof signals)[number]) => ({ orgUrl: org, pool, reason, ...(jobId ? { jobId } : {}) });
+    const byPool = (a: { orgUrl: string; pool: string }, b: { orgUrl: string; pool: string }) => `${a.orgUrl}|${a.pool}`.localeCompare(`${b.orgUrl}|${b.pool}`);
+    expect(signals.filter((s) => s.dueAt < windowEnd).map(brief).sort(byPool)).toEqual([...contosoPools({ jobId: job.jobId }), ...fabrikamPools().map((s) => ({ ...s, reason: 'timer' }))]);
+    expect(signals.filter((s) => s.dueAt >= windowEnd).map(brief).sort(byPool)).toEqual(contosoPools({ jobId: job.jobId }));
+    expect(new Set(signals.filter((s) => s.dueAt >= windowEnd).map((s) => s.dueAt))).toEqual(new Set([windowEnd]));
+    expect((await scaler.consumeSignals()).map((s) => s.pool).sort()).toEqual(['cold', 'linux', 'linux', 'warm', 'windows', 'windows']);
   });
 
   it('signals the pools without a job id when a job completes, and ignores a job running where no standby is kept', async () => {
@@ -286,6 +290,9 @@ describe('webhook', () => {
     const running = await deliver(jobEvent(ids[2]!, 'RUNNING', fabrikamUrl));
     expect(running.status).toBe(202);
     expect(await running.json()).toEqual({ outcome: 'accepted', reason: 'job running: 2 pool(s) signalled' });
+    // Real deliveries spell a running job inProgress.
+    const inProgress = await deliver(jobEvent(ids[2]!, 'INPROGRESS', fabrikamUrl));
+    expect(await inProgress.json()).toEqual({ outcome: 'accepted', reason: 'job running: 2 pool(s) signalled' });
     // Both contoso deliveries may fall into one window, which keeps the first: each pool has a look with one of the ids.
     const signals = signalsSince(mark);
     expect(new Set(signals.map((s) => `${s.orgUrl}|${s.pool}`))).toEqual(new Set([`${orgUrl}|linux`, `${orgUrl}|windows`, `${fabrikamUrl}|cold`, `${fabrikamUrl}|warm`]));

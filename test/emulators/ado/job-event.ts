@@ -3,8 +3,17 @@ import type { JobRecord, OrgRecord, ProjectRecord } from './state';
 export const JOB_EVENT_TYPE = 'ms.vss-pipelines.job-state-changed-event';
 export const JOB_EVENT_PUBLISHER = 'pipelines';
 
-/** States as the event writes them (the subscription filter spells them Waiting/Running/Completed). */
+/**
+ * A job's state as the delivery log and the subscription filter (Waiting/Running/Completed) name
+ * it; the event body writes it as EVENT_JOB_STATE does.
+ */
 export type HookJobState = 'waiting' | 'running' | 'completed';
+
+/**
+ * `resource.job.state` as real deliveries write it: a running job is `inProgress` (seen by
+ * production consumers of the event), not the filter's Running.
+ */
+export const EVENT_JOB_STATE: Readonly<Record<HookJobState, string>> = { waiting: 'waiting', running: 'inProgress', completed: 'completed' };
 
 export interface JobEventInput {
   readonly subscriptionId: string;
@@ -58,7 +67,7 @@ export function jobStateChangedEvent(input: JobEventInput): Record<string, unkno
         _links: { web: { href: resultsUrl }, 'pipeline.web': { href: definitionUrl } },
         id: job.jobId,
         name: job.jobName,
-        state,
+        state: EVENT_JOB_STATE[state],
         result,
         startTime: started,
         finishTime: finished,
