@@ -12,7 +12,8 @@ scaler's webhook. An existing one that filters on a job state is updated to cove
   --username   the webhook's basic-auth user name; default WEBHOOK_USERNAME
   password     WEBHOOK_PASSWORD, or read from stdin (typed without echo, or piped)
   --dry-run    reads only, and prints the request it would send (password masked)
-Azure DevOps auth: AZURE_DEVOPS_EXT_PAT (a PAT that may manage service hooks), else your Entra login.`;
+Azure DevOps auth: AZURE_DEVOPS_EXT_PAT, a PAT with Build (Read) and Project and Team (Read)
+(not the pool PAT), else your Entra login; either must be allowed to edit the project's service hooks.`;
 
 /** `npm run hook:create`: the service hook subscription the webhook expects, made idempotently. */
 export async function main(argv: string[], io: CliIo): Promise<number> {

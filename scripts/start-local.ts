@@ -6,6 +6,7 @@ import { parseConfig } from '../src/config/load-settings';
 import { dependencies } from '../src/runtime/dependencies';
 import { startEmulatorStack, type EmulatorStack } from '../test/emulators/emulator-stack';
 import { testTls, TEST_TLS_DIR_ENV } from '../test/emulators/tls/test-ca';
+import { subscribeWebhook } from '../test/emulators/webhook-subscription';
 import { runDemoWorkload } from './demo-workload';
 import { startLocalHost, type LocalHost } from './local-host/local-host';
 
@@ -25,7 +26,8 @@ async function main(): Promise<void> {
   const host = await startLocalHost({ functionsDir: path.join(root, 'dist', 'functions'), port });
   const webhookUrl = `${host.url}/api/webhook`;
   if (stack) {
-    await subscribeWebhook(webhookUrl);
+    const { username, password } = dependencies().settings.webhook;
+    await subscribeWebhook(stack, { url: webhookUrl, username, password });
     // Placeholders at once rather than at the first timer tick, so the emulated pools start as a real one would.
     if (host.functions.some((f) => f.name === 'upkeep')) await host.timers.run('upkeep');
   }
@@ -67,14 +69,6 @@ async function startEmulators(): Promise<EmulatorStack> {
   Object.assign(process.env, stack.appSettings);
   delete process.env.SCALER_CONFIG_FILE;
   return stack;
-}
-
-async function subscribeWebhook(url: string): Promise<void> {
-  const deps = dependencies();
-  for (const org of deps.organizations) {
-    const ado = await deps.ado(org.url);
-    await ado.ensureJobStateSubscription({ url, username: deps.settings.webhook.username, password: deps.settings.webhook.password });
-  }
 }
 
 function printBanner(host: LocalHost, stack: EmulatorStack | undefined): void {

@@ -9,6 +9,7 @@ import { startEmulatorStack, type EmulatorStack } from '../../test/emulators/emu
 import type { IdentityEmulator } from '../../test/emulators/identity/identity-emulator';
 import { seededRandom } from '../../test/emulators/latency';
 import type { TestTls } from '../../test/emulators/tls/test-ca';
+import { subscribeWebhook } from '../../test/emulators/webhook-subscription';
 import { installFunctionsCoreShim } from '../local-host/functions-core-shim';
 import type { LogSink } from '../local-host/invocation';
 import { startLocalHost } from '../local-host/local-host';
@@ -169,9 +170,7 @@ async function startScalerSystem(stack: EmulatorStack, log: LogSink): Promise<Sy
   await functionsLoaded;
   const host = await startLocalHost({ port: 0, scheduleTimers: true, log });
   const deps = dependencies();
-  for (const org of deps.organizations) {
-    await (await deps.ado(org.url)).ensureJobStateSubscription({ url: `${host.url}/api/webhook`, username: WEBHOOK_USERNAME, password: WEBHOOK_PASSWORD });
-  }
+  await subscribeWebhook(stack, { url: `${host.url}/api/webhook`, username: WEBHOOK_USERNAME, password: WEBHOOK_PASSWORD });
   // As `npm start` does: placeholders before the first job, not at the first timer tick.
   await host.timers.run('upkeep');
   return {

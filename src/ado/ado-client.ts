@@ -4,6 +4,7 @@ import type { IRequestHandler } from 'azure-devops-node-api/interfaces/common/Vs
 import { ScalerError } from '../errors/scaler-error';
 import { callAdo, type RetryBudget } from './ado-call';
 import type { AdoCredential } from './ado-credential';
+import { PROJECT_READ_SCOPE, type AdoScope } from './ado-scopes';
 import { currentJobRequests, type JobRequest } from './job-requests';
 import { poolAgentCalls, type PoolAgentCalls } from './pool-agents';
 import {
@@ -12,6 +13,7 @@ import {
   jobStateSubscriptions,
   type HookSubscription,
   type SubscriptionResult,
+  type WebhookCredentials,
   type WebhookSubscriptionInput,
 } from './service-hooks';
 
@@ -26,11 +28,14 @@ export interface AdoClient extends PoolAgentCalls {
   ensureJobStateSubscription(input: WebhookSubscriptionInput, options?: { dryRun?: boolean }): Promise<SubscriptionResult>;
   /** The Web Hooks subscriptions for job state events in the organization, whatever their target. */
   jobStateSubscriptions(): Promise<HookSubscription[]>;
-  /** Enables a subscription ADO put on probation or disabled, changing nothing else. */
-  enableSubscription(subscription: HookSubscription): Promise<void>;
+  /** Enables a subscription ADO put on probation or disabled, with the webhook's credentials (ADO lists the password masked). */
+  enableSubscription(subscription: HookSubscription, webhook: WebhookCredentials): Promise<void>;
   /** A project's id, looked up by name (or id). */
   projectId(projectName: string): Promise<string>;
 }
+
+/** Who ADO says a call comes from when it did not take the credential (connectionData answers it too). */
+const ANONYMOUS_USER_ID = 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa';
 
 export interface AdoClientOptions {
   readonly orgUrl: string;
@@ -57,10 +62,19 @@ export function createAdoClient(options: AdoClientOptions): AdoClient {
   const { orgUrl, credential } = options;
   const auth = new CurrentAuthorization();
   const webApi = new WebApi(orgUrl, auth, { socketTimeout: 30_000, allowRetries: false });
-  const call = <T>(what: string, request: () => Promise<T>) =>
+  // Needs no scope: answers whether ADO accepts the credential at all, so a 401 elsewhere can be
+  // told apart as a missing scope. The header is the one the refused call carried.
+  const accepted = async () => {
+    const data = await webApi.rest.get<{ authenticatedUser?: { id?: string } }>(`${orgUrl}/_apis/connectionData`);
+    const id = data.result?.authenticatedUser?.id;
+    return typeof id === 'string' && id !== ANONYMOUS_USER_ID;
+  };
+  const call = <T>(what: string, request: () => Promise<T>, scope?: AdoScope) =>
     callAdo(what, credential, (h) => (auth.header = h), request, {
       ...(options.budget ? { budget: options.budget } : {}),
       ...(options.sleep ? { sleep: options.sleep } : {}),
+      ...(scope ? { scope } : {}),
+      accepted,
     });
   const poolIds = new Map<string, Promise<number>>();
 
@@ -109,10 +123,10 @@ export function createAdoClient(options: AdoClientOptions): AdoClient {
       return ensureJobStateSubscription(webApi.rest, call, orgUrl, input, subscriptionOptions);
     },
     jobStateSubscriptions: () => jobStateSubscriptions(webApi.rest, call, orgUrl),
-    enableSubscription: (subscription) => enableSubscription(webApi.rest, call, orgUrl, subscription),
+    enableSubscription: (subscription, webhook) => enableSubscription(webApi.rest, call, orgUrl, subscription, webhook),
     async projectId(projectName) {
       const url = `${orgUrl}/_apis/projects/${encodeURIComponent(projectName)}?api-version=7.1`;
-      const response = await call(`the lookup of project "${projectName}"`, () => webApi.rest.get<{ id?: string }>(url));
+      const response = await call(`the lookup of project "${projectName}"`, () => webApi.rest.get<{ id?: string }>(url), PROJECT_READ_SCOPE);
       if (response.statusCode === 404 || !response.result?.id) {
         throw new ScalerError('permanent', `Project "${projectName}" was not found in ${orgUrl}: check its name under Organization settings > Projects (the PAT or identity must be able to read it)`);
       }

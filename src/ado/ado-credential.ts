@@ -1,4 +1,5 @@
 import type { TokenCredential } from '@azure/identity';
+import type { AdoScope } from './ado-scopes';
 
 /** Azure DevOps' resource id in Microsoft Entra; the token's audience. */
 export const ADO_SCOPE = '499b84ac-1321-427f-aa17-267ca6975798/.default';
@@ -15,7 +16,9 @@ export interface AdoCredential {
    * What to say when ADO still answers 401 after `refresh`: the full explanation the first time
    * per credential version, a short reminder after, so an expired PAT makes one clear error.
    */
-  rejected?(what: string): string;
+  rejected?(what: string, scope: AdoScope): string;
+  /** What to say when ADO accepts the credential but refuses a call that needs `scope`. */
+  missingScope?(what: string, scope: AdoScope): string;
 }
 
 export interface SecretRef {
@@ -42,13 +45,32 @@ export function patCredential(store: PatSource, ref: SecretRef): AdoCredential {
       await store.refresh(ref);
     },
     rejected: rejectionReporter(ref, () => store.version?.(ref)),
+    missingScope: (what, scope) =>
+      `${scopeRefusal(what, `the PAT in Key Vault secret "${ref.name}" of ${ref.vaultUrl}`, scope)}, or store a PAT that has it as a new version of the secret ` +
+      `(az keyvault secret set --vault-name ${vaultName(ref.vaultUrl)} --name ${ref.name} --value <PAT>). Reading the secret again would not help, so the scaler does not.`,
   };
 }
 
+/** The PAT is valid (ADO takes it elsewhere), so the fix is the scope, never a rotation. */
+function scopeRefusal(what: string, pat: string, scope: AdoScope): string {
+  return (
+    `Azure DevOps refused ${what} (401) with ${pat}, which it accepts for other calls: the PAT lacks the scope ${scope.label} (${scope.id}). ` +
+    `Add it to the PAT in Azure DevOps (User settings > Personal access tokens > Edit; the token stays the same)`
+  );
+}
+
+function vaultName(vaultUrl: string): string {
+  try {
+    return new URL(vaultUrl).hostname.split('.')[0] ?? vaultUrl;
+  } catch {
+    return vaultUrl;
+  }
+}
+
 /** The versions already explained, per credential: a new version that is rejected too gets its own explanation. */
-function rejectionReporter(ref: SecretRef, version: () => string | undefined): (what: string) => string {
+function rejectionReporter(ref: SecretRef, version: () => string | undefined): (what: string, scope: AdoScope) => string {
   const explained = new Set<string>();
-  return (what) => {
+  return (what, scope) => {
     const v = version() ?? 'unknown';
     const secret = `the PAT in Key Vault secret "${ref.name}" of ${ref.vaultUrl} (version ${v})`;
     const rotate = `npm run pat:rotate -- --vault ${ref.vaultUrl} --secret ${ref.name}`;
@@ -56,7 +78,7 @@ function rejectionReporter(ref: SecretRef, version: () => string | undefined): (
     explained.add(v);
     return (
       `Azure DevOps rejects ${secret}, also after reading the latest version from the vault (401 on ${what}): ` +
-      `the PAT has expired or was revoked. Create a new PAT with Agent Pools (read & manage) scope and store it with ` +
+      `the PAT has expired or was revoked. Create a new PAT with the scope ${scope.label} and store it with ` +
       `\`${rotate}\` (or az keyvault secret set); the scaler picks it up without a restart, and agents already running are not affected.`
     );
   };
@@ -65,7 +87,13 @@ function rejectionReporter(ref: SecretRef, version: () => string | undefined): (
 /** A PAT given directly (the CLIs: AZURE_DEVOPS_EXT_PAT, or a new PAT being checked); nothing to refresh. */
 export function fixedPatCredential(pat: string, description: string): AdoCredential {
   const header = `Basic ${Buffer.from(`:${pat}`).toString('base64')}`;
-  return { description, authorization: () => Promise.resolve(header), agentToken: () => Promise.resolve(pat), refresh: () => Promise.resolve() };
+  return {
+    description,
+    authorization: () => Promise.resolve(header),
+    agentToken: () => Promise.resolve(pat),
+    refresh: () => Promise.resolve(),
+    missingScope: (what, scope) => `${scopeRefusal(what, description, scope)}, or use a PAT that has it.`,
+  };
 }
 
 /** Entra tokens last about an hour; renew five minutes early so a call never carries a stale one. */
@@ -87,6 +115,9 @@ export function entraCredential(credential: TokenCredential, now: () => number =
   };
   return {
     description: 'the Microsoft Entra identity of the function app',
+    missingScope: (what, scope) =>
+      `Azure DevOps refused ${what} (401) to the Microsoft Entra identity of the function app, whose token it accepts for other calls. ` +
+      `Entra tokens carry no scopes: the identity itself needs ${scope.identityNeeds}.`,
     authorization: async () => `Bearer ${await current()}`,
     agentToken: current,
     refresh: async () => {

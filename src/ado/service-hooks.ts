@@ -1,5 +1,6 @@
 import type { IRestResponse, RestClient } from 'typed-rest-client/RestClient';
 import { ScalerError } from '../errors/scaler-error';
+import { SERVICE_HOOKS_SCOPE, type AdoScope } from './ado-scopes';
 
 export const JOB_STATE_EVENT = 'ms.vss-pipelines.job-state-changed-event';
 const PUBLISHER = 'pipelines';
@@ -43,27 +44,39 @@ export interface HookSubscription {
   consumerActionId?: string;
   /** Absent when enabled; otherwise onProbation, disabledBySystem, disabledByUser, disabledByInactiveIdentity, ... */
   status?: string;
+  /** While on probation: how many of ADO's probation retries have failed (at 7 it disables the subscription). */
+  probationRetries?: number;
   consumerInputs?: Record<string, string>;
   publisherInputs?: Record<string, string>;
 }
 
-export type AdoCall = <T>(what: string, request: () => Promise<T>) => Promise<T>;
+/** One ADO request through the client's credential handling; `scope` is what it needs (Agent Pools unless said). */
+export type AdoCall = <T>(what: string, request: () => Promise<T>, scope?: AdoScope) => Promise<T>;
 
 /** Our event's Web Hooks subscriptions in the organization, whatever their target. */
 export async function jobStateSubscriptions(rest: RestClient, call: AdoCall, orgUrl: string): Promise<HookSubscription[]> {
   // The filters keep the answer small in organizations with many subscriptions.
   const query = `publisherId=${PUBLISHER}&eventType=${encodeURIComponent(JOB_STATE_EVENT)}&consumerId=webHooks&${API}`;
-  const list = await call('the service hook subscription listing', () => rest.get<{ value?: HookSubscription[] }>(`${orgUrl}/_apis/hooks/subscriptions?${query}`));
+  const list = await call('the service hook subscription listing', () => rest.get<{ value?: HookSubscription[] }>(`${orgUrl}/_apis/hooks/subscriptions?${query}`), SERVICE_HOOKS_SCOPE);
   return (list.result?.value ?? []).filter((s) => s.eventType === JOB_STATE_EVENT && s.consumerId === 'webHooks');
 }
 
+/** The basic-auth pair our webhook accepts (WEBHOOK_USERNAME, WEBHOOK_PASSWORD). */
+export interface WebhookCredentials {
+  readonly username: string;
+  readonly password: string;
+}
+
 /**
- * Enables a subscription ADO put on probation or disabled, changing nothing else: its inputs are
- * sent back as listed, and ADO keeps a stored secret it gets back masked.
+ * Enables a subscription ADO put on probation or disabled, with the webhook's credentials and
+ * otherwise as listed. ADO lists the password masked, and nothing says it keeps the stored one
+ * when it gets the mask back: sent back as listed, every later delivery would carry "********".
  */
-export async function enableSubscription(rest: RestClient, call: AdoCall, orgUrl: string, sub: HookSubscription): Promise<void> {
-  const body = { ...subscriptionFields(sub), status: 'enabled' };
-  await call(`the re-enabling of service hook subscription ${sub.id}`, () => rest.replace(`${orgUrl}/_apis/hooks/subscriptions/${sub.id}?${API}`, body));
+export async function enableSubscription(rest: RestClient, call: AdoCall, orgUrl: string, sub: HookSubscription, webhook: WebhookCredentials): Promise<void> {
+  const fields = subscriptionFields(sub);
+  const consumerInputs = { ...sub.consumerInputs, basicAuthUsername: webhook.username, basicAuthPassword: webhook.password };
+  const body = { ...fields, consumerInputs, status: 'enabled' };
+  await call(`the re-enabling of service hook subscription ${sub.id}`, () => rest.replace(`${orgUrl}/_apis/hooks/subscriptions/${sub.id}?${API}`, body), SERVICE_HOOKS_SCOPE);
 }
 
 /**
@@ -107,9 +120,9 @@ export async function ensureJobStateSubscription(
 
   let response: IRestResponse<HookSubscription>;
   if (existing) {
-    response = await call('the service hook subscription update', () => rest.replace<HookSubscription>(url, sent));
+    response = await call('the service hook subscription update', () => rest.replace<HookSubscription>(url, sent), SERVICE_HOOKS_SCOPE);
   } else {
-    response = await call('the service hook subscription creation', () => rest.create<HookSubscription>(url, sent));
+    response = await call('the service hook subscription creation', () => rest.create<HookSubscription>(url, sent), SERVICE_HOOKS_SCOPE);
   }
   const id = response.result?.id ?? existing?.id;
   if (!id) throw new ScalerError('permanent', `Azure DevOps answered the subscription request for ${orgUrl} without an id`);

@@ -24,6 +24,11 @@ export interface Dependencies {
   /** "Pool P needs a look", coalesced per pool and window. */
   readonly signals: SignalQueue;
   ado(orgUrl: string): Promise<AdoClient>;
+  /**
+   * The client for the organization's service hook subscriptions, with its `hooksAuth` (or the
+   * identity of a managedIdentity `auth`); undefined when a PAT organization has no `hooksAuth`.
+   */
+  adoHooks(orgUrl: string): Promise<AdoClient | undefined>;
   /** The organization's credential (PAT in Key Vault or Entra), shared with its ADO client. */
   adoCredential(orgUrl: string): Promise<AdoCredential>;
   /** The Azure credential of the app (Key Vault, ARM, AKS, Storage). */
@@ -106,6 +111,14 @@ export function createDependencies(settings: Settings): Dependencies {
     const { createAdoClient } = await import('../ado/ado-client.js');
     return createAdoClient({ orgUrl: orgConfig(key).url.url, credential: await adoCredential(key) });
   });
+  const hooksAuthOf = (org: OrganizationConfig): AuthConfig | undefined => org.hooksAuth ?? (org.auth.kind === 'managedIdentity' ? org.auth : undefined);
+  const adoHooksClient = oncePerKey(async (key) => {
+    const { hooksAuth, url } = orgConfig(key);
+    // Without hooksAuth it is the managed identity, which manages hooks with the token it uses for pools.
+    if (!hooksAuth) return adoClient(key);
+    const { createAdoClient } = await import('../ado/ado-client.js');
+    return createAdoClient({ orgUrl: url.url, credential: await makeAdoCredential(hooksAuth) });
+  });
   let schedulerDeps: Promise<Omit<SchedulerDeps, 'log'>> | undefined;
   let upkeepDeps: Promise<Omit<UpkeepDeps, 'log'>> | undefined;
   const self: Dependencies = {
@@ -116,6 +129,10 @@ export function createDependencies(settings: Settings): Dependencies {
     adoCredential: async (orgUrl) => adoCredential(orgConfig(orgUrl).url.key),
     azureCredential: () => credential(),
     ado: async (orgUrl) => adoClient(orgConfig(orgUrl).url.key),
+    adoHooks: async (orgUrl) => {
+      const org = orgConfig(orgUrl);
+      return hooksAuthOf(org) ? adoHooksClient(org.url.key) : undefined;
+    },
     scheduler() {
       schedulerDeps ??= import('./scheduler-dependencies.js').then((m) => m.createSchedulerDependencies(self, settings));
       schedulerDeps.catch(() => (schedulerDeps = undefined));

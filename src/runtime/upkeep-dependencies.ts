@@ -1,6 +1,7 @@
 import type { Settings } from '../config/load-settings';
 import { tableClient } from '../storage/table-client';
 import type { UpkeepDeps } from '../upkeep/upkeep-context';
+import { Notices } from '../upkeep/notices';
 import { createUpkeepMarks, UPKEEP_TABLE } from '../upkeep/upkeep-marks';
 import type { Dependencies } from './dependencies';
 
@@ -11,10 +12,12 @@ export async function createUpkeepDependencies(deps: Dependencies, settings: Set
   return {
     config: settings.config,
     ado: (orgUrl) => deps.ado(orgUrl),
+    hooks: (orgUrl) => deps.adoHooks(orgUrl),
     launcher: scheduler.launcher,
     marks,
     signals: deps.signals,
     counters: deps.counters,
-    webhook: { ...(settings.webhookUrl ? { url: settings.webhookUrl } : {}), username: settings.webhook.username },
+    webhook: { ...(settings.webhookUrl ? { url: settings.webhookUrl } : {}), username: settings.webhook.username, password: settings.webhook.password },
+    notices: new Notices(),
   };
 }

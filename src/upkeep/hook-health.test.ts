@@ -1,85 +1,101 @@
-import { describe, expect, it } from 'vitest';
-import type { AdoClient } from '../ado/ado-client';
-import { JOB_STATE_EVENT, type HookSubscription } from '../ado/service-hooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAdoClient } from '../ado/ado-client';
+import { fixedPatCredential } from '../ado/ado-credential';
+import { JOB_STATE_EVENT } from '../ado/service-hooks';
 import { parseConfig } from '../config/load-settings';
 import type { ScalerConfig } from '../config/schema';
 import { Counters } from '../status/counters';
-import { checkHookHealth } from './hook-health';
+import { startAdoEmulator, type AdoEmulator } from '../../test/emulators/ado';
+import { checkHookHealth, type HookHealthDeps } from './hook-health';
+import { Notices } from './notices';
 
-const profile = { name: 'p', image: 'i', launcher: { kind: 'aksVirtualNode', apiServer: 'https://aks.example' } };
-const org = (name: string) => ({ url: `https://dev.azure.com/${name}`, auth: { kind: 'managedIdentity' }, pools: [{ name: 'x', profiles: [profile] }] });
-const config = parseConfig({ organizations: [org('a'), org('b'), org('c')] }, []) as ScalerConfig;
 const URL_OURS = 'https://scaler.azurewebsites.net/api/webhook';
+const HOOKS_PAT = 'hooks-pat';
+let ado: AdoEmulator;
+let config: ScalerConfig;
 
-const sub = (id: string, url: string, username: string, status?: string): HookSubscription => ({
-  id,
-  eventType: JOB_STATE_EVENT,
-  consumerId: 'webHooks',
-  ...(status ? { status } : {}),
-  consumerInputs: { url, basicAuthUsername: username, basicAuthPassword: '********' },
+beforeAll(async () => {
+  ado = await startAdoEmulator({ organizations: ['a', 'b', 'c'].map((name) => ({ name, pools: ['x'] })), tokens: [{ token: HOOKS_PAT, scopes: ['vso.build'] }] });
+  const profile = { name: 'p', image: 'i', launcher: { kind: 'aksVirtualNode', apiServer: 'https://aks.example' } };
+  const org = (name: string) => ({ url: ado.orgUrl(name), auth: { kind: 'managedIdentity' }, pools: [{ name: 'x', profiles: [profile] }] });
+  config = parseConfig({ organizations: [org('a'), org('b'), org('c')] }, []) as ScalerConfig;
+  // Organization a: ours on probation, ours disabled by a user, a staging one ADO disabled, a stranger's on probation.
+  const subscribe = (url: string, username: string, status?: string) =>
+    fetch(`${ado.orgUrl('a')}/_apis/hooks/subscriptions?api-version=7.1`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`:${HOOKS_PAT}`).toString('base64')}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        publisherId: 'pipelines',
+        eventType: JOB_STATE_EVENT,
+        consumerId: 'webHooks',
+        consumerActionId: 'httpRequest',
+        ...(status ? { status } : {}),
+        consumerInputs: { url, basicAuthUsername: username, basicAuthPassword: 'a-password-of-16+' },
+      }),
+    }).then(async (r) => ((await r.json()) as { id: string }).id);
+  ids.ours = await subscribe(`${URL_OURS}/`, 'hook', 'onProbation');
+  ids.paused = await subscribe(URL_OURS, 'hook', 'disabledByUser');
+  ids.staging = await subscribe('https://staging.example/api/webhook', 'hook', 'disabledBySystem');
+  ids.stranger = await subscribe('https://elsewhere.example', 'other', 'onProbation');
 });
 
-/** Organization a: ours on probation, ours disabled by a user, a stranger's on probation; b: fails; c: none. */
-function fakeAdo() {
-  const enabled: string[] = [];
-  const lists: Record<string, HookSubscription[]> = {
-    'https://dev.azure.com/a': [
-      sub('ours', `${URL_OURS}/`, 'hook', 'onProbation'),
-      sub('paused', URL_OURS, 'hook', 'disabledByUser'),
-      sub('staging', 'https://staging.example/api/webhook', 'hook', 'disabledBySystem'),
-      sub('stranger', 'https://elsewhere.example', 'other', 'onProbation'),
-    ],
-    'https://dev.azure.com/c': [],
-  };
-  const ado = (orgUrl: string): Promise<AdoClient> =>
-    Promise.resolve({
-      jobStateSubscriptions: () => (lists[orgUrl] ? Promise.resolve(lists[orgUrl]) : Promise.reject(new Error('Azure DevOps throttled the listing'))),
-      enableSubscription: (s: HookSubscription) => {
-        enabled.push(s.id);
-        return Promise.resolve();
-      },
-    } as unknown as AdoClient);
-  return { ado, enabled };
-}
+afterAll(() => ado?.close());
 
-function logger() {
+const ids: Record<'ours' | 'paused' | 'staging' | 'stranger', string> = { ours: '', paused: '', staging: '', stranger: '' };
+const statusOf = (id: string) => ado.subscriptions('a').find((s) => s.id === id)?.status ?? 'enabled';
+
+function deps(overrides: Partial<HookHealthDeps> = {}) {
   const lines: string[] = [];
-  return { lines, log: { info: () => {}, warn: (m: unknown) => lines.push(`warn ${String(m)}`), error: (m: unknown) => lines.push(`error ${String(m)}`) } };
+  const log = { info: () => {}, warn: (m: unknown) => lines.push(`warn ${String(m)}`), error: (m: unknown) => lines.push(`error ${String(m)}`) };
+  const hooks = (orgUrl: string) => Promise.resolve(createAdoClient({ orgUrl, credential: fixedPatCredential(HOOKS_PAT, 'the hooks PAT') }));
+  const value: HookHealthDeps = { config, hooks, counters: new Counters(), log, notices: new Notices(), webhookPassword: 'the-webhook-password', ...overrides };
+  return { lines, deps: value };
 }
 
 describe('checkHookHealth', () => {
   it('by WEBHOOK_URL: re-enables ours ADO disabled, not one a user disabled, not others; one failing org does not stop the rest', async () => {
-    const { ado, enabled } = fakeAdo();
-    const { lines, log } = logger();
-    const counters = new Counters();
-    const report = await checkHookHealth({ config, ado, counters, log, webhookUrl: URL_OURS, webhookUsername: 'hook' });
-    expect(enabled).toEqual(['ours']);
-    expect(counters.get('hookReenabled')).toBe(1);
-    expect(report).toEqual({
+    // Organization b answers the listing with 500 (a transient failure).
+    ado.injectFaults({ status: 500, count: 1, pathContains: '/b/_apis/hooks' });
+    const { lines, deps: d } = deps({ webhookUrl: URL_OURS, webhookUsername: 'hook' });
+    const report = await checkHookHealth(d);
+    expect(statusOf(ids.ours)).toBe('enabled');
+    expect([statusOf(ids.paused), statusOf(ids.staging), statusOf(ids.stranger)]).toEqual(['disabledByUser', 'disabledBySystem', 'onProbation']);
+    expect(d.counters.get('hookReenabled')).toBe(1);
+    const { errors, ...rest } = report;
+    expect(rest).toEqual({
       subscriptions: 2,
-      reenabled: [{ orgUrl: 'https://dev.azure.com/a', id: 'ours', previousStatus: 'onProbation' }],
-      missing: ['https://dev.azure.com/c'],
-      errors: [{ orgUrl: 'https://dev.azure.com/b', error: 'Azure DevOps throttled the listing' }],
+      reenabled: [{ orgUrl: ado.orgUrl('a'), id: ids.ours, previousStatus: 'onProbation', probationRetries: 0 }],
+      missing: [ado.orgUrl('c')],
+      skipped: [],
     });
+    expect(errors.map((e) => e.orgUrl)).toEqual([ado.orgUrl('b')]);
+    expect(errors[0]!.error).toMatch(/Azure DevOps failed the service hook subscription listing \(500\)/);
     // Organizations are checked in parallel, so their lines interleave.
     expect(lines).toHaveLength(4);
     expect(lines).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^warn .*subscription paused in https:\/\/dev\.azure\.com\/a was disabled by a user/),
-      expect.stringMatching(/^warn .*re-enabled subscription ours in https:\/\/dev\.azure\.com\/a .*onProbation/),
-      expect.stringMatching(/^error .*https:\/\/dev\.azure\.com\/b: Azure DevOps throttled/),
-      expect.stringMatching(/^warn .*no service hook subscription in https:\/\/dev\.azure\.com\/c .*hook:create/),
+      expect.stringMatching(new RegExp(`^warn .*subscription ${ids.paused} in .*/a was disabled by a user`)),
+      expect.stringMatching(new RegExp(`^warn .*re-enabled subscription ${ids.ours} in .*/a .*onProbation after 0 failed probation retries`)),
+      expect.stringMatching(/^error .*\/b: Azure DevOps failed/),
+      expect.stringMatching(/^warn .*no service hook subscription in .*\/c .*hook:create/),
     ]));
+
+    // A second run repeats nothing that lasts (the paused subscription, c without one); b, listed
+    // now, is new.
+    lines.length = 0;
+    await checkHookHealth(d);
+    expect(lines).toEqual([expect.stringMatching(/^warn .*no service hook subscription in .*\/b /)]);
   });
 
   it('by user name when WEBHOOK_URL is not set; nothing at all without either', async () => {
-    const byName = fakeAdo();
-    await checkHookHealth({ config, ado: byName.ado, counters: new Counters(), log: logger().log, webhookUsername: 'hook' });
-    expect(byName.enabled).toEqual(['ours', 'staging']);
+    const byName = deps({ webhookUsername: 'hook' });
+    const report = await checkHookHealth(byName.deps);
+    expect(report.reenabled.map((r) => r.id)).toEqual([ids.staging]);
+    expect(statusOf(ids.staging)).toBe('enabled');
 
-    const neither = fakeAdo();
-    const { lines, log } = logger();
-    expect(await checkHookHealth({ config, ado: neither.ado, counters: new Counters(), log })).toMatchObject({ subscriptions: 0 });
-    expect(neither.enabled).toEqual([]);
-    expect(lines).toEqual([expect.stringContaining('neither WEBHOOK_URL nor WEBHOOK_USERNAME')]);
+    const neither = deps();
+    const mark = ado.requests().length;
+    expect(await checkHookHealth(neither.deps)).toMatchObject({ subscriptions: 0 });
+    expect(ado.requests().slice(mark)).toEqual([]);
+    expect(neither.lines).toEqual([expect.stringContaining('neither WEBHOOK_URL nor WEBHOOK_USERNAME')]);
   });
 });

@@ -42,6 +42,7 @@ export async function runUpkeep(deps: UpkeepDeps): Promise<UpkeepResult> {
       ...deps,
       ...(deps.webhook?.url ? { webhookUrl: deps.webhook.url } : {}),
       ...(deps.webhook?.username ? { webhookUsername: deps.webhook.username } : {}),
+      ...(deps.webhook?.password ? { webhookPassword: deps.webhook.password } : {}),
     });
   });
   const after = snapshot(deps);

@@ -4,20 +4,25 @@ import type { Launcher } from '../launchers/launcher';
 import type { Logger } from '../log/logger';
 import type { SignalQueue } from '../queue/signal-queue';
 import type { Counters } from '../status/counters';
+import type { Notices } from './notices';
 import type { UpkeepMarks } from './upkeep-marks';
 
 /** What the upkeep timer needs: the scheduler's launchers, ADO, its marks table, and the signals. */
 export interface UpkeepDeps {
   readonly config: ScalerConfig;
   ado(orgUrl: string): Promise<AdoClient>;
+  /** The client for the organization's service hook subscriptions (`hooksAuth`); undefined when none is configured. */
+  hooks(orgUrl: string): Promise<AdoClient | undefined>;
   launcher(profile: ProfileConfig): Promise<Launcher>;
   readonly signals: SignalQueue;
   readonly marks: UpkeepMarks;
   readonly counters: Counters;
   readonly log: Logger;
   readonly now?: () => number;
-  /** How our service hook subscriptions are recognised (WEBHOOK_URL, else WEBHOOK_USERNAME). */
-  readonly webhook?: { readonly url?: string; readonly username?: string };
+  /** How our service hook subscriptions are recognised (WEBHOOK_URL, else WEBHOOK_USERNAME), and what they must carry. */
+  readonly webhook?: { readonly url?: string; readonly username?: string; readonly password?: string };
+  /** What earlier runs reported, so a lasting condition is logged once; one per process. */
+  readonly notices?: Notices;
 }
 
 /** One managed pool during one upkeep run. */

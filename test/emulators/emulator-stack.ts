@@ -11,8 +11,18 @@ import { startKeyVaultEmulator, VAULT_RESOURCE, type KeyVaultEmulator } from './
 import { startServiceBusEmulator, type ServiceBusEmulator } from './service-bus';
 import type { TestTls } from './tls/test-ca';
 
-/** The PAT every emulated organization accepts and the Key Vault emulator holds. */
+/**
+ * The pool PAT every emulated organization accepts and the Key Vault emulator holds: Agent Pools
+ * (Read & manage) only, as the README tells users to create it.
+ */
 export const EMULATOR_PAT = 'emulator-pat';
+/** The PAT for service hook subscriptions (`hooksAuth`): Build (Read) only, as the README tells users. */
+export const EMULATOR_HOOKS_PAT = 'emulator-hooks-pat';
+/** A full-access PAT, standing in for the user's own login (what `npm run hook:create` runs with). */
+export const EMULATOR_ADMIN_PAT = 'emulator-admin-pat';
+/** Scopes of the stack's PATs, as ADO names them. */
+export const POOL_PAT_SCOPES = ['vso.agentpools_manage'] as const;
+export const HOOKS_PAT_SCOPES = ['vso.build'] as const;
 
 export interface EmulatorStackOptions {
   /** A configuration document as users write it; organizations and vaults are mapped onto the emulators. */
@@ -98,6 +108,7 @@ interface ConfigDocument {
   organizations: Array<{
     url: string;
     auth: { kind: string; vaultUrl?: string; secretName?: string };
+    hooksAuth?: { kind: string; vaultUrl?: string; secretName?: string };
     pools: Array<{ name: string; profiles?: Array<{ launcher?: { kind: string; apiServer?: string } }> }>;
   }>;
   [key: string]: unknown;
@@ -170,7 +181,7 @@ export async function startEmulatorStack(options: EmulatorStackOptions): Promise
       name: orgNames[i]!,
       pools: o.pools.map((p) => p.name).filter((p) => !options.omitPools?.includes(p)),
     })),
-    tokens: [EMULATOR_PAT],
+    tokens: [{ token: EMULATOR_PAT, scopes: POOL_PAT_SCOPES }, { token: EMULATOR_HOOKS_PAT, scopes: HOOKS_PAT_SCOPES }, EMULATOR_ADMIN_PAT],
     acceptBearer: (t) => identity.isValid(t, '499b84ac-1321-427f-aa17-267ca6975798'),
     ...(options.hookRetryDelaysMs ? { hookRetryDelaysMs: options.hookRetryDelaysMs } : {}),
     ...(options.failUnmatchedJobs ? { failUnmatchedJobs: true } : {}),
@@ -184,6 +195,10 @@ export async function startEmulatorStack(options: EmulatorStackOptions): Promise
     if (o.auth.kind === 'pat') {
       o.auth.vaultUrl = keyVault.url;
       keyVault.setSecret(o.auth.secretName ?? 'ado-pat', EMULATOR_PAT);
+    }
+    if (o.hooksAuth?.kind === 'pat') {
+      o.hooksAuth.vaultUrl = keyVault.url;
+      keyVault.setSecret(o.hooksAuth.secretName ?? 'ado-hooks-pat', EMULATOR_HOOKS_PAT);
     }
   });
   const urls = { ado: ado.url, serviceBus: `sb://127.0.0.1:${serviceBus.port}`, keyVault: keyVault.url, identity: identity.endpoint, storage: storage.tableUrl, arm: arm.url, kubernetes: kubernetes.url };

@@ -1,11 +1,12 @@
 import { ServiceBusClient } from '@azure/service-bus';
 import { SIGNAL_QUEUE } from '../../src/config/load-settings';
 import { parsePoolSignal, type PoolSignal } from '../../src/queue/pool-signal';
-import { dependencies, resetDependencies } from '../../src/runtime/dependencies';
+import { resetDependencies } from '../../src/runtime/dependencies';
 import { installFunctionsCoreShim } from '../../scripts/local-host/functions-core-shim';
 import { startLocalHost, type LocalHost } from '../../scripts/local-host/local-host';
 import { receiveServiceBusFunctions } from '../../scripts/local-host/service-bus-trigger';
 import { startEmulatorStack, type EmulatorStack, type EmulatorStackOptions } from '../emulators/emulator-stack';
+import { subscribeWebhook } from '../emulators/webhook-subscription';
 
 export const WEBHOOK_USERNAME = 'ado-hook';
 export const WEBHOOK_PASSWORD = 'integration-test-password';
@@ -60,12 +61,7 @@ export async function startScaler(options: EmulatorStackOptions & { load: () => 
   const port = Number(new URL(host.url).port);
   const webhookUrl = `${host.url}/api/webhook`;
   const consumers: Array<{ close(): Promise<void> }> = [];
-  if (options.subscribe ?? true) {
-    const deps = dependencies();
-    for (const org of deps.organizations) {
-      await (await deps.ado(org.url)).ensureJobStateSubscription({ url: webhookUrl, username: WEBHOOK_USERNAME, password: WEBHOOK_PASSWORD });
-    }
-  }
+  if (options.subscribe ?? true) await subscribeWebhook(stack, { url: webhookUrl, username: WEBHOOK_USERNAME, password: WEBHOOK_PASSWORD });
   const client = new ServiceBusClient(stack.serviceBus.connectionString);
   const parse = (body: unknown): PoolSignal => {
     const parsed = parsePoolSignal(body);

@@ -1,23 +1,28 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main as hookCreate } from '../../scripts/hook-create';
 import { JOB_STATE_EVENT } from '../../src/ado/service-hooks';
 import { dependencies } from '../../src/runtime/dependencies';
 import { checkHookHealth } from '../../src/upkeep/hook-health';
-import { EMULATOR_PAT } from '../emulators/emulator-stack';
+import { EMULATOR_ADMIN_PAT, EMULATOR_HOOKS_PAT, EMULATOR_PAT } from '../emulators/emulator-stack';
 import { runCli } from './cli-runner';
 import { configWithPools, startScaler, WEBHOOK_PASSWORD, WEBHOOK_USERNAME, type Scaler } from './scaler-harness';
+import { startGateway, type Gateway } from './webhook-gateway';
 
 let scaler: Scaler;
 let gateway: Gateway;
 let orgUrl: string;
 let projectId: string;
-const env = { AZURE_DEVOPS_EXT_PAT: EMULATOR_PAT, WEBHOOK_USERNAME, WEBHOOK_PASSWORD };
+/** What the README asks of the PAT `hook:create` runs with: Build (Read) and Project and Team (Read). */
+const HOOK_CREATE_PAT = 'hook-create-pat-build-project';
+const env = { AZURE_DEVOPS_EXT_PAT: HOOK_CREATE_PAT, WEBHOOK_USERNAME, WEBHOOK_PASSWORD };
+const secrets = new RegExp(`${WEBHOOK_PASSWORD}|${EMULATOR_PAT}|${EMULATOR_HOOKS_PAT}|${HOOK_CREATE_PAT}`);
+const base = configWithPools(['linux']);
+/** The organization with a PAT for service hooks in Key Vault, as the README sets it up. */
+const config = { organizations: [{ ...base.organizations[0]!, hooksAuth: { kind: 'pat', vaultUrl: 'https://x.vault.azure.net', secretName: 'ado-hooks-pat' } }] };
 
 beforeAll(async () => {
   scaler = await startScaler({
-    config: configWithPools(['linux']),
+    config,
     subscribe: false,
     load: async () => {
       await import('../../functions/webhook.js');
@@ -25,6 +30,7 @@ beforeAll(async () => {
     },
   });
   gateway = await startGateway(scaler.webhookUrl);
+  scaler.stack.ado.addToken(HOOK_CREATE_PAT, 'pat', ['vso.build', 'vso.project']);
   orgUrl = scaler.stack.ado.orgUrl('contoso');
   projectId = scaler.stack.ado.organizations()[0]!.projects[0]!.id;
 });
@@ -34,11 +40,11 @@ afterAll(async () => {
   await scaler?.close();
 });
 
-/** A REST call as a user makes it with the PAT (curl); answers the JSON body, if any. */
+/** A REST call as a user makes it with their own full-access PAT (curl); answers the JSON body, if any. */
 async function adoRequest(method: string, path: string, body?: unknown): Promise<unknown> {
   const response = await fetch(`${orgUrl}/${path}`, {
     method,
-    headers: { authorization: `Basic ${Buffer.from(`:${EMULATOR_PAT}`).toString('base64')}`, 'content-type': 'application/json' },
+    headers: { authorization: `Basic ${Buffer.from(`:${EMULATOR_ADMIN_PAT}`).toString('base64')}`, 'content-type': 'application/json' },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${await response.text()}`);
@@ -73,7 +79,7 @@ describe('hook:create', () => {
     // No job state filter: waiting, running and completed all reach the webhook.
     expect(ours()[0]!.publisherInputs).not.toHaveProperty('jobStateId');
     expect(ours()[0]).not.toHaveProperty('status');
-    for (const run of [first, second]) expect(`${run.out}${run.err}`).not.toMatch(new RegExp(`${WEBHOOK_PASSWORD}|${EMULATOR_PAT}`));
+    for (const run of [first, second]) expect(`${run.out}${run.err}`).not.toMatch(secrets);
 
     // ADO's deliveries of every state now reach the webhook with credentials it accepts.
     const job = scaler.stack.ado.queueJob({ pool: 'linux' });
@@ -142,13 +148,13 @@ describe('hook:create', () => {
     expect(dry.out).toContain(`"projectId": "${projectId}"`);
     expect(dry.out).not.toContain('jobStateId');
     expect(update.out).toContain(`PUT ${orgUrl}/_apis/hooks/subscriptions/${ours()[0]!.id as string}?api-version=7.1`);
-    for (const run of [dry, update]) expect(`${run.out}${run.err}`).not.toMatch(new RegExp(`${WEBHOOK_PASSWORD}|${EMULATOR_PAT}`));
+    for (const run of [dry, update]) expect(`${run.out}${run.err}`).not.toMatch(secrets);
     const writes = scaler.stack.ado.requests().slice(mark).filter((r) => r.method !== 'GET' && r.method !== 'OPTIONS');
     expect(writes).toEqual([]);
     expect(scaler.stack.ado.subscriptions('contoso')).toEqual(before);
   });
 
-  it('refuses a project that does not exist and a password the webhook would refuse, writing nothing', async () => {
+  it('refuses a project that does not exist, a password the webhook would refuse and a PAT without the scopes, writing nothing', async () => {
     const base = ['--org', orgUrl, '--url', gateway.url];
     const noProject = await runCli(hookCreate, [...base, '--project', 'nope'], { env });
     expect(noProject.code).toBe(1);
@@ -156,6 +162,12 @@ describe('hook:create', () => {
     const short = await runCli(hookCreate, [...base, '--project', 'project'], { env: { ...env, WEBHOOK_PASSWORD: 'short' } });
     expect(short.code).toBe(1);
     expect(short.err).toContain('shorter than 16 characters');
+    // The pool PAT: ADO refuses it the project with a 401, which is a missing scope, not a revoked PAT.
+    const poolPat = await runCli(hookCreate, [...base, '--project', 'project'], { env: { ...env, AZURE_DEVOPS_EXT_PAT: EMULATOR_PAT } });
+    expect(poolPat.code).toBe(1);
+    expect(poolPat.err).toMatch(/lacks the scope Project and Team \(Read\) \(vso\.project\)/);
+    expect(poolPat.err).not.toMatch(/revoked|expired/);
+    expect(poolPat.err).not.toMatch(secrets);
     expect(ours()).toHaveLength(1);
   });
 });
@@ -185,7 +197,8 @@ describe('service hook health', () => {
     const deps = dependencies();
     const warnings: string[] = [];
     const log = { info: () => {}, warn: (m: unknown) => warnings.push(String(m)), error: (m: unknown) => warnings.push(String(m)) };
-    const health = () => checkHookHealth({ config: deps.settings.config, ado: (u) => deps.ado(u), counters: deps.counters, log, webhookUrl: gateway.url });
+    const health = () =>
+      checkHookHealth({ config: deps.settings.config, hooks: (u) => deps.adoHooks(u), counters: deps.counters, log, webhookUrl: gateway.url, webhookUsername: WEBHOOK_USERNAME, webhookPassword: WEBHOOK_PASSWORD });
     const report = await health();
 
     const id = ours()[0]!.id as string;
@@ -195,48 +208,15 @@ describe('service hook health', () => {
     expect((await scaler.status()).counters.hookReenabled).toBe(1);
     const foreign = ado.subscriptions('contoso').find((s) => (s.consumerInputs as Record<string, string>).basicAuthUsername === 'someone-else');
     expect(foreign).toMatchObject({ status: 'onProbation' });
-    // The stored password survived the re-enabling: the next job's event gets through.
+    // Re-enabled with the webhook's password, not the mask ADO listed: the next job's event gets through.
     const next = ado.queueJob({ pool: 'linux' });
     await ado.deliveriesSettled();
     expect(ado.deliveries().filter((d) => d.jobId === next.jobId && d.url === gateway.url).map((d) => [d.status, d.outcome])).toEqual([[202, 'delivered']]);
     expect((await scaler.consumeSignals()).map((s) => s.jobId)).toContain(next.jobId);
 
     // A healthy subscription is left as it is; matching by user name finds the same one.
-    const again = await checkHookHealth({ config: deps.settings.config, ado: (u) => deps.ado(u), counters: deps.counters, log, webhookUsername: WEBHOOK_USERNAME });
+    const again = await checkHookHealth({ config: deps.settings.config, hooks: (u) => deps.adoHooks(u), counters: deps.counters, log, webhookUsername: WEBHOOK_USERNAME, webhookPassword: WEBHOOK_PASSWORD });
     expect(again).toMatchObject({ subscriptions: 1, reenabled: [] });
     expect(deps.counters.get('hookReenabled')).toBe(1);
   });
 });
-
-interface Gateway {
-  readonly url: string;
-  /** The next `count` deliveries get a 500 instead of reaching the webhook. */
-  failNext(count: number): void;
-  close(): Promise<void>;
-}
-
-/** What sits in front of the webhook in production (a gateway, the platform): forwards, or fails on demand. */
-async function startGateway(target: string): Promise<Gateway> {
-  let failures = 0;
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      if (failures > 0) {
-        failures--;
-        res.writeHead(500).end();
-        return;
-      }
-      const headers = { 'content-type': req.headers['content-type'] ?? '', authorization: req.headers.authorization ?? '' };
-      fetch(target, { method: 'POST', headers, body: Buffer.concat(chunks) })
-        .then(async (r) => res.writeHead(r.status, { 'content-type': 'application/json' }).end(Buffer.from(await r.arrayBuffer())))
-        .catch(() => res.writeHead(502).end());
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/webhook`,
-    failNext: (count) => (failures = count),
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
-}

@@ -1,11 +1,9 @@
 import { EmulatorError } from './emulator-error';
 import { HookDispatcher } from './hook-delivery';
+import { ADO_HOOK_PROBATION_DELAYS_MS, ADO_HOOK_RETRY_DELAYS_MS } from './hook-timers';
 import { JobLifecycle } from './jobs';
 import { EmulatorState, type OrgRecord } from './state';
 import type { AdoEmulatorOptions, HookLossOptions, OrganizationInput, OrganizationView } from './types';
-
-/** Short waits so a test sees retries, probation and the end of a retry schedule in about a second. */
-export const DEFAULT_HOOK_RETRY_DELAYS_MS: readonly number[] = [50, 100, 200, 400, 800, 1000, 1000, 1000];
 
 /** State, job lifecycle and hook delivery, shared by the HTTP routes and the in-process handle. */
 export class EmulatorCore {
@@ -17,14 +15,19 @@ export class EmulatorCore {
 
   constructor(options: AdoEmulatorOptions) {
     this.state = new EmulatorState(options.clock ?? Date.now);
-    for (const token of options.tokens ?? ['emulator-pat']) this.state.pats.add(token);
+    for (const token of options.tokens ?? ['emulator-pat']) {
+      if (typeof token === 'string') this.addToken(token);
+      else this.addToken(token.token, 'pat', token.scopes);
+    }
     for (const token of options.bearerTokens ?? []) this.state.bearerTokens.add(token);
     this.state.acceptBearer = options.acceptBearer;
     if (options.organizations.length === 0) throw new EmulatorError(400, 'The ADO emulator needs at least one organization');
     for (const org of options.organizations) this.state.addOrganization(org);
     checkHookLoss(options.hookLoss);
     this.hooks = new HookDispatcher(this.state, {
-      retryDelaysMs: options.hookRetryDelaysMs ?? DEFAULT_HOOK_RETRY_DELAYS_MS,
+      retryDelaysMs: options.hookRetryDelaysMs ?? ADO_HOOK_RETRY_DELAYS_MS,
+      probationDelaysMs: options.hookProbationDelaysMs ?? ADO_HOOK_PROBATION_DELAYS_MS,
+      ...(options.hookTimers ? { timers: options.hookTimers } : {}),
       timeoutMs: options.hookTimeoutMs ?? 10_000,
       orgUrl: (org) => this.orgUrl(org.name),
       ...(options.hookLoss ? { loss: options.hookLoss } : {}),
@@ -56,14 +59,27 @@ export class EmulatorCore {
     };
   }
 
-  addToken(token: string, kind: 'pat' | 'bearer' = 'pat'): void {
+  /** `scopes` limits a PAT to them (ids such as `vso.agentpools_manage`); without, it has full access. */
+  addToken(token: string, kind: 'pat' | 'bearer' = 'pat', scopes?: readonly string[]): void {
     if (typeof token !== 'string' || token === '') throw new EmulatorError(400, 'A token must be a non-empty string');
-    (kind === 'bearer' ? this.state.bearerTokens : this.state.pats).add(token);
+    // The admin API passes whatever JSON it got.
+    const list: unknown = scopes;
+    if (list !== undefined && (kind !== 'pat' || !Array.isArray(list) || list.some((s) => typeof s !== 'string'))) {
+      throw new EmulatorError(400, 'Scopes are a list of scope ids (e.g. ["vso.agentpools_manage"]) and only PATs have them');
+    }
+    if (kind === 'bearer') {
+      this.state.bearerTokens.add(token);
+      return;
+    }
+    this.state.pats.add(token);
+    if (scopes) this.state.patScopes.set(token, [...scopes]);
+    else this.state.patScopes.delete(token);
   }
 
   /** Revokes the token whichever kind it is; answers whether it was accepted before. */
   revokeToken(token: string): boolean {
     const wasPat = this.state.pats.delete(token);
+    this.state.patScopes.delete(token);
     const wasBearer = this.state.bearerTokens.delete(token);
     return wasPat || wasBearer;
   }

@@ -1,17 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import { JOB_EVENT_PUBLISHER, JOB_EVENT_TYPE, jobStateChangedEvent, type HookJobState } from './job-event';
+import { realTimers, type HookTimers } from './hook-timers';
 import type { EmulatorState, JobRecord, OrgRecord, SubscriptionRecord } from './state';
 import type { DeliveryLogEntry, DeliveryOutcome, HookLossOptions } from './types';
 
-/** ADO retries these (and connection failures); any other non-2xx puts the subscription on probation. */
+/** Transient failures: ADO retries these (and connection failures) on the retry schedule. */
 const RETRYABLE = new Set([408, 502, 503, 504]);
+/** The terminal failure: the subscription is disabled whatever its state. */
+const GONE = 410;
 
 export interface HookDeliveryOptions {
   readonly retryDelaysMs: readonly number[];
+  /** Waits before each retry of a subscription on probation; when the last fails, it is disabledBySystem. */
+  readonly probationDelaysMs: readonly number[];
   readonly timeoutMs: number;
   readonly orgUrl: (org: OrgRecord) => string;
   /** A lossy network: deliveries lost or duplicated at random; absent, every delivery goes once. */
   readonly loss?: HookLossOptions;
+  /** A clock the test moves; absent, real timers, whose waits `settled()` includes. */
+  readonly timers?: HookTimers;
 }
 
 /** What the network does to one delivery. */
@@ -22,15 +29,46 @@ interface Attempt {
   readonly error?: string;
 }
 
-/** Delivers job-state-changed events to webHooks subscriptions by ADO's rules. */
+/** One notification: an event for one subscription, sent again by every retry. */
+interface Notification {
+  readonly org: OrgRecord;
+  readonly sub: SubscriptionRecord;
+  readonly text: string;
+  readonly entry: Pick<DeliveryLogEntry, 'subscriptionId' | 'eventId' | 'notificationId' | 'requestId' | 'jobId' | 'jobState'>;
+  readonly duplicate: boolean;
+  attempts: number;
+}
+
+/** A subscription's probation: the notification that failed, retried on the probation schedule. */
+interface Probation {
+  readonly notification: Notification;
+  failedRetries: number;
+}
+
+/**
+ * Delivers job-state-changed events to webHooks subscriptions by ADO's rules
+ * (azure-devops-docs, docs/service-hooks/troubleshoot.md): 2xx delivered; 408, 502, 503, 504 and
+ * no answer retried on the retry schedule; any other failure, or retries run out, puts the
+ * subscription on probation, where events are dropped and the failed notification is retried on
+ * the probation schedule: the first success enables the subscription again, and when the last
+ * retry fails it is disabledBySystem. A 410 disables it at once.
+ */
 export class HookDispatcher {
-  private readonly inFlight = new Set<Promise<void>>();
   private readonly stop = new AbortController();
+  private readonly timers: HookTimers;
+  /** Cancels every timer still waiting, on close. */
+  private readonly pending = new Set<() => void>();
+  private readonly probations = new Map<SubscriptionRecord, Probation>();
+  /** Deliveries doing something: an attempt, or a wait on real timers. */
+  private busy = 0;
+  private idle: Array<() => void> = [];
 
   constructor(
     private readonly state: EmulatorState,
     private readonly options: HookDeliveryOptions,
-  ) {}
+  ) {
+    this.timers = options.timers ?? realTimers;
+  }
 
   /**
    * Starts one delivery per enabled matching subscription (none when `hookLoss` loses it, two
@@ -45,21 +83,9 @@ export class HookDispatcher {
       if (!matches(sub, job, jobState, project.name)) continue;
       const notificationId = org.nextNotificationId++;
       const eventId = randomUUID();
+      const entry = { subscriptionId: sub.id, eventId, notificationId, requestId: job.requestId, jobId: job.jobId, jobState };
       const notSent = (outcome: DeliveryOutcome, error: string) =>
-        this.state.deliveryLog.push({
-          subscriptionId: sub.id,
-          url: sub.consumerInputs.url ?? '',
-          eventId,
-          notificationId,
-          requestId: job.requestId,
-          jobId: job.jobId,
-          jobState,
-          attempt: 0,
-          status: null,
-          error,
-          outcome,
-          time: this.state.iso(),
-        });
+        this.state.deliveryLog.push({ ...entry, url: sub.consumerInputs.url ?? '', attempt: 0, status: null, error, outcome, time: this.state.iso() });
       if (sub.status !== 'enabled') {
         // Logged so a test can see the event ADO would lose to the probation.
         notSent('dropped', `subscription is ${sub.status}`);
@@ -81,24 +107,30 @@ export class HookDispatcher {
         state: jobState,
         createdDate: this.state.iso(),
       });
-      this.start(org, sub, body, job, jobState, false);
+      const text = JSON.stringify(body);
+      this.start({ org, sub, text, entry, duplicate: false, attempts: 0 });
       started++;
       if (fate === 'twice') {
         // The same event again, on its own schedule: ADO's at-least-once delivery.
-        this.start(org, sub, body, job, jobState, true);
+        this.start({ org, sub, text, entry, duplicate: true, attempts: 0 });
         started++;
       }
     }
     return started;
   }
 
-  /** Resolves once every delivery started so far, retries included, has ended. */
-  async settled(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  /**
+   * Resolves once no delivery is doing anything: every attempt has been answered and every retry
+   * waiting on real timers has been made. Waits on a test's clock (`hookTimers`) are left to the
+   * test, as are probation retries, which are minutes away.
+   */
+  settled(): Promise<void> {
+    return this.busy === 0 ? Promise.resolve() : new Promise((resolve) => this.idle.push(resolve));
   }
 
   close(): void {
     this.stop.abort();
+    for (const cancel of [...this.pending]) cancel();
   }
 
   /** One draw for the loss, and for a delivery not lost one more for the duplicate. */
@@ -110,54 +142,121 @@ export class HookDispatcher {
     return random() < loss.duplicateRate ? 'twice' : 'once';
   }
 
-  private start(org: OrgRecord, sub: SubscriptionRecord, body: Record<string, unknown>, job: JobRecord, jobState: HookJobState, duplicate: boolean): void {
-    const delivery = this.deliver(org, sub, body, job, jobState, duplicate).finally(() => this.inFlight.delete(delivery));
-    this.inFlight.add(delivery);
+  private enter(): void {
+    this.busy++;
   }
 
-  private async deliver(org: OrgRecord, sub: SubscriptionRecord, body: Record<string, unknown>, job: JobRecord, jobState: HookJobState, duplicate: boolean): Promise<void> {
-    const text = JSON.stringify(body);
-    const base = {
-      subscriptionId: sub.id,
-      eventId: String(body.id),
-      notificationId: Number(body.notificationId),
-      requestId: job.requestId,
-      jobId: job.jobId,
-      jobState,
-    };
-    for (let attempt = 1; !this.stop.signal.aborted; attempt++) {
-      const url = sub.consumerInputs.url ?? '';
-      const log = (outcome: DeliveryOutcome, result: Attempt) =>
-        this.state.deliveryLog.push({ ...base, url, attempt, ...result, outcome, time: this.state.iso(), ...(duplicate ? { duplicate } : {}) } satisfies DeliveryLogEntry);
+  private leave(): void {
+    this.busy--;
+    if (this.busy > 0) return;
+    const waiting = this.idle;
+    this.idle = [];
+    for (const resolve of waiting) resolve();
+  }
+
+  private start(notification: Notification): void {
+    this.enter();
+    void this.deliver(notification).finally(() => this.leave());
+  }
+
+  private async deliver(n: Notification): Promise<void> {
+    const { org, sub } = n;
+    for (;;) {
       // A subscription put on probation (or deleted) meanwhile gets nothing more: ADO drops the event.
       if (org.subscriptions.get(sub.id) !== sub || sub.status !== 'enabled') {
-        log('dropped', { status: null, error: `subscription is ${org.subscriptions.has(sub.id) ? sub.status : 'deleted'}` });
+        this.log(n, 'dropped', { status: null, error: `subscription is ${org.subscriptions.has(sub.id) ? sub.status : 'deleted'}` });
         return;
       }
-      const result = await this.post(url, sub.consumerInputs, text);
+      const result = await this.attempt(n);
       if (this.stop.signal.aborted) return;
-      if (result.status !== null && result.status >= 200 && result.status < 300) {
-        log('delivered', result);
+      if (isSuccess(result)) {
+        this.log(n, 'delivered', result);
         return;
       }
-      if (result.status === 410) {
+      if (result.status === GONE) {
         this.setStatus(sub, 'disabledBySystem');
-        log('disabled', result);
+        this.log(n, 'disabled', result);
         return;
       }
-      const delay = this.options.retryDelaysMs[attempt - 1];
+      const delay = this.options.retryDelaysMs[n.attempts - 1];
       if ((result.status !== null && !RETRYABLE.has(result.status)) || delay === undefined) {
-        this.setStatus(sub, 'onProbation');
-        log('probation', result);
+        this.beginProbation(n);
+        this.log(n, 'probation', result);
         return;
       }
-      log('retrying', result);
-      if (!(await this.sleep(delay))) return;
+      this.log(n, 'retrying', result);
+      if (!(await this.wait(delay))) return;
     }
   }
 
+  private beginProbation(n: Notification): void {
+    this.setStatus(n.sub, 'onProbation');
+    n.sub.probationRetries = 0;
+    const probation: Probation = { notification: n, failedRetries: 0 };
+    this.probations.set(n.sub, probation);
+    this.scheduleProbationRetry(probation);
+  }
+
+  private scheduleProbationRetry(probation: Probation): void {
+    const delay = this.options.probationDelaysMs[probation.failedRetries];
+    if (delay === undefined) return;
+    const cancel = this.timers.schedule(() => {
+      this.pending.delete(cancel);
+      this.enter();
+      void this.probationRetry(probation).finally(() => this.leave());
+    }, delay);
+    this.pending.add(cancel);
+  }
+
+  /** One retry of the failed notification; a subscription re-enabled (PUT), deleted or on a newer probation meanwhile has none. */
+  private async probationRetry(probation: Probation): Promise<void> {
+    const n = probation.notification;
+    const { org, sub } = n;
+    if (this.probations.get(sub) !== probation || sub.status !== 'onProbation' || org.subscriptions.get(sub.id) !== sub) {
+      if (this.probations.get(sub) === probation) this.probations.delete(sub);
+      return;
+    }
+    const result = await this.attempt(n);
+    if (this.stop.signal.aborted || this.probations.get(sub) !== probation || sub.status !== 'onProbation') return;
+    const retry = { probationRetry: probation.failedRetries + 1 };
+    if (isSuccess(result)) {
+      this.probations.delete(sub);
+      this.setStatus(sub, 'enabled');
+      sub.probationRetries = 0;
+      this.log(n, 'delivered', result, retry);
+      return;
+    }
+    probation.failedRetries += 1;
+    sub.probationRetries = probation.failedRetries;
+    if (result.status === GONE || probation.failedRetries >= this.options.probationDelaysMs.length) {
+      this.probations.delete(sub);
+      this.setStatus(sub, 'disabledBySystem');
+      this.log(n, 'disabled', result, retry);
+      return;
+    }
+    this.log(n, 'probation', result, retry);
+    this.scheduleProbationRetry(probation);
+  }
+
+  private async attempt(n: Notification): Promise<Attempt> {
+    n.attempts += 1;
+    return this.post(n.sub.consumerInputs.url ?? '', n.sub.consumerInputs, n.text);
+  }
+
+  private log(n: Notification, outcome: DeliveryOutcome, result: Attempt, extra: { probationRetry?: number } = {}): void {
+    this.state.deliveryLog.push({
+      ...n.entry,
+      url: n.sub.consumerInputs.url ?? '',
+      attempt: n.attempts,
+      ...result,
+      outcome,
+      time: this.state.iso(),
+      ...extra,
+      ...(n.duplicate ? { duplicate: true } : {}),
+    } satisfies DeliveryLogEntry);
+  }
+
   private setStatus(sub: SubscriptionRecord, status: SubscriptionRecord['status']): void {
-    if (status === 'onProbation') sub.probationRetries += 1;
     sub.status = status;
     sub.modifiedDate = this.state.iso();
   }
@@ -183,20 +282,31 @@ export class HookDispatcher {
     }
   }
 
-  /** False when the emulator closed meanwhile. */
-  private sleep(ms: number): Promise<boolean> {
+  /**
+   * A retry's wait; false when the emulator closed meanwhile. On a test's clock the delivery is
+   * not busy while it waits: the test decides when the time has come.
+   */
+  private wait(ms: number): Promise<boolean> {
+    const onTestClock = this.options.timers !== undefined;
+    if (onTestClock) this.leave();
     return new Promise((resolve) => {
-      const onAbort = () => {
-        clearTimeout(timer);
-        resolve(false);
+      const done = (ok: boolean) => {
+        this.pending.delete(stop);
+        if (onTestClock) this.enter();
+        resolve(ok);
       };
-      const timer = setTimeout(() => {
-        this.stop.signal.removeEventListener('abort', onAbort);
-        resolve(true);
-      }, ms);
-      this.stop.signal.addEventListener('abort', onAbort, { once: true });
+      const cancel = this.timers.schedule(() => done(true), ms);
+      const stop = () => {
+        cancel();
+        done(false);
+      };
+      this.pending.add(stop);
     });
   }
+}
+
+function isSuccess(result: Attempt): boolean {
+  return result.status !== null && result.status >= 200 && result.status < 300;
 }
 
 /** Event type, consumer and the publisher inputs ADO filters this event by (empty = any). */

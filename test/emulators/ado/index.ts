@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { requestAgentUpdate, type AgentUpdateRequest } from './agent-updates';
 import { EmulatorCore } from './core';
 import { subscriptionBody } from './rest-shapes';
 import { createEmulatorServer } from './server';
@@ -15,7 +16,7 @@ import type {
   RequestLogEntry,
 } from './types';
 
-export { DEFAULT_HOOK_RETRY_DELAYS_MS } from './core';
+export { ADO_HOOK_PROBATION_DELAYS_MS, ADO_HOOK_RETRY_DELAYS_MS } from './hook-timers';
 export { EmulatorError } from './emulator-error';
 export { JOB_EVENT_PUBLISHER, JOB_EVENT_TYPE } from './job-event';
 export * from './types';
@@ -39,6 +40,8 @@ export interface AdoEmulator {
   setScheduling(enabled: boolean): void;
   /** The agent's session ends unannounced (container killed): it goes offline and its running job is abandoned. */
   disconnectAgent(agentId: number, org?: string): { agentId: number; abandonedRequestId?: number };
+  /** ADO asks the agent to update itself (its registration shows `pendingUpdate`; it gets no new job until updated). */
+  requestAgentUpdate(agentId: number, targetVersion: string, org?: string): AgentUpdateRequest;
   /** Sends the waiting hook again, as ADO's duplicate deliveries do; answers how many deliveries started (`hookLoss` can lose or double them). */
   redeliverJob(requestId: number): number;
   jobs(): JobView[];
@@ -46,7 +49,8 @@ export interface AdoEmulator {
   organizations(): OrganizationView[];
   /** The id of the (first) pool with that name. */
   poolId(org: string, pool: string): number;
-  addToken(token: string, kind?: 'pat' | 'bearer'): void;
+  /** `scopes` limits a PAT to them (e.g. `['vso.build']`); without, it has full access. */
+  addToken(token: string, kind?: 'pat' | 'bearer', scopes?: readonly string[]): void;
   /** Answers whether the token was accepted before. */
   revokeToken(token: string): boolean;
   injectFaults(fault: FaultInput): void;
@@ -55,7 +59,10 @@ export interface AdoEmulator {
   deliveries(): DeliveryLogEntry[];
   /** Subscriptions of an organization as REST answers them (secrets masked, `status` only when not enabled). */
   subscriptions(org?: string): Array<Record<string, unknown>>;
-  /** Resolves once every hook delivery started so far (retries included) has ended. */
+  /**
+   * Resolves once no hook delivery is doing anything: every attempt answered, every retry on real
+   * timers made. Waits on `hookTimers` and probation retries (minutes away) are left to the test.
+   */
   deliveriesSettled(): Promise<void>;
 }
 
@@ -89,11 +96,12 @@ export async function startAdoEmulator(options: AdoEmulatorOptions): Promise<Ado
     redeliverJob: (requestId) => core.jobs.redeliver(requestId),
     setScheduling: (enabled) => core.jobs.setScheduling(enabled),
     disconnectAgent: (agentId, org) => core.jobs.disconnectAgent(agentId, org),
+    requestAgentUpdate: (agentId, targetVersion, org) => requestAgentUpdate(core.state.org(org), agentId, targetVersion, core.state.iso()),
     jobs: () => core.jobs.list(),
     addOrganization: (input) => core.addOrganization(input),
     organizations: () => core.organizations(),
     poolId: (org, pool) => core.state.poolByName(core.state.org(org), pool).id,
-    addToken: (token, kind) => core.addToken(token, kind),
+    addToken: (token, kind, scopes) => core.addToken(token, kind, scopes),
     revokeToken: (token) => core.revokeToken(token),
     injectFaults: (fault) => core.state.addFault(fault),
     clearFaults: () => core.state.clearFaults(),

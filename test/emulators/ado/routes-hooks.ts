@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { HOOKS_NAMESPACE, optionalString, readJsonObject, sendAdoError, sendEmpty, sendJson, stringRecord } from './http-util';
 import { pathIs, type RestContext, type RestRoute } from './rest-context';
-import { MASKED, subscriptionBody } from './rest-shapes';
+import { subscriptionBody } from './rest-shapes';
 import type { SubscriptionRecord, SubscriptionStatus } from './state';
 
 const STATUSES: readonly SubscriptionStatus[] = ['enabled', 'onProbation', 'disabledByUser', 'disabledBySystem', 'disabledByInactiveIdentity'];
@@ -106,11 +106,9 @@ async function replaceSubscription(ctx: RestContext, sub: SubscriptionRecord): P
     sendAdoError(ctx.res, 400, 'ArgumentException', fields, HOOKS_NAMESPACE);
     return true;
   }
-  // A masked secret sent back unchanged (GET, edit, PUT) keeps the stored one, as ADO does.
-  for (const [key, value] of Object.entries(fields.consumerInputs)) {
-    const stored = sub.consumerInputs[key];
-    if (value === MASKED && stored !== undefined) fields.consumerInputs[key] = stored;
-  }
+  // Stored as sent, mask included: nothing documents that ADO keeps the old secret when it gets
+  // its own mask back, and if it does not, every later delivery carries "********". A client
+  // that echoes a listed subscription must send the real secret.
   // An omitted status means enabled (the enum's default): a PUT is how a probation is lifted.
   if (fields.status === 'enabled') sub.probationRetries = 0;
   Object.assign(sub, fields, { modifiedDate: ctx.state.iso() });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { isAuthorized, sendUnauthorized } from './auth';
+import { authenticate, sendMissingScope, sendUnauthorized } from './auth';
 import type { EmulatorCore } from './core';
 import { EmulatorError } from './emulator-error';
 import { FRAMEWORK_NAMESPACE, queryRecord, sendAdoError, sendJson } from './http-util';
@@ -12,6 +12,7 @@ import { handleHooks } from './routes-hooks';
 import { handleJobRequests } from './routes-job-requests';
 import { handlePools } from './routes-pools';
 import { handleProjects } from './routes-projects';
+import { grants, requiredScopes } from './scopes';
 import type { RequestLogEntry } from './types';
 
 const REST_ROUTES: readonly RestRoute[] = [handleLocations, handlePools, handleAgents, handleJobRequests, handleHooks, handleProjects];
@@ -46,8 +47,14 @@ async function handle(core: EmulatorCore, req: IncomingMessage, res: ServerRespo
     sendAdoError(res, 404, 'HostNotFoundException', `TF400898: No organization or API found at ${url.pathname}.`, FRAMEWORK_NAMESPACE);
     return;
   }
-  if (!isAuthorized(req, core.state)) {
+  const caller = authenticate(req, core.state);
+  if (!caller) {
     sendUnauthorized(res, core.baseUrl);
+    return;
+  }
+  const required = requiredScopes(method, segments);
+  if (caller.scopes && required && !grants(caller.scopes, required)) {
+    sendMissingScope(res, core.baseUrl);
     return;
   }
   const fault = core.state.takeFault(method, url.pathname);

@@ -14,6 +14,8 @@ export class EmulatorState {
   readonly orgs = new Map<string, OrgRecord>();
   readonly jobs = new Map<number, JobRecord>();
   readonly pats = new Set<string>();
+  /** PATs limited to these scopes; a PAT not listed here has full access. */
+  readonly patScopes = new Map<string, readonly string[]>();
   readonly bearerTokens = new Set<string>();
   /** Entra tokens issued elsewhere (the identity emulator) are checked by asking their issuer. */
   acceptBearer: ((token: string) => boolean) | undefined;

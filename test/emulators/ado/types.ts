@@ -1,4 +1,7 @@
 /** Public types of the Azure DevOps emulator: its options, its admin inputs and the views it answers. */
+import type { HookTimers } from './hook-timers';
+
+export type { HookTimers } from './hook-timers';
 
 export interface OrganizationInput {
   readonly name: string;
@@ -13,8 +16,11 @@ export interface AdoEmulatorOptions {
   /** Default 127.0.0.1. */
   readonly host?: string;
   readonly organizations: readonly OrganizationInput[];
-  /** Accepted PATs (Basic auth password). Default `['emulator-pat']`. */
-  readonly tokens?: readonly string[];
+  /**
+   * Accepted PATs (Basic auth password): a string has full access, `{token, scopes}` only those
+   * scopes (e.g. `['vso.agentpools_manage']`, Agent Pools (Read & manage)). Default `['emulator-pat']`.
+   */
+  readonly tokens?: ReadonlyArray<string | PatInput>;
   /** Accepted `Authorization: Bearer` tokens (stand-ins for Entra tokens). */
   readonly bearerTokens?: readonly string[];
   /**
@@ -25,12 +31,27 @@ export interface AdoEmulatorOptions {
   readonly failUnmatchedJobs?: boolean;
   /** Also accept bearer tokens this function vouches for, e.g. the identity emulator's `isValid`. */
   readonly acceptBearer?: (token: string) => boolean;
-  /** Wait before each retry of a hook delivery; its length is the number of retries. */
+  /**
+   * Wait before each retry of a delivery that failed transiently (408, 502, 503, 504, no answer);
+   * its length is the number of retries. Default ADO's: 1, 2, 4, 8, 16, 32, 60, 60 s. Tests that
+   * make deliveries fail shrink it (e.g. `[20, 40, 80]`).
+   */
   readonly hookRetryDelaysMs?: readonly number[];
+  /**
+   * Wait before each retry of a subscription on probation; when the last one fails it is
+   * disabledBySystem. Default ADO's: 20 min, 40 min, 1 h 20, 2 h 40, 5 h 20, 10 h 40, 15 h.
+   */
+  readonly hookProbationDelaysMs?: readonly number[];
   /** One delivery attempt's limit; a timeout counts as retryable, like a connection error. Default 10 s. */
   readonly hookTimeoutMs?: number;
-  /** Time source for every timestamp the emulator reports (retry waits use real timers). */
+  /** Time source for every timestamp the emulator reports. */
   readonly clock?: () => number;
+  /**
+   * What hook delivery waits on: real timers by default; a `ManualClock`
+   * (test/emulators/manual-clock.ts, also given as `clock`) lets a test move through ADO's
+   * retry and probation schedule step by step.
+   */
+  readonly hookTimers?: HookTimers;
   /** A lossy network between ADO and the receivers; default: no loss, no duplicates. */
   readonly hookLoss?: HookLossOptions;
 }
@@ -51,6 +72,13 @@ export interface HookLossOptions {
    * was not lost, once more for the duplicate: script it for a deterministic scenario.
    */
   readonly random?: () => number;
+}
+
+/** A PAT limited to scopes, as the PAT dialog's "Custom defined" makes it. */
+export interface PatInput {
+  readonly token: string;
+  /** Scope ids as ADO names them: `vso.agentpools_manage`, `vso.build`, `vso.project`, ... */
+  readonly scopes: readonly string[];
 }
 
 export type JobState = 'waiting' | 'running' | 'finished';
@@ -128,7 +156,11 @@ export interface RequestLogEntry {
   readonly userAgent?: string;
 }
 
-/** `dropped`: the subscription was not enabled; `lost`: lost on the way by `hookLoss`, never sent. */
+/**
+ * `retrying`: a transient failure, retried; `probation`: the subscription is (still) on probation;
+ * `disabled`: it is disabledBySystem (a 410, or the last probation retry failed); `dropped`: not
+ * sent, the subscription was not enabled; `lost`: lost on the way by `hookLoss`, never sent.
+ */
 export type DeliveryOutcome = 'delivered' | 'retrying' | 'probation' | 'disabled' | 'dropped' | 'lost';
 
 export interface DeliveryLogEntry {
@@ -147,4 +179,6 @@ export interface DeliveryLogEntry {
   readonly time: string;
   /** The second copy of an event `hookLoss` delivered twice. */
   readonly duplicate?: boolean;
+  /** Which of the probation schedule's retries this attempt was (1 = the first, 20 min after probation began). */
+  readonly probationRetry?: number;
 }
