@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # One-shot Azure Pipelines agent for ado-agent-scaler: register under the name the scaler chose,
 # run exactly one job (run.sh --once), deregister, exit. The scaler deletes the container after.
+# The agent never updates itself (agent.disableupdate): under --once an update ends the run or,
+# through run.sh, brings the agent back for a second job (azure-pipelines-agent#2311, #2762).
 #
 # Environment (set by the scaler's ACI and AKS launchers):
 #   AZP_URL          organization URL, e.g. https://dev.azure.com/contoso (a trailing / is fine)
@@ -72,7 +74,7 @@ case "${AZP_RUN_AS_ROOT:-false}" in
   *) run_as_root=false ;;
 esac
 # The agent reports its environment as capabilities; these are not capabilities.
-export VSO_AGENT_IGNORE="AZP_TOKEN,AZP_TOKEN_FILE,AZP_RUN_AS_ROOT,AZP_AGENT_DIR,AZP_AGENT_USER,AZP_STOP_GRACE_SECONDS"
+export VSO_AGENT_IGNORE="AZP_TOKEN,AZP_TOKEN_FILE,AZP_RUN_AS_ROOT,AZP_AGENT_DIR,AZP_AGENT_USER,AZP_STOP_GRACE_SECONDS,agent.disableupdate"
 
 # Runs a command as the agent's user, with this environment (capabilities included).
 as_agent() {
@@ -164,7 +166,9 @@ trap 'stop_agent 130 SIGINT' INT
 # Job control gives the agent its own process group, so one signal reaches run.sh, the
 # listener and the worker alike.
 set -m
-as_agent ./run.sh --once &
+# Any value of agent.disableupdate makes the listener skip ADO's update message (agent 2.100+; a
+# name bash cannot export, hence env). The image is what gets updated: see the README.
+as_agent env agent.disableupdate=true ./run.sh --once &
 agent_pid=$!
 set +m
 

@@ -37,8 +37,15 @@ export interface LaunchedAgent {
   readonly createdAt: Date;
   readonly standby?: boolean;
   readonly phase: AgentPhase;
-  /** Known once finished: the agent container's exit code. */
+  /** Known once finished, where the platform reports it: the agent container's exit code. */
   readonly exitCode?: number;
+  /**
+   * Finished and failed, though the platform gives no exit code to say how: the legacy virtual
+   * node's ACI connector shows every exited container as exit code 0 and only the pod phase
+   * tells (or the Job's Failed condition, once the pod is gone). Never set beside an exitCode
+   * (the code says it all).
+   */
+  readonly failed?: true;
 }
 
 export interface StartResult {
@@ -85,6 +92,7 @@ export function launchedAgent(fields: {
   readonly createdAt: Date | undefined;
   readonly phase: AgentPhase;
   readonly exitCode?: number;
+  readonly failed?: true;
 }): LaunchedAgent | undefined {
   const { name, orgUrl, pool, profile, createdAt, phase, exitCode } = fields;
   if (!name || !orgUrl || !pool || !profile || !createdAt || Number.isNaN(createdAt.getTime())) return undefined;
@@ -97,5 +105,6 @@ export function launchedAgent(fields: {
     phase,
     ...(fields.standby === 'true' ? { standby: true } : {}),
     ...(exitCode === undefined ? {} : { exitCode }),
+    ...(exitCode === undefined && fields.failed ? { failed: true as const } : {}),
   };
 }

@@ -28,4 +28,11 @@ describe('crashLoop', () => {
     expect(crashLoop([agent(1, 1), agent(2, 1), agent(3, 143)])).toBeUndefined();
     expect(crashLoop([agent(1, 1), agent(2, 1), agent(3, undefined)])).toBeUndefined();
   });
+
+  it('counts agents the platform reports failed without an exit code (legacy virtual node)', () => {
+    const failedNoCode = (i: number): FinishedAgent => ({ name: `a${i}`, endedAt: T + i * 1_000, failed: true });
+    const loop = crashLoop([agent(1, 0), failedNoCode(2), agent(3, 1), failedNoCode(4)]);
+    expect(loop).toMatchObject({ failures: 3 });
+    expect(loop?.reason).toMatch(/^3 agents in a row exited \(code unknown, 1\) without taking a job/);
+  });
 });

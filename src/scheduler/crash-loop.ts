@@ -6,6 +6,8 @@ export interface FinishedAgent {
   /** When it ended (the container's finish time; its creation when unknown); epoch ms. */
   readonly endedAt: number;
   readonly exitCode?: number;
+  /** Failed without an exit code to show (see LaunchedAgent.failed). */
+  readonly failed?: true;
 }
 
 export interface CrashLoop {
@@ -27,8 +29,11 @@ export interface CrashLoopPolicy {
 
 export const DEFAULT_CRASH_LOOP_POLICY: CrashLoopPolicy = { threshold: 3, firstDelayMs: 60_000, maxDelayMs: 30 * 60_000 };
 
-/** A one-shot agent exits 0 after its job; 143 is SIGTERM, a stop we asked for. Anything else never ran a job. */
-const fine = (code: number | undefined) => code === 0 || code === 143 || code === undefined;
+/**
+ * A one-shot agent exits 0 after its job; 143 is SIGTERM, a stop we asked for. Anything else
+ * never ran a job, and so does an agent the platform reports failed without a code.
+ */
+const fine = (a: FinishedAgent) => (a.exitCode === undefined ? !a.failed : a.exitCode === 0 || a.exitCode === 143);
 
 /**
  * Agents of a profile that keep exiting before they take a job (a revoked PAT, a broken image,
@@ -39,13 +44,13 @@ const fine = (code: number | undefined) => code === 0 || code === 143 || code ==
  */
 export function crashLoop(finished: readonly FinishedAgent[], policy: CrashLoopPolicy = DEFAULT_CRASH_LOOP_POLICY): CrashLoop | undefined {
   const newestFirst = [...finished].sort((a, b) => b.endedAt - a.endedAt);
-  const firstFine = newestFirst.findIndex((a) => fine(a.exitCode));
+  const firstFine = newestFirst.findIndex(fine);
   const failed = firstFine === -1 ? newestFirst : newestFirst.slice(0, firstFine);
   if (failed.length < policy.threshold) return undefined;
   const last = failed[0]!;
   const delay = Math.min(policy.firstDelayMs * 2 ** (failed.length - policy.threshold), policy.maxDelayMs);
   const backedOffUntil = last.endedAt + delay;
-  const codes = [...new Set(failed.map((a) => a.exitCode))].join(', ');
+  const codes = [...new Set(failed.map((a) => a.exitCode ?? 'unknown'))].join(', ');
   return {
     failures: failed.length,
     backedOffUntil,
@@ -59,6 +64,8 @@ export function crashLoop(finished: readonly FinishedAgent[], policy: CrashLoopP
 export function activeCrashLoop(agents: readonly LaunchedAgent[], now: number): CrashLoop | undefined {
   const finished = agents.filter((a) => a.phase === 'finished');
   // The launchers report no finish time: creation stands in, which errs towards a shorter back-off.
-  const loop = crashLoop(finished.map((a) => ({ name: a.name, endedAt: a.createdAt.getTime(), ...(a.exitCode !== undefined ? { exitCode: a.exitCode } : {}) })));
+  const loop = crashLoop(
+    finished.map((a) => ({ name: a.name, endedAt: a.createdAt.getTime(), ...(a.exitCode !== undefined ? { exitCode: a.exitCode } : {}), ...(a.failed ? { failed: a.failed } : {}) })),
+  );
   return loop && loop.backedOffUntil > now ? loop : undefined;
 }

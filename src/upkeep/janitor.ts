@@ -31,7 +31,7 @@ export async function cleanProfile(
     await attempt(deps, `deleting finished ${about(agent)}`, async () => {
       await remove(agent);
       deps.counters.increment('finishedDeleted');
-      deps.log.info(`upkeep: deleted finished ${about(agent)}${agent.exitCode === undefined ? '' : `, exit code ${agent.exitCode}`}; keeping the newest ${settings.keepFinished}`);
+      deps.log.info(`upkeep: deleted finished ${about(agent)}${ending(agent)}; keeping the newest ${settings.keepFinished}`);
     });
   }
   for (const agent of plan.markOrphan) {
@@ -87,4 +87,10 @@ export async function removeStaleRegistrations(
       deps.log.info(`upkeep: removed the offline registration of agent ${registration.name} from ${where}; its container ${container ? 'has finished' : 'is gone'}`);
     });
   }
+}
+
+/** How a finished agent ended, for the log: its exit code, or a failure the platform gave no code for. */
+function ending(agent: LaunchedAgent): string {
+  if (agent.exitCode !== undefined) return `, exit code ${agent.exitCode}`;
+  return agent.failed ? ', failed (the platform reports no exit code)' : '';
 }

@@ -155,6 +155,17 @@ describe('agent image start.sh', () => {
     expect(run.log.some((l) => l.startsWith('config remove'))).toBe(false);
   });
 
+  it('runs the agent so that it cannot update itself during its one job', async () => {
+    // The listener skips ADO's update message when `agent.disableupdate` is set (any value):
+    // an update under --once would take the one-shot agent down or bring it back for a second job.
+    const run = await runStart({ AZP_TOKEN: TOKEN, AZP_RUN_AS_ROOT: 'true' });
+
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.runEnv).toMatch(/^agent\.disableupdate=.+$/m);
+    // Not a capability: the pool shows the profile's capabilities, nothing of the image's plumbing.
+    expect(run.runEnv).toMatch(/^VSO_AGENT_IGNORE=(.*,)?agent\.disableupdate(,.*)?$/m);
+  });
+
   it('stops the agent with SIGINT on SIGTERM and exits 143, with the token gone from its own environment', async () => {
     const run = await runStart({ AZP_TOKEN: TOKEN, AZP_RUN_AS_ROOT: 'true', FAKE_WAIT: '1' }, (pid) => process.kill(pid, 'SIGTERM'));
 

@@ -14,13 +14,15 @@ import { startKubernetesEmulator, type KubernetesEmulator } from '../emulators/k
 import { patExposures } from '../emulators/kubernetes/pat-exposures';
 import { jobBody, rawClient } from '../emulators/kubernetes/raw-client';
 import { testTls } from '../emulators/tls/test-ca';
-import { describeLauncherContract } from './launcher-contract';
+import { describeLauncherContract, type LauncherUnderTest } from './launcher-contract';
 
 // The launcher with the real client-node and a real managed identity credential, against the
 // Kubernetes emulator over HTTPS. MSAL fixes the identity endpoint once per process: one
 // identity emulator for the file, its env set before the first token.
 
 const NS = 'ado-agents';
+// The legacy virtual node's contract run gets its own namespace: listings stay apart.
+const LEGACY_NS = 'ado-agents-legacy';
 const ORG = 'https://dev.azure.com/fabrikam';
 const AKS_RESOURCE = AKS_SERVER_SCOPE.replace(/\/\.default$/, '');
 const FOREIGN_TOKEN = 'someone-elses-kubeconfig-token';
@@ -56,7 +58,7 @@ beforeAll(async () => {
   restoreEnv = useIdentityEnv(identity);
   k8s = await startKubernetesEmulator({
     acceptToken: (token) => token === FOREIGN_TOKEN || identity.isValid(token, AKS_RESOURCE),
-    namespaces: [NS],
+    namespaces: [NS, LEGACY_NS],
   });
 });
 
@@ -66,14 +68,16 @@ afterAll(async () => {
   restoreEnv?.();
 });
 
-describeLauncherContract('aksVirtualNode', async () => {
-  const profile = profileWith(settings());
+const contractOn = (virtualNode: AksSettings['virtualNode'], namespace: string) => async (): Promise<LauncherUnderTest> => {
+  const s = settings({ virtualNode, namespace });
   return {
-    launcher: await launcherWith(settings()),
-    profile,
+    launcher: await launcherWith(s),
+    profile: profileWith(s, `linux-${virtualNode}`),
     orgUrl: ORG,
+    // The emulator's legacy node reports pods as the ACI connector does: no exit codes.
+    failuresWithoutExitCode: virtualNode === 'legacy',
     finish: (name, exitCode) => Promise.resolve(k8s.finish(name, exitCode)),
-    addForeign: async (name) => void (await rawClient(k8s.url, FOREIGN_TOKEN)('POST', `/apis/batch/v1/namespaces/${NS}/jobs`, jobBody(name))),
+    addForeign: async (name) => void (await rawClient(k8s.url, FOREIGN_TOKEN)('POST', `/apis/batch/v1/namespaces/${namespace}/jobs`, jobBody(name))),
     injectFault: (fault) =>
       k8s.injectFault(
         fault === 'throttle'
@@ -85,7 +89,9 @@ describeLauncherContract('aksVirtualNode', async () => {
     patExposures: (pat) => patExposures(k8s.requests(), pat),
     close: () => Promise.resolve(),
   };
-});
+};
+describeLauncherContract('aksVirtualNode (virtual nodes v2)', contractOn('v2', NS));
+describeLauncherContract('aksVirtualNode (legacy virtual node, ACI connector)', contractOn('legacy', LEGACY_NS));
 
 describe('AKS launcher', () => {
   let launcher: Launcher;

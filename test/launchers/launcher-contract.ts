@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProfileConfig } from '../../src/config/schema';
 import { errorKind, type ScalerError } from '../../src/errors/scaler-error';
 import { profileAgentName } from '../../src/launchers/agent-name';
-import type { AgentSpec, Launcher } from '../../src/launchers/launcher';
+import type { AgentSpec, LaunchedAgent, Launcher } from '../../src/launchers/launcher';
+import { activeCrashLoop } from '../../src/scheduler/crash-loop';
 
 /** What each launcher's test file gives the shared suite: the launcher wired to its emulator. */
 export interface LauncherUnderTest {
@@ -10,6 +11,11 @@ export interface LauncherUnderTest {
   /** A profile whose launcher section points at the emulator. */
   readonly profile: ProfileConfig;
   readonly orgUrl: string;
+  /**
+   * The platform reports no exit code for a failed agent (the legacy virtual node's ACI connector
+   * shows every exited container as exit code 0): the launcher must still report it failed.
+   */
+  readonly failuresWithoutExitCode?: boolean;
   /** Makes the started agent's container exit with this code, as a finished one-shot agent does. */
   finish(name: string, exitCode: number): Promise<void>;
   /** Creates a container group / Job in the launcher's scope that this scaler did not start. */
@@ -69,16 +75,37 @@ export function describeLauncherContract(kind: string, setup: () => Promise<Laun
       expect((await t.launcher.list()).filter((a) => a.name === s.name)).toHaveLength(1);
     });
 
-    it('goes from starting to running to finished with the exit code', async () => {
+    const running = (name: string) => eventually(async () => ((await t.launcher.status(name))?.phase === 'running' ? true : undefined), `${name} running`);
+    const finished = (name: string) => eventually(async () => ((await t.launcher.status(name))?.phase === 'finished' ? t.launcher.status(name) : undefined), `${name} finished`);
+
+    it('goes from starting to running to finished, with the exit code or at least the failure', async () => {
       const ok = spec();
       const failed = spec();
       await t.launcher.start(ok);
       await t.launcher.start(failed);
-      await eventually(async () => ((await t.launcher.status(ok.name))?.phase === 'running' ? true : undefined), 'running');
+      await running(ok.name);
+      await running(failed.name);
       await t.finish(ok.name, 0);
       await t.finish(failed.name, 2);
-      expect(await eventually(async () => ((await t.launcher.status(ok.name))?.phase === 'finished' ? t.launcher.status(ok.name) : undefined), 'finished')).toMatchObject({ exitCode: 0 });
-      expect(await eventually(async () => ((await t.launcher.status(failed.name))?.phase === 'finished' ? t.launcher.status(failed.name) : undefined), 'finished')).toMatchObject({ exitCode: 2 });
+      const done = await finished(ok.name);
+      expect(done).toMatchObject({ exitCode: 0 });
+      expect(done).not.toHaveProperty('failed');
+      expect(await finished(failed.name)).toMatchObject(t.failuresWithoutExitCode ? { failed: true } : { exitCode: 2 });
+    });
+
+    it('lets the scheduler see a profile whose agents keep failing before a job (crash loop)', async () => {
+      const profile = { ...t.profile, name: `${t.profile.name}-crashing` };
+      const crashing = [spec({ profile }), spec({ profile }), spec({ profile })];
+      for (const s of crashing) await t.launcher.start(s);
+      for (const s of crashing) {
+        await running(s.name);
+        await t.finish(s.name, 1); // what start.sh exits with when the agent cannot register
+      }
+      const listed = await eventually(async () => {
+        const agents = await t.launcher.list({ profile: profile.name });
+        return agents.length === crashing.length && agents.every((a: LaunchedAgent) => a.phase === 'finished') ? agents : undefined;
+      }, 'the crashing agents finished');
+      expect(activeCrashLoop(listed, Date.now())).toMatchObject({ failures: 3 });
     });
 
     it('reports whether an agent was started for standby', async () => {

@@ -10,7 +10,7 @@ export function agentOfJob(job: V1Job, pods: readonly V1Pod[]): LaunchedAgent | 
   const labels = job.metadata?.labels ?? {};
   const annotations = job.metadata?.annotations ?? {};
   if (labels[MANAGED_BY.key] !== MANAGED_BY.value) return undefined;
-  const { phase, exitCode } = phaseOfJob(job, pods);
+  const state = phaseOfJob(job, pods);
   return launchedAgent({
     name: job.metadata?.name,
     orgUrl: annotations[ANNOTATIONS.org],
@@ -18,24 +18,38 @@ export function agentOfJob(job: V1Job, pods: readonly V1Pod[]): LaunchedAgent | 
     profile: labels[LABELS.profile],
     standby: labels[LABELS.standby],
     createdAt: toDate(job.metadata?.creationTimestamp),
-    phase,
-    ...(exitCode === undefined ? {} : { exitCode }),
+    ...state,
   });
 }
 
+export interface JobAgentState {
+  readonly phase: AgentPhase;
+  readonly exitCode?: number;
+  readonly failed?: true;
+}
+
 /**
- * With restartPolicy Never and backoffLimit 0 the Job has one pod: its agent container's state
- * is the agent's. The Job's own conditions cover a pod already gone (deleted, evicted).
+ * With restartPolicy Never and backoffLimit 0 the Job has one pod, whose phase and agent
+ * container say how the agent ended. The phase comes first: on the legacy virtual node the ACI
+ * connector shows every exited container as "Completed" with exit code 0 and only the phase (the
+ * container group's state) says it failed; a pod the connector could not create is Failed with
+ * reason ProviderFailed and no container state at all. So a Failed pod is a failure whatever its
+ * container says, with the exit code only when one is there to trust (non-zero). The Job's own
+ * conditions cover a pod already gone (deleted, evicted).
  */
-export function phaseOfJob(job: V1Job, pods: readonly V1Pod[]): { phase: AgentPhase; exitCode?: number } {
+export function phaseOfJob(job: V1Job, pods: readonly V1Pod[]): JobAgentState {
   const pod = latest(pods.filter((p) => p.metadata?.ownerReferences?.some((r) => r.uid === job.metadata?.uid)));
   const container = pod?.status?.containerStatuses?.find((c) => c.name === AGENT_CONTAINER) ?? pod?.status?.containerStatuses?.[0];
   const terminated = container?.state?.terminated;
+  if (pod?.status?.phase === 'Failed') {
+    return terminated?.exitCode ? { phase: 'finished', exitCode: terminated.exitCode } : { phase: 'finished', failed: true };
+  }
   if (terminated) return { phase: 'finished', exitCode: terminated.exitCode };
+  if (pod?.status?.phase === 'Succeeded') return { phase: 'finished', exitCode: 0 };
   const conditions = job.status?.conditions ?? [];
   const holds = (type: string) => conditions.some((c) => c.type === type && c.status === 'True');
   if (holds('Complete')) return { phase: 'finished', exitCode: 0 };
-  if (holds('Failed')) return { phase: 'finished' };
+  if (holds('Failed')) return { phase: 'finished', failed: true };
   if (pod?.status?.phase === 'Running' || container?.state?.running) return { phase: 'running' };
   return { phase: 'starting' };
 }

@@ -1,3 +1,4 @@
+import { pendingUpdateField } from './agent-updates';
 import { agentMeetsDemands } from './demands';
 import type { AgentRecord, JobRecord, OrgRecord, PoolRecord, SubscriptionRecord } from './state';
 
@@ -88,6 +89,7 @@ export function agentBody(orgUrl: string, org: OrgRecord, pool: PoolRecord, agen
     enabled: agent.enabled,
     status: agent.status,
     provisioningState: agent.provisioningState,
+    ...pendingUpdateField(agent),
     accessPoint: 'CodexAccessMapping',
   };
 }

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { requestAgentUpdate } from './agent-updates';
 import type { EmulatorCore } from './core';
 import { EmulatorError } from './emulator-error';
 import { optionalString, readJsonObject, sendEmpty, sendJson } from './http-util';
@@ -6,8 +7,8 @@ import type { FaultInput, OrganizationInput, QueueJobInput } from './types';
 
 /**
  * The unauthenticated `/_admin` API that drives scenarios: queue, assign, finish, cancel and
- * redeliver jobs; switch automatic assignment; disconnect an agent; add organizations and tokens;
- * inject faults; read the request and delivery logs.
+ * redeliver jobs; switch automatic assignment; disconnect an agent or ask it to update; add
+ * organizations and tokens; inject faults; read the request and delivery logs.
  */
 export async function handleAdmin(core: EmulatorCore, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
   const segments = url.pathname.split('/').filter(Boolean).slice(1).map(decodeURIComponent);
@@ -35,13 +36,14 @@ export async function handleAdmin(core: EmulatorCore, req: IncomingMessage, res:
     }
     case 'POST agents/:id/:action': {
       const body = await readJsonObject(req);
-      if (action !== 'disconnect') throw new EmulatorError(404, `Unknown agent action "${action}": use disconnect`);
+      if (action !== 'disconnect' && action !== 'update') throw new EmulatorError(404, `Unknown agent action "${action}": use disconnect or update`);
       if (id === undefined || !/^\d+$/.test(id)) throw new EmulatorError(400, `"${id}" is not an agent id`);
+      if (action === 'update') return sendJson(res, 200, requestAgentUpdate(core.state.org(optionalString(body.org)), Number(id), body.targetVersion, core.state.iso()));
       return sendJson(res, 200, core.jobs.disconnectAgent(Number(id), optionalString(body.org)));
     }
     case 'POST tokens': {
       const body = await readJsonObject(req);
-      core.addToken(optionalString(body.token) ?? '', body.kind === 'bearer' ? 'bearer' : 'pat');
+      core.addToken(optionalString(body.token) ?? '', body.kind === 'bearer' ? 'bearer' : 'pat', body.scopes as string[] | undefined);
       return sendEmpty(res, 204);
     }
     case 'DELETE tokens/:id':

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { optionalString, queryFlag, readJsonObject, sendAdoError, sendEmpty, sendJson, stringRecord } from './http-util';
+import { settleAgentUpdate } from './agent-updates';
 import { intSegment, pathIs, type RestContext, type RestRoute } from './rest-context';
 import { agentBody } from './rest-shapes';
 import type { AgentRecord, PoolRecord } from './state';
@@ -115,6 +116,8 @@ async function updateAgent(ctx: RestContext, pool: PoolRecord, agent: AgentRecor
   }
   const version = optionalString(input.version);
   if (version !== undefined) agent.version = version;
+  // An updated agent comes back with its new version: that ends the update ADO asked for.
+  settleAgentUpdate(agent);
   const os = optionalString(input.osDescription);
   if (os !== undefined) agent.osDescription = os;
   // PUT replaces the capability sets; PATCH changes only those it carries.

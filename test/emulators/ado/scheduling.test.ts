@@ -11,7 +11,7 @@ let hooks: Server;
 const hookStates: Array<{ jobId: string; state: string }> = [];
 
 beforeAll(async () => {
-  emulator = await startAdoEmulator({ organizations: [{ name: ORG, pools: ['demands', 'order', 'states', 'toggle', 'killed', 'hooks'] }] });
+  emulator = await startAdoEmulator({ organizations: [{ name: ORG, pools: ['demands', 'order', 'states', 'toggle', 'killed', 'hooks', 'updating'] }] });
   hooks = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -150,6 +150,24 @@ describe('automatic assignment', () => {
     expect(job(next).state).toBe('waiting');
   });
 
+  it('gives an agent asked to update no job until it reports the new version', async () => {
+    const agent = await register('updating', 'updating-agent');
+    const response = await fetch(`${emulator.url}/_admin/agents/${agent.id}/update`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ org: ORG, targetVersion: '4.260.0' }),
+    });
+    expect(await response.json()).toEqual({ agentId: agent.id, poolId: emulator.poolId(ORG, 'updating'), targetVersion: '4.260.0' });
+    const seen = await rest<Agent & { pendingUpdate?: unknown }>('GET', `distributedtask/pools/${emulator.poolId(ORG, 'updating')}/agents/${agent.id}`);
+    expect(seen.pendingUpdate).toMatchObject({ reason: { code: 'manual' }, sourceVersion: { major: 4, minor: 255, patch: 0 }, targetVersion: { major: 4, minor: 260, patch: 0 } });
+
+    const held = emulator.queueJob({ pool: 'updating' }).requestId;
+    expect(job(held).state).toBe('waiting');
+    await patchAgent('updating', agent.id, { version: '4.260.0' });
+    expect(job(held)).toMatchObject({ state: 'running', agentName: 'updating-agent' });
+    expect(() => emulator.requestAgentUpdate(agent.id, 'latest', ORG)).toThrow(/"targetVersion" must be an agent version/);
+  });
+
   it('sends the running event when it assigns', async () => {
     const url = `http://127.0.0.1:${(hooks.address() as AddressInfo).port}/hook`;
     await rest('POST', 'hooks/subscriptions', {
@@ -162,6 +180,6 @@ describe('automatic assignment', () => {
     await register('hooks', 'hooked-agent');
     const { jobId } = emulator.queueJob({ pool: 'hooks' });
     await emulator.deliveriesSettled();
-    expect(hookStates.filter((h) => h.jobId === jobId).map((h) => h.state).sort()).toEqual(['running', 'waiting']);
+    expect(hookStates.filter((h) => h.jobId === jobId).map((h) => h.state).sort()).toEqual(['inProgress', 'waiting']);
   });
 });

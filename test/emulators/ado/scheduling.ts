@@ -1,3 +1,4 @@
+import { hasPendingUpdate } from './agent-updates';
 import { agentMeetsDemands } from './demands';
 import type { AgentRecord, JobRecord, PoolRecord } from './records';
 
@@ -6,9 +7,12 @@ export interface Assignment {
   readonly agent: AgentRecord;
 }
 
-/** An agent ADO would hand a job to now: it has a live session (online), is enabled and runs nothing. */
+/**
+ * An agent ADO would hand a job to now: it has a live session (online), is enabled, runs nothing
+ * and has no update pending (ADO waits for the update first).
+ */
 export function isIdle(agent: AgentRecord): boolean {
-  return agent.status === 'online' && agent.enabled && agent.assignedRequestId === undefined;
+  return agent.status === 'online' && agent.enabled && agent.assignedRequestId === undefined && !hasPendingUpdate(agent);
 }
 
 /**

@@ -5,8 +5,14 @@ export interface AssignedRequest {
   readonly jobId: string;
 }
 
-/** What the agent learns from one look at its registration. */
-export type Look = { readonly kind: 'assigned'; readonly request: AssignedRequest } | { readonly kind: 'none' | 'gone' | 'unknown' };
+/**
+ * What the agent learns from one look at its registration: its job, and `updateTo`, the version
+ * of an update ADO asks for (a real agent gets that as a message on its session).
+ */
+export type Look =
+  | { readonly kind: 'assigned'; readonly request: AssignedRequest; readonly updateTo?: string }
+  | { readonly kind: 'none'; readonly updateTo?: string }
+  | { readonly kind: 'gone' | 'unknown' };
 
 export interface Registration {
   readonly name: string;
@@ -51,7 +57,7 @@ export class AgentConnection {
   /** Registers online; on 409 takes over the registration of its name, as `config.sh --replace` does for a restarted container. */
   async register(poolId: number, agent: Registration): Promise<number> {
     const agentsUrl = `${this.orgUrl}/_apis/distributedtask/pools/${poolId}/agents`;
-    const body = { ...agent, osDescription: 'Linux (simulated agent)', status: 'online', enabled: true, maxParallelism: 1, userCapabilities: {} };
+    const body = registrationBody(agent);
     const auth = { authorization: this.authorization };
     // Not abortable: a registration ADO made must be known here, or jobs would go to a dead agent.
     let answer = await call('POST', agentsUrl, { ...auth, body });
@@ -72,8 +78,10 @@ export class AgentConnection {
       if (answer.status === 404) return { kind: 'gone' };
       if (answer.status === 401) return await this.lookOverSession(poolId);
       if (answer.status !== 200) return { kind: 'unknown' };
-      const assigned = (answer.json as { assignedRequest?: AssignedRequest }).assignedRequest;
-      return assigned ? { kind: 'assigned', request: { requestId: assigned.requestId, jobId: assigned.jobId } } : { kind: 'none' };
+      const { assignedRequest: assigned, pendingUpdate } = answer.json as { assignedRequest?: AssignedRequest; pendingUpdate?: { targetVersion?: PackageVersion } };
+      const target = pendingUpdate?.targetVersion;
+      const update = target ? { updateTo: `${target.major}.${target.minor}.${target.patch}` } : {};
+      return assigned ? { kind: 'assigned', request: { requestId: assigned.requestId, jobId: assigned.jobId }, ...update } : { kind: 'none', ...update };
     } catch (err) {
       if (this.signal.aborted) throw new StoppedError();
       this.log(`polling failed, retrying: ${describeError(err)}`);
@@ -94,6 +102,16 @@ export class AgentConnection {
     const same = (a: string | undefined, b: string) => a?.toLowerCase() === b.toLowerCase();
     const mine = jobs.find((j) => j.state === 'running' && j.poolId === poolId && same(j.org, this.orgName) && same(j.agentName, this.agentName));
     return mine ? { kind: 'assigned', request: { requestId: mine.requestId, jobId: mine.jobId } } : { kind: 'none' };
+  }
+
+  /**
+   * The updated agent back online with its new version. A real one says so when its new listener
+   * opens a session; here its registration is replaced with the PAT, as `register` does.
+   */
+  async reconnect(poolId: number, agentId: number, agent: Registration): Promise<void> {
+    const url = `${this.orgUrl}/_apis/distributedtask/pools/${poolId}/agents/${agentId}`;
+    const answer = await call('PUT', url, { authorization: this.authorization, body: { ...registrationBody(agent), id: agentId } });
+    if (answer.status !== 200) throw new Error(`coming back as version ${agent.version} answered HTTP ${answer.status}`);
   }
 
   /** Reports the result; false when the request had already ended (cancelled meanwhile). */
@@ -124,4 +142,14 @@ export class AgentConnection {
       this.log(`could not mark itself gone: ${describeError(err)}`);
     }
   }
+}
+
+interface PackageVersion {
+  readonly major: number;
+  readonly minor: number;
+  readonly patch: number;
+}
+
+function registrationBody(agent: Registration): Record<string, unknown> {
+  return { ...agent, osDescription: 'Linux (simulated agent)', status: 'online', enabled: true, maxParallelism: 1, userCapabilities: {} };
 }

@@ -5,7 +5,7 @@ import { eventually } from '../wait-for-value';
 
 const ORG = 'fabrikam';
 const PAT = 'agent-pat';
-const POOLS = ['takes', 'later', 'picky', 'bad-token', 'stop-idle', 'stop-busy', 'cancelled', 'restarted', 'revoked', 'slow-config', 'per-job'];
+const POOLS = ['takes', 'later', 'picky', 'bad-token', 'stop-idle', 'stop-busy', 'cancelled', 'restarted', 'revoked', 'slow-config', 'per-job', 'updates', 'no-updates'];
 
 let ado: AdoEmulator;
 const started: SimulatedAgent[] = [];
@@ -199,5 +199,42 @@ describe('simulated agent', () => {
     const t = a.timeline;
     expect(t.exitedAt! - t.jobStartedAt!).toBeGreaterThanOrEqual(248);
     expect(t.requestId).toBe(queued.requestId);
+  });
+
+  describe('asked by ADO to update while it runs its one job', () => {
+    /** Starts an agent on a long job, has ADO ask it to update, and ends the job once the agent has seen the request. */
+    async function updateMidJob(pool: string, name: string, vars: Record<string, string> = {}) {
+      const first = ado.queueJob({ pool });
+      const a = agent(pool, name, { jobDuration: 60_000, vars });
+      await eventually('busy', () => a.phase, (p) => p === 'busy');
+      const [registered] = await registrations(pool);
+      const polls = pollsBy(pool);
+      ado.requestAgentUpdate(registered!.id, '4.260.0');
+      const next = ado.queueJob({ pool });
+      // Two more polls: at least one was answered after the request.
+      await eventually('the agent to look at its registration again', () => pollsBy(pool), (n) => n > polls + 1);
+      ado.finishJob(first.requestId, 'succeeded');
+      return { a, first, next };
+    }
+
+    it('takes the update and, restarted by run.sh, comes back for a second job (azure-pipelines-agent#2311, #2762)', async () => {
+      const { a, first, next } = await updateMidJob('updates', 'agent-updates');
+
+      await eventually('the second job to run on the same agent', () => job(next.requestId).agentName, (n) => n === 'agent-updates');
+      expect(job(first.requestId)).toMatchObject({ state: 'finished', agentName: 'agent-updates' });
+      expect((await registrations('updates'))[0]).toMatchObject({ name: 'agent-updates', status: 'online' });
+      ado.finishJob(next.requestId, 'succeeded');
+      expect(await a.exited).toBe(0);
+    });
+
+    it('with agent.disableupdate set (as infra/agent-image does) keeps to its one job and exits 0', async () => {
+      const { a, first, next } = await updateMidJob('no-updates', 'agent-no-updates', { 'agent.disableupdate': 'true' });
+
+      await eventually('the agent to exit after its one job', () => a.phase, (p) => p === 'exited');
+      expect(await a.exited).toBe(0);
+      expect(job(first.requestId)).toMatchObject({ state: 'finished', agentName: 'agent-no-updates' });
+      expect(job(next.requestId)).toMatchObject({ state: 'waiting' });
+      expect(await registrations('no-updates')).toEqual([]);
+    });
   });
 });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AgentConnection, type AssignedRequest } from './agent-connection';
 import { describeError, sleep, StoppedError } from './agent-http';
 import { systemCapabilities } from './capabilities';
+import { SelfUpdate } from './self-update';
 import { sampleMs, type Latency } from '../latency';
 
 /** The job request the agent was given, for a duration chosen per job. */
@@ -40,7 +41,7 @@ export interface AgentTimeline {
   readonly startedAt: number;
   /** Registered in the pool (config.sh done). */
   readonly registeredAt?: number;
-  /** ADO's assignment seen: the job started running on it. */
+  /** ADO's assignment seen: its (first) job started running on it. */
   readonly jobStartedAt?: number;
   readonly requestId?: number;
   readonly exitedAt?: number;
@@ -48,7 +49,11 @@ export interface AgentTimeline {
 }
 
 export interface SimulatedAgent {
-  /** Resolves with the process exit code: 0 after finishing one job; 1 when it cannot register (bad/revoked PAT, unknown pool); 143 when stopped. */
+  /**
+   * Resolves with the process exit code: 0 after finishing its job (two, when an update ADO asked
+   * for brought it back; see self-update.ts); 1 when it cannot register (bad/revoked PAT, unknown
+   * pool); 4 when a second update ends it; 143 when stopped.
+   */
   readonly exited: Promise<number>;
   /** SIGTERM: stop waiting / abandon and exit 143. */
   stop(): void;
@@ -60,13 +65,16 @@ export interface SimulatedAgent {
 /** Exit codes as the container would report them. */
 export const EXIT_DONE = 0;
 export const EXIT_FAILED = 1;
+/** The listener's RunOnceAgentUpdating, passed on by run.sh when it has restarted the agent once already. */
+export const EXIT_UPDATING = 4;
 export const EXIT_TERMINATED = 143;
 
 /**
  * A one-shot agent container (`config.sh`, then `run.sh --once`) over the ADO emulator's REST API:
  * register in the pool by name, wait for ADO to assign a job, run it, report it finished, remove
  * the registration and exit 0. stop() is the container being killed: no goodbye, so the
- * registration stays (offline) for the scaler's janitor, and a job it ran is abandoned.
+ * registration stays (offline) for the scaler's janitor, and a job it ran is abandoned. An update
+ * ADO asks for is taken unless the environment has `agent.disableupdate` (self-update.ts).
  */
 export function startSimulatedAgent(options: SimulatedAgentOptions): SimulatedAgent {
   return new AgentProcess(options);
@@ -79,11 +87,13 @@ class AgentProcess implements SimulatedAgent {
   private readonly name: string;
   private readonly log: (line: string) => void;
   private readonly times: { -readonly [K in keyof AgentTimeline]: AgentTimeline[K] } = { startedAt: Date.now() };
+  private readonly update: SelfUpdate;
 
   constructor(private readonly options: SimulatedAgentOptions) {
     this.name = options.env.AZP_AGENT_NAME || `simulated-${randomUUID().slice(0, 8)}`;
     const log = options.log ?? (() => undefined);
     this.log = (line) => log(`[${this.name}] ${line}`);
+    this.update = new SelfUpdate(options.env, this.log);
     this.exited = this.run()
       .catch((err: unknown) => {
         this.log(`failed: ${describeError(err)}`);
@@ -136,19 +146,32 @@ class AgentProcess implements SimulatedAgent {
       return EXIT_FAILED;
     }
     try {
-      if (this.stopped) throw new StoppedError();
-      this.phase = 'idle';
-      const request = await this.assignment(ado, poolId, agentId);
-      if (!request) {
-        this.log('its registration was removed while it waited');
-        return EXIT_FAILED;
+      for (;;) {
+        if (this.stopped) throw new StoppedError();
+        this.phase = 'idle';
+        const next = await this.assignment(ado, poolId, agentId);
+        if (next === 'gone') {
+          this.log('its registration was removed while it waited');
+          return EXIT_FAILED;
+        }
+        if (next !== 'update') {
+          this.phase = 'busy';
+          this.times.jobStartedAt ??= Date.now();
+          this.times.requestId ??= next.requestId;
+          this.log(`running job request ${next.requestId} (job ${next.jobId})`);
+          const completed = (await this.runJob(ado, poolId, agentId, next)) && (await ado.finish(next.requestId));
+          this.log(completed ? `job request ${next.requestId} succeeded` : `job request ${next.requestId} ended elsewhere (cancelled)`);
+          if (!this.update.pending) break; // --once: one job, and out
+        }
+        const updated = this.update.restart();
+        if (updated === undefined) {
+          this.log('exits for an update again; run.sh restarts it only once');
+          await ado.deregister(poolId, agentId);
+          return EXIT_UPDATING;
+        }
+        this.log(`Agent will exit shortly for update; back online as version ${updated}`);
+        await ado.reconnect(poolId, agentId, { name: this.name, version: updated, systemCapabilities: systemCapabilities(this.options.env, this.name, updated) });
       }
-      this.phase = 'busy';
-      this.times.jobStartedAt = Date.now();
-      this.times.requestId = request.requestId;
-      this.log(`running job request ${request.requestId} (job ${request.jobId})`);
-      const completed = (await this.runJob(ado, poolId, agentId, request)) && (await ado.finish(request.requestId));
-      this.log(completed ? `job request ${request.requestId} succeeded` : `job request ${request.requestId} ended elsewhere (cancelled)`);
     } catch (err) {
       if (!this.stopped) throw err;
       await ado.disconnect(agentId);
@@ -158,12 +181,13 @@ class AgentProcess implements SimulatedAgent {
     return this.stopped ? EXIT_TERMINATED : EXIT_DONE;
   }
 
-  /** Polls until ADO assigns a job; undefined when the registration disappears. */
-  private async assignment(ado: AgentConnection, poolId: number, agentId: number): Promise<AssignedRequest | undefined> {
+  /** Polls until ADO assigns a job or asks for an update the agent takes; 'gone' when the registration disappears. */
+  private async assignment(ado: AgentConnection, poolId: number, agentId: number): Promise<AssignedRequest | 'update' | 'gone'> {
     for (;;) {
       const look = await ado.look(poolId, agentId);
       if (look.kind === 'assigned') return look.request;
-      if (look.kind === 'gone') return undefined;
+      if (look.kind === 'gone') return 'gone';
+      if (look.kind === 'none' && look.updateTo !== undefined && this.update.take(look.updateTo)) return 'update';
       await sleep(this.options.pollMs ?? 50, this.abort.signal);
     }
   }
@@ -174,6 +198,7 @@ class AgentProcess implements SimulatedAgent {
     while (Date.now() < until) {
       await sleep(Math.min(this.options.pollMs ?? 50, until - Date.now()), this.abort.signal);
       const look = await ado.look(poolId, agentId);
+      if ((look.kind === 'assigned' || look.kind === 'none') && look.updateTo !== undefined) this.update.take(look.updateTo);
       if (look.kind === 'none' || (look.kind === 'assigned' && look.request.requestId !== request.requestId)) return false;
     }
     return true;

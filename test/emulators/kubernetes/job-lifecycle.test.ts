@@ -15,6 +15,8 @@ const stopped = new Set<string>();
 beforeAll(async () => {
   k8s = await startKubernetesEmulator({
     virtualNodes: ['legacy'],
+    // A kubelet's statuses, so these tests see exit codes; the ACI connector's have their own test.
+    legacyNodeStatus: 'kubelet',
     startAgent: (container) => {
       started.push(container);
       return { exited: new Promise<number>((resolve) => exits.set(container.env.AGENT ?? '', resolve)), stop: () => stopped.add(container.env.AGENT ?? '') };
@@ -107,6 +109,32 @@ describe('Kubernetes emulator Jobs', () => {
     await eventually(() => (k8s.secrets('agents').some((s) => s.metadata.name === 'dangling') ? undefined : true), 'collection');
     const pods = await call('GET', `${PODS}?labelSelector=job-name%3Dok`);
     expect(pods.body).toMatchObject({ kind: 'PodList', items: [{ metadata: { labels: { 'job-name': 'ok' } } }] });
+  });
+
+  it('reports pods on the legacy virtual node as the ACI connector does: exit code lost, phase and Job tell the failure', async () => {
+    const connector = await startKubernetesEmulator({ virtualNodes: ['legacy'] });
+    try {
+      const post = rawClient(connector.url);
+      const podOn = (job: string) => connector.pods('agents').find((p) => p.metadata.labels?.['job-name'] === job);
+      const inPhase = (job: string, phase: string) => eventually(() => (podOn(job)?.status.phase === phase ? podOn(job) : undefined), `${job} ${phase}`);
+      for (const name of ['fine', 'broken']) await post('POST', JOBS, withTolerations(jobBody(name, { backoffLimit: 0, nodeSelector: legacy })));
+
+      const running = await inPhase('fine', 'Running');
+      expect(running.status).toMatchObject({ conditions: [{ type: 'Ready', status: 'True' }, { type: 'Initialized' }, { type: 'PodScheduled' }], containerStatuses: [{ imageID: '', containerID: expect.stringMatching(/^aci:\/\/[0-9a-f]{64}$/) as string, state: { running: {} } }] });
+      connector.finish('fine', 0);
+      await inPhase('broken', 'Running');
+      connector.finish('broken', 2);
+
+      const completed = { exitCode: 0, reason: 'Completed' };
+      expect((await inPhase('fine', 'Succeeded')).status).toMatchObject({ containerStatuses: [{ ready: false, state: { terminated: completed } }] });
+      const failed = await inPhase('broken', 'Failed');
+      expect(failed.status).toMatchObject({ conditions: [], containerStatuses: [{ state: { terminated: completed } }] });
+      expect(failed.status).not.toHaveProperty('reason');
+      await eventually(() => connector.jobs('agents').find((j) => j.metadata.name === 'broken')?.status.conditions, 'the Job to fail');
+      expect(connector.jobs('agents').find((j) => j.metadata.name === 'broken')?.status).toMatchObject({ failed: 1, conditions: [{ type: 'FailureTarget' }, { type: 'Failed', reason: 'BackoffLimitExceeded' }] });
+    } finally {
+      await connector.close();
+    }
   });
 
   it('draws each pod its own start delay, and hands startAgent the Job\'s creation time in ms', async () => {

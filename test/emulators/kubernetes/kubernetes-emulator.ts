@@ -5,7 +5,7 @@ import { testTls, type TestTls } from '../tls/test-ca';
 import { handleApi, route } from './api-routes';
 import { GarbageCollector } from './garbage-collector';
 import { JobController } from './job-controller';
-import { clusterNodes, type VirtualNodeKind } from './nodes';
+import { clusterNodes, type StatusWriter, type VirtualNodeKind } from './nodes';
 import { ObjectStore, RESOURCES, rfc3339, type Resource } from './object-store';
 import { badRequest, KubeError, statusBody } from './status';
 import type { ContainerProcess, Job, KubeFault, KubeObject, KubeRequest, Pod, Secret, StartedContainer } from './types';
@@ -31,6 +31,12 @@ export interface KubernetesEmulatorOptions {
   clock?: () => number;
   /** The virtual nodes the cluster has; both by default. */
   virtualNodes?: VirtualNodeKind[];
+  /**
+   * Who writes the status of pods on the legacy virtual node. 'aci-connector' (the default, as a
+   * real one does): an exited container always shows "Completed" with exit code 0, the pod phase
+   * says whether it failed (see aci-connector-status.ts). 'kubelet': a kubelet's statuses.
+   */
+  legacyNodeStatus?: StatusWriter;
   /** Namespaces that exist (writes elsewhere get 404); every namespace by default. */
   namespaces?: string[];
   /** Defaults to the process's test CA (TEST_TLS_DIR, see tls/global-setup.ts). */
@@ -65,7 +71,7 @@ export async function startKubernetesEmulator(options: KubernetesEmulatorOptions
     if (resource.plural === 'pods') hooks.podRemoved(obj);
   });
   const controller = new JobController(store, {
-    nodes: clusterNodes(options.virtualNodes ?? ['legacy', 'v2']),
+    nodes: clusterNodes(options.virtualNodes ?? ['legacy', 'v2'], options.legacyNodeStatus),
     scheduleDelay: options.scheduleDelay ?? 20,
     random: options.random ?? Math.random,
     clock,

@@ -8,20 +8,25 @@ import type { PodSpec, Toleration } from './types';
  */
 export type VirtualNodeKind = 'legacy' | 'v2';
 
+/** Who writes the status of the node's pods: a kubelet, or the ACI connector (aci-connector-status.ts). */
+export type StatusWriter = 'kubelet' | 'aci-connector';
+
 export interface EmulatedNode {
   name: string;
   labels: Record<string, string>;
   taints: Array<{ key: string; value?: string; effect: string }>;
+  statusWriter: StatusWriter;
 }
 
 const VIRTUAL_TAINT = { key: 'virtual-kubelet.io/provider', value: 'azure', effect: 'NoSchedule' };
 
-export function clusterNodes(virtualNodes: readonly VirtualNodeKind[]): EmulatedNode[] {
+export function clusterNodes(virtualNodes: readonly VirtualNodeKind[], legacyStatusWriter: StatusWriter = 'aci-connector'): EmulatedNode[] {
   const nodes: EmulatedNode[] = [
     {
       name: 'aks-nodepool1-12345678-vmss000000',
       labels: { agentpool: 'nodepool1', 'kubernetes.io/os': 'linux', 'kubernetes.io/role': 'agent', 'kubernetes.io/hostname': 'aks-nodepool1-12345678-vmss000000' },
       taints: [],
+      statusWriter: 'kubelet',
     },
   ];
   if (virtualNodes.includes('legacy')) {
@@ -29,6 +34,7 @@ export function clusterNodes(virtualNodes: readonly VirtualNodeKind[]): Emulated
       name: 'virtual-node-aci-linux',
       labels: { type: 'virtual-kubelet', 'kubernetes.io/os': 'linux', 'kubernetes.io/role': 'agent', 'kubernetes.io/hostname': 'virtual-node-aci-linux' },
       taints: [VIRTUAL_TAINT],
+      statusWriter: legacyStatusWriter,
     });
   }
   if (virtualNodes.includes('v2')) {
@@ -36,6 +42,8 @@ export function clusterNodes(virtualNodes: readonly VirtualNodeKind[]): Emulated
       name: 'virtualnode-0',
       labels: { virtualization: 'virtualnode2', 'kubernetes.io/os': 'linux', 'kubernetes.io/role': 'agent', 'kubernetes.io/hostname': 'virtualnode-0' },
       taints: [VIRTUAL_TAINT],
+      // Modelled as a kubelet: v2's source is not public, and nothing seen so far says otherwise.
+      statusWriter: 'kubelet',
     });
   }
   return nodes;
