@@ -1,5 +1,6 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { dependencies } from '../src/runtime/dependencies';
+import { poolLeaseKey } from '../src/scheduler/pool-lease';
 import { statusReport } from '../src/status/status-report';
 
 /** Operator view: counters of this instance and each pool's waiting job requests. */
@@ -10,6 +11,7 @@ export async function status(_request: HttpRequest, _context: InvocationContext)
     counters: deps.counters,
     ado: (orgUrl) => deps.ado(orgUrl),
     launcher: async (profile) => (await deps.scheduler()).launcher(profile),
+    poolBackoffs: async (org, pool) => (await deps.scheduler()).lease.backoffs(poolLeaseKey(org, pool)),
     ...(deps.settings.emulators ? { emulators: deps.settings.emulators } : {}),
   });
   return { status: 200, jsonBody: report };

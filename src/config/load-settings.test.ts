@@ -131,6 +131,24 @@ describe('loadSettings', () => {
     );
   });
 
+  it('takes spot as "preferred", "required" or false, true still meaning "preferred"; another value names the field and the choices', () => {
+    const withSpot = (spot: unknown) => {
+      const doc = structuredClone(good) as typeof good & { organizations: Array<{ pools: Array<{ profiles: unknown[] }> }> };
+      doc.organizations[0]!.pools[0]!.profiles = [{ ...profile, launcher: { ...profile.launcher, spot } }];
+      return JSON.stringify(doc);
+    };
+    const spotOf = (spot: unknown) => {
+      const launcher = loadSettings({ ...baseEnv, SCALER_CONFIG: withSpot(spot) }).config.organizations[0]!.pools[0]!.profiles[0]!.launcher;
+      return launcher.kind === 'aci' ? launcher.spot : undefined;
+    };
+    expect([undefined, false, true, 'preferred', 'required'].map(spotOf)).toEqual([false, false, 'preferred', 'preferred', 'required']);
+    for (const wrong of ['always', 'Preferred', 1]) {
+      expect(problemsOf({ ...baseEnv, SCALER_CONFIG: withSpot(wrong) })).toEqual([
+        { path: 'organizations[0].pools[0].profiles[0].launcher.spot', message: expect.stringMatching(/^spot must be "preferred" .*, "required" .* or false .*; true means "preferred"$/) as unknown },
+      ]);
+    }
+  });
+
   it('reports a missing document, unreadable file and invalid JSON clearly', () => {
     expect(problemsOf(baseEnv)[0]).toMatchObject({ path: 'SCALER_CONFIG', message: expect.stringMatching(/SCALER_CONFIG_FILE/) as unknown });
     expect(problemsOf({ ...baseEnv, SCALER_CONFIG_FILE: '/nonexistent/config.json' })[0]).toMatchObject({ path: 'SCALER_CONFIG_FILE', message: expect.stringMatching(/ENOENT/) as unknown });

@@ -41,6 +41,19 @@ const auth = z.discriminatedUnion(
   { error: 'auth.kind must be "pat" (a PAT in Key Vault) or "managedIdentity" (Microsoft Entra)' },
 );
 
+/**
+ * "preferred": Spot, falling back to Regular when Spot has no capacity; "required": Spot only,
+ * waiting for Spot capacity; false: Regular. `true` (the older form) still means "preferred".
+ */
+const spotPolicy = z
+  .union([z.boolean(), z.enum(['preferred', 'required'])], {
+    error: 'spot must be "preferred" (Spot, falling back to Regular when Spot has no capacity), "required" (Spot only: wait for Spot capacity) or false (Regular only); true means "preferred"',
+  })
+  .default(false)
+  .transform((v): SpotPolicy => (v === true ? 'preferred' : v));
+
+export type SpotPolicy = false | 'preferred' | 'required';
+
 const aciLauncher = z.strictObject({
   kind: z.literal('aci'),
   subscriptionId: z.guid({ error: 'must be the subscription id (a GUID) where agents run' }),
@@ -48,7 +61,7 @@ const aciLauncher = z.strictObject({
   location: z.string().min(1, { error: 'must be an Azure region, e.g. "westeurope"' }),
   identityId: z.string().startsWith('/subscriptions/', { error: 'must be the resource id of the agents\' user-assigned identity' }).optional(),
   subnetId: z.string().startsWith('/subscriptions/', { error: 'must be the resource id of a subnet delegated to Microsoft.ContainerInstance/containerGroups' }).optional(),
-  spot: z.boolean().default(false),
+  spot: spotPolicy,
   registry: z
     .strictObject({
       server: z.string().min(1, { error: 'must be the registry host, e.g. "myacr.azurecr.io"' }),
@@ -120,6 +133,11 @@ const pool = z.strictObject({
 const organization = z.strictObject({
   url: orgUrl,
   auth,
+  /**
+   * What upkeep manages the service hook subscription with (Build (Read) for a PAT). Not `auth`:
+   * that one goes into every agent container. Default: the identity for managedIdentity, none for a PAT.
+   */
+  hooksAuth: auth.optional(),
   /** The self-hosted parallel jobs the organization pays for: agents beyond it would only idle. */
   maxParallelJobs: z.int().min(1, { error: 'maxParallelJobs must be at least 1: the self-hosted parallel jobs of the organization (Organization settings > Parallel jobs)' }).optional(),
   pools: z.array(pool).min(1, { error: 'list at least one agent pool by name' }),

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { OrganizationConfig, PoolConfig, ScalerConfig } from '../config/schema';
 import { orgKeyOf } from '../config/org-url';
 import type { Logger } from '../log/logger';
@@ -6,7 +6,7 @@ import { parsePoolSignal, type PoolSignal } from '../queue/pool-signal';
 import type { SignalQueue } from '../queue/signal-queue';
 import type { Counters } from '../status/counters';
 import { describePass } from './describe-pass';
-import type { PassOutcome, PoolLease } from './pool-lease';
+import { poolLeaseKey, retryDelayMs, type PassOutcome, type PoolLease } from './pool-lease';
 import { passPool, type PassDeps, type PassResult } from './pool-pass';
 
 export interface SchedulerDeps extends Omit<PassDeps, 'stillHolder' | 'graceMs'> {
@@ -45,7 +45,7 @@ export async function handleSignal(body: unknown, deps: SchedulerDeps): Promise<
   const pool = org?.pools.find((p) => p.name.toLowerCase() === signal.pool.toLowerCase());
   if (!org || !pool) return { kind: 'ignored', reason: `pool "${signal.pool}" of ${signal.orgUrl} is no longer in the config` };
 
-  const key = leaseKey(org, pool);
+  const key = poolLeaseKey(org, pool);
   const holder = randomUUID();
   const acquired = await deps.lease.acquire(key, holder, LEASE_TTL_MS);
   if (acquired.state === 'busy') {
@@ -55,6 +55,8 @@ export async function handleSignal(body: unknown, deps: SchedulerDeps): Promise<
   if (acquired.state === 'deferred') return { kind: 'deferred', until: acquired.until };
 
   const pools = org.maxParallelJobs !== undefined ? org.pools : [pool];
+  // Profiles whose starts failed back off alone; one that fails again in this invocation waits at least the first delay.
+  const profileBackoffs = new Map(acquired.profiles);
   let passes = 0;
   let heldSince = deps.now();
   // Within half its time to live the lease is certainly still ours: no round trip to renew it.
@@ -65,14 +67,14 @@ export async function handleSignal(body: unknown, deps: SchedulerDeps): Promise<
     let outcome: PassOutcome = { failed: false };
     try {
       for (const p of pools) {
-        const result = await passPool(org, p, { ...deps, graceMs: deps.config.scheduler.idleGraceSeconds * 1000, stillHolder }, announced(org, passes, signal));
+        const result = await passPool(org, p, { ...deps, graceMs: deps.config.scheduler.idleGraceSeconds * 1000, stillHolder, profileBackoffs }, announced(org, passes, signal));
         results.push(result);
         deps.counters.increment('agentsStarted', result.started.length);
         deps.counters.increment('agentsStopped', result.stopped.length);
         deps.counters.increment('unmatchedJobs', result.unmatched.length);
         const line = describePass(p.name, passes === 1 ? signal.reason : 'again', result);
         if (line) deps.log.info(line);
-        if (result.startFailure) outcome = { failed: true, ...(result.startFailure.retryAfterMs !== undefined ? { retryAfterMs: result.startFailure.retryAfterMs } : {}) };
+        for (const f of result.startFailures) profileBackoffs.set(f.profile, deps.now() + retryDelayMs(1, f.retryAfterMs));
         if (result.abandoned) {
           // The lease ran out during the pass: whoever holds it now answers, else this look does.
           await scheduleNext(signal, pool, [deps.now()], false, deps);
@@ -81,8 +83,16 @@ export async function handleSignal(body: unknown, deps: SchedulerDeps): Promise<
       }
     } catch (e) {
       const retryAfterMs = (e as { retryAfterMs?: number } | undefined)?.retryAfterMs;
-      outcome = { failed: true, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
-      deps.log.warn(`scheduler: the pass of pool "${pool.name}" of ${org.url.url} failed; it backs off and tries again: ${e instanceof Error ? e.message : String(e)}`);
+      const reason = e instanceof Error ? e.message : String(e);
+      outcome = { failed: true, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}), reason };
+      deps.log.warn(`scheduler: the pass of pool "${pool.name}" of ${org.url.url} failed; it backs off and tries again: ${reason}`);
+    }
+    if (!outcome.failed) {
+      outcome = {
+        failed: false,
+        started: results.flatMap((r) => r.startedProfiles),
+        startFailures: results.flatMap((r) => r.startFailures.map((f) => ({ profile: f.profile, reason: f.message, ...(f.retryAfterMs !== undefined ? { retryAfterMs: f.retryAfterMs } : {}) }))),
+      };
     }
     deps.counters.increment('passes');
     if (outcome.failed) deps.counters.increment('passFailures');
@@ -93,6 +103,8 @@ export async function handleSignal(body: unknown, deps: SchedulerDeps): Promise<
     }
     const next = results.flatMap((r) => (r.nextPassAt !== undefined ? [r.nextPassAt] : []));
     if (outcome.failed) next.push(await deps.lease.notBefore(key));
+    // A profile's back-off ends in a pass of its own, whatever the plan (made before the failure) asked for.
+    else if (outcome.startFailures?.length) for (const b of (await deps.lease.backoffs(key)).profiles.values()) next.push(b.until);
     // Handed over: the lease is free, and a new signal brings the pass the latest ones asked for.
     if (released === 'pending') next.push(deps.now());
     await scheduleNext(signal, pool, next, outcome.failed, deps);
@@ -119,10 +131,4 @@ async function scheduleNext(signal: PoolSignal, pool: PoolConfig, times: readonl
  */
 function announced(org: OrganizationConfig, passes: number, signal: PoolSignal): string[] {
   return passes === 1 && signal.jobId && org.pools.length === 1 ? [signal.jobId] : [];
-}
-
-/** Table row keys may not hold '/', '\\', '#' or '?': a hash of the organization and pool (or the whole organization, when it has a cap). */
-function leaseKey(org: OrganizationConfig, pool: PoolConfig): string {
-  const scope = org.maxParallelJobs !== undefined ? `${org.url.key}|*` : `${org.url.key}|${pool.name.toLowerCase()}`;
-  return createHash('sha256').update(scope).digest('hex').slice(0, 32);
 }

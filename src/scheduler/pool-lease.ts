@@ -1,9 +1,12 @@
+import { createHash } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
+import type { OrganizationConfig, PoolConfig } from '../config/schema';
 import { ScalerError } from '../errors/scaler-error';
 import { tableOnce } from '../storage/table-client';
 
 export type AcquireResult =
-  | { readonly state: 'acquired' }
+  /** `profiles`: the pool's profiles whose starts back off, keyed by profileBackoffKey, with when each may start again. */
+  | { readonly state: 'acquired'; readonly profiles: ReadonlyMap<string, number> }
   /** Another instance passes now; it was told to pass once more. */
   | { readonly state: 'busy'; readonly until: number }
   /** The pool's last passes failed: nothing runs before `until`, when a scheduled signal comes. */
@@ -11,8 +14,36 @@ export type AcquireResult =
 /** 'pending': signals came meanwhile, but the caller asked to let go anyway (it hands them to a new signal). */
 export type ReleaseResult = 'released' | 'again' | 'pending';
 
-/** How a pass ended, for the pool's back-off. */
-export type PassOutcome = { readonly failed: false } | { readonly failed: true; readonly retryAfterMs?: number };
+/**
+ * How a pass ended. A pass that failed as a whole (ADO, ARM listings, the lease) backs the pool
+ * off; a profile whose starts failed (throttled, quota, no Spot capacity) backs off alone, so a
+ * profile waiting for Spot does not hold up the other profiles of its pool. `reason` is for /api/status.
+ */
+export type PassOutcome =
+  | {
+      readonly failed: false;
+      /** Profiles (profileBackoffKey) that started agents: their back-off is over. */
+      readonly started?: readonly string[];
+      readonly startFailures?: ReadonlyArray<{ readonly profile: string; readonly retryAfterMs?: number; readonly reason: string }>;
+    }
+  | { readonly failed: true; readonly retryAfterMs?: number; readonly reason?: string };
+
+/** A pool or a profile backing off after failures: until when, and why. */
+export interface Backoff {
+  readonly until: number;
+  readonly reason: string;
+}
+
+export interface PoolBackoffs {
+  readonly pool?: Backoff;
+  /** By profileBackoffKey. */
+  readonly profiles: ReadonlyMap<string, Backoff>;
+}
+
+/** Profile names are unique within a pool only, and an organization-wide lease holds every pool's. */
+export function profileBackoffKey(pool: string, profile: string): string {
+  return `${pool.toLowerCase()}/${profile}`;
+}
 
 /**
  * At most one scheduler pass per pool at a time, across every Functions instance: a lease per
@@ -34,6 +65,8 @@ export interface PoolLease {
   release(poolKey: string, holder: string, ttlMs: number, outcome?: PassOutcome, final?: boolean): Promise<ReleaseResult>;
   /** When the pool may pass again after failures; 0 when it may now. */
   notBefore(poolKey: string): Promise<number>;
+  /** The pool's back-off and its profiles' while they last (with a reason), for /api/status. */
+  backoffs(poolKey: string): Promise<PoolBackoffs>;
 }
 
 const PARTITION = 'pool-pass';
@@ -46,7 +79,42 @@ interface LeaseEntity {
   readonly again: boolean;
   readonly failures: number;
   readonly notBefore: number;
+  /** Why the last pass failed: the pool back-off's reason. */
+  readonly reason: string;
+  /** JSON of the profiles' back-offs (ProfileBackoffs): one property, as Table entities hold no maps. */
+  readonly profiles: string;
   readonly etag?: string;
+}
+
+type ProfileBackoffs = Record<string, { readonly failures: number; readonly until: number; readonly reason: string }>;
+
+function parseProfiles(json: string): ProfileBackoffs {
+  try {
+    const parsed: unknown = JSON.parse(json || '{}');
+    return parsed && typeof parsed === 'object' ? (parsed as ProfileBackoffs) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** The profiles' back-offs after a pass: a start clears one, a failure lengthens it, and entries long over are dropped. */
+function nextProfiles(json: string, outcome: PassOutcome, t: number): string {
+  const profiles = { ...parseProfiles(json) };
+  if (!outcome.failed) {
+    for (const key of outcome.started ?? []) delete profiles[key];
+    for (const f of outcome.startFailures ?? []) {
+      const failures = (profiles[f.profile]?.failures ?? 0) + 1;
+      profiles[f.profile] = { failures, until: t + retryDelayMs(failures, f.retryAfterMs), reason: f.reason };
+    }
+  }
+  for (const [key, b] of Object.entries(profiles)) if (b.until + MAX_RETRY_MS < t) delete profiles[key];
+  return JSON.stringify(profiles);
+}
+
+/** Table row keys may not hold '/', '\\', '#' or '?': a hash of the organization and pool (or the whole organization, when it has a cap). */
+export function poolLeaseKey(org: OrganizationConfig, pool: PoolConfig): string {
+  const scope = org.maxParallelJobs !== undefined ? `${org.url.key}|*` : `${org.url.key}|${pool.name.toLowerCase()}`;
+  return createHash('sha256').update(scope).digest('hex').slice(0, 32);
 }
 
 /** 5 s, 10 s, 20 s, ... up to 5 minutes; a Retry-After longer than that wins. */
@@ -59,8 +127,17 @@ export function createPoolLease(client: TableClient, now: () => number = Date.no
   const read = async (poolKey: string): Promise<LeaseEntity | undefined> => {
     await table();
     try {
-      const e = await client.getEntity<{ holder?: string; until?: number; again?: boolean; failures?: number; notBefore?: number }>(PARTITION, poolKey);
-      return { holder: e.holder ?? '', until: Number(e.until ?? 0), again: e.again === true, failures: Number(e.failures ?? 0), notBefore: Number(e.notBefore ?? 0), etag: e.etag };
+      const e = await client.getEntity<{ holder?: string; until?: number; again?: boolean; failures?: number; notBefore?: number; reason?: string; profiles?: string }>(PARTITION, poolKey);
+      return {
+        holder: e.holder ?? '',
+        until: Number(e.until ?? 0),
+        again: e.again === true,
+        failures: Number(e.failures ?? 0),
+        notBefore: Number(e.notBefore ?? 0),
+        reason: e.reason ?? '',
+        profiles: e.profiles ?? '',
+        etag: e.etag,
+      };
     } catch (e) {
       if (statusOf(e) === 404) return undefined;
       throw storageError(client, 'read', e);
@@ -78,7 +155,7 @@ export function createPoolLease(client: TableClient, now: () => number = Date.no
       throw storageError(client, 'write', e);
     }
   };
-  const idle = { holder: '', until: 0, again: false, failures: 0, notBefore: 0 };
+  const idle = { holder: '', until: 0, again: false, failures: 0, notBefore: 0, reason: '', profiles: '' };
 
   return {
     async acquire(poolKey, holder, ttlMs) {
@@ -87,7 +164,10 @@ export function createPoolLease(client: TableClient, now: () => number = Date.no
         const t = now();
         if (lease && lease.notBefore > t) return { state: 'deferred', until: lease.notBefore };
         if (!lease || !lease.holder || lease.until <= t || lease.holder === holder) {
-          if (await write(poolKey, { ...(lease ?? idle), holder, until: t + ttlMs, again: false }, lease?.etag)) return { state: 'acquired' };
+          if (await write(poolKey, { ...(lease ?? idle), holder, until: t + ttlMs, again: false }, lease?.etag)) {
+            const profiles = Object.entries(parseProfiles(lease?.profiles ?? '')).filter(([, b]) => b.until > t);
+            return { state: 'acquired', profiles: new Map(profiles.map(([key, b]) => [key, b.until])) };
+          }
           continue;
         }
         if (lease.again || (await write(poolKey, { ...lease, again: true }, lease.etag))) return { state: 'busy', until: lease.until };
@@ -108,16 +188,26 @@ export function createPoolLease(client: TableClient, now: () => number = Date.no
         const t = now();
         const failures = outcome.failed ? lease.failures + 1 : 0;
         const notBefore = outcome.failed ? t + retryDelayMs(failures, outcome.retryAfterMs) : 0;
+        const why = { reason: outcome.failed ? (outcome.reason ?? '') : '', profiles: nextProfiles(lease.profiles, outcome, t) };
         if (lease.again && !outcome.failed && !final) {
-          if (await write(poolKey, { ...lease, until: t + ttlMs, again: false, failures, notBefore }, lease.etag)) return 'again';
+          if (await write(poolKey, { ...lease, until: t + ttlMs, again: false, failures, notBefore, ...why }, lease.etag)) return 'again';
           continue;
         }
         // After a failure the signal scheduled for notBefore stands for those that came meanwhile.
-        if (await write(poolKey, { ...idle, failures, notBefore }, lease.etag)) return lease.again && !outcome.failed ? 'pending' : 'released';
+        if (await write(poolKey, { ...idle, failures, notBefore, ...why }, lease.etag)) return lease.again && !outcome.failed ? 'pending' : 'released';
       }
     },
     async notBefore(poolKey) {
       return (await read(poolKey))?.notBefore ?? 0;
+    },
+    async backoffs(poolKey) {
+      const lease = await read(poolKey);
+      const t = now();
+      const profiles = Object.entries(parseProfiles(lease?.profiles ?? '')).filter(([, b]) => b.until > t);
+      return {
+        ...(lease && lease.notBefore > t && lease.reason ? { pool: { until: lease.notBefore, reason: lease.reason } } : {}),
+        profiles: new Map(profiles.map(([key, b]) => [key, { until: b.until, reason: b.reason }])),
+      };
     },
   };
 }

@@ -9,6 +9,7 @@ import { profileAgentName } from '../launchers/agent-name';
 import type { LaunchedAgent, Launcher } from '../launchers/launcher';
 import type { Logger } from '../log/logger';
 import { activeCrashLoop, type CrashLoop } from './crash-loop';
+import { profileBackoffKey } from './pool-lease';
 import { planPool, type ObservedAgent, type Plan } from './plan';
 import { waitingPerProfile } from './serving-profile';
 
@@ -23,6 +24,8 @@ export interface PassDeps {
   readonly graceMs: number;
   /** Called between planning and acting: false when this pass may no longer act (its lease is gone). */
   stillHolder?(): Promise<boolean>;
+  /** Profiles whose starts back off after failing (by profileBackoffKey), with when they may start again. */
+  readonly profileBackoffs?: ReadonlyMap<string, number>;
 }
 
 export interface PassResult {
@@ -35,8 +38,10 @@ export interface PassResult {
   readonly unmatched: readonly JobRequest[];
   /** When the pool needs its next pass whatever happens: a grace, a back-off, a standby window, a Retry-After. */
   readonly nextPassAt?: number;
-  /** A start failed (throttled, quota, fault): the pool backs off, with ARM's Retry-After when it sent one. */
-  readonly startFailure?: { readonly retryAfterMs?: number; readonly message: string };
+  /** Starts that failed (throttled, quota, no Spot capacity, fault), one per profile (profileBackoffKey): that profile backs off, with the launcher's retry time when it gave one. */
+  readonly startFailures: ReadonlyArray<{ readonly retryAfterMs?: number; readonly message: string; readonly profile: string }>;
+  /** Profiles (profileBackoffKey) that started agents in this pass. */
+  readonly startedProfiles: readonly string[];
   /** The lease was lost before acting: nothing was started or stopped. */
   readonly abandoned?: boolean;
 }
@@ -100,7 +105,7 @@ export async function passPool(org: OrganizationConfig, pool: PoolConfig, deps: 
       name: p.name,
       maxAgents: p.maxAgents,
       standby: standby.get(p.name)!.agents,
-      ...(crashLoops[p.name] ? { backedOffUntil: crashLoops[p.name]!.backedOffUntil } : {}),
+      ...backedOffUntil(crashLoops[p.name]?.backedOffUntil, deps.profileBackoffs?.get(profileBackoffKey(pool.name, p.name))),
     })),
     waiting,
     agents,
@@ -117,12 +122,13 @@ export async function passPool(org: OrganizationConfig, pool: PoolConfig, deps: 
   if (announcedJobs.some((j) => !listed.has(j.toLowerCase()))) wakeUps.push(now + UNLISTED_JOB_RECHECK_MS);
   const acting = plan.profiles.some((d) => d.start > 0 || d.stop.length > 0);
   if (acting && deps.stillHolder && !(await deps.stillHolder())) {
-    return { plan, started: [], stopped: [], crashLoops, unmatched, abandoned: true };
+    return { plan, started: [], stopped: [], crashLoops, unmatched, startFailures: [], startedProfiles: [], abandoned: true };
   }
 
   const started: string[] = [];
   const stopped: string[] = [];
-  let startFailure: PassResult['startFailure'];
+  const startFailures: Array<PassResult['startFailures'][number]> = [];
+  const startedProfiles: string[] = [];
   const token = plan.profiles.some((d) => d.start > 0) ? await deps.agentToken(org) : '';
   for (const decision of plan.profiles) {
     const profile = pool.profiles.find((p) => p.name === decision.profile)!;
@@ -136,17 +142,23 @@ export async function passPool(org: OrganizationConfig, pool: PoolConfig, deps: 
       pat: token,
       ...(i >= forJobs ? { standby: true } : {}),
     }));
-    for (let i = 0; i < specs.length && !startFailure; i += START_CONCURRENCY) {
+    const key = profileBackoffKey(pool.name, profile.name);
+    let failure: PassResult['startFailures'][number] | undefined;
+    let startedHere = 0;
+    for (let i = 0; i < specs.length && !failure; i += START_CONCURRENCY) {
       const results = await Promise.allSettled(specs.slice(i, i + START_CONCURRENCY).map((spec) => launcher.start(spec)));
       results.forEach((r, j) => {
-        if (r.status === 'fulfilled') started.push(specs[i + j]!.name);
-        else startFailure ??= failureOf(r.reason);
+        if (r.status === 'fulfilled') {
+          started.push(specs[i + j]!.name);
+          startedHere++;
+        } else failure ??= { ...failureOf(r.reason), profile: key };
       });
     }
-    if (startFailure) {
-      // The rest of this pool's starts wait for the next pass, which recomputes them.
-      deps.log.warn(`scheduler: starting agents of profile ${profile.name} in pool "${pool.name}" failed; ${started.length} started, the rest at a later pass: ${startFailure.message}`);
-      break;
+    if (startedHere > 0 && !failure) startedProfiles.push(key);
+    if (failure) {
+      // This profile's other starts wait for its back-off to end; the pass recomputes them then.
+      startFailures.push(failure);
+      deps.log.warn(`scheduler: starting agents of profile ${profile.name} in pool "${pool.name}" failed; ${startedHere} started, the rest after a back-off: ${failure.message}`);
     }
     for (const name of decision.stop) {
       if (await stopIdle(ado, poolId, launcher, name, deps)) stopped.push(name);
@@ -160,7 +172,8 @@ export async function passPool(org: OrganizationConfig, pool: PoolConfig, deps: 
     crashLoops,
     unmatched,
     ...(wakeUps.length ? { nextPassAt: Math.min(...wakeUps) } : {}),
-    ...(startFailure ? { startFailure } : {}),
+    startFailures,
+    startedProfiles,
   };
 }
 
@@ -189,7 +202,7 @@ function observe(working: readonly LaunchedAgent[], running: ReadonlySet<string>
   });
 }
 
-function failureOf(error: unknown): NonNullable<PassResult['startFailure']> {
+function failureOf(error: unknown): Omit<PassResult['startFailures'][number], 'profile'> {
   const message = error instanceof Error ? error.message : String(error);
   const retryAfterMs = (error as { retryAfterMs?: number } | undefined)?.retryAfterMs;
   // A request that can never succeed (a bad image reference, no permission) is not retried soon.
@@ -219,4 +232,10 @@ async function stopIdle(ado: AdoClient, poolId: number, launcher: Launcher, name
 
 function same(a: string, b: string): boolean {
   return a.toLowerCase() === b.toLowerCase();
+}
+
+/** The later of a crash loop's and a failed start's back-off, as the plan takes it. */
+function backedOffUntil(crashLoop: number | undefined, failedStart: number | undefined): { backedOffUntil?: number } {
+  const until = Math.max(crashLoop ?? 0, failedStart ?? 0);
+  return until > 0 ? { backedOffUntil: until } : {};
 }

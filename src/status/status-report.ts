@@ -1,9 +1,10 @@
 import type { AdoClient } from '../ado/ado-client';
 import type { PoolAgent } from '../ado/pool-agents';
-import type { ProfileConfig, ScalerConfig } from '../config/schema';
+import type { OrganizationConfig, PoolConfig, ProfileConfig, ScalerConfig } from '../config/schema';
 import type { Launcher } from '../launchers/launcher';
 import { managedPools } from '../reconcile/sweep';
 import { activeCrashLoop } from '../scheduler/crash-loop';
+import { profileBackoffKey, type PoolBackoffs } from '../scheduler/pool-lease';
 import { placeholderState, type PlaceholderState } from '../upkeep/placeholders';
 import type { Counters } from './counters';
 
@@ -26,7 +27,10 @@ export interface ProfileStatus {
   readonly starting: number;
   readonly running: number;
   readonly finished: number;
-  /** Set while the profile starts nothing because its agents keep exiting before a job: why, and until when. */
+  /**
+   * Set while the profile starts nothing: its agents keep exiting before a job, or its last start
+   * failed and the pool backs off (throttling, quota, waiting for Spot capacity). Why, and until when.
+   */
   readonly backoff?: { readonly until: string; readonly reason: string };
   /** The profile's placeholder agent in ADO (upkeep keeps it); absent when the pool's agents could not be listed. */
   readonly placeholder?: PlaceholderState;
@@ -46,6 +50,8 @@ export async function statusReport(deps: {
   counters: Counters;
   ado: (orgUrl: string) => Promise<AdoClient>;
   launcher: (profile: ProfileConfig) => Promise<Launcher>;
+  /** The pool's and its profiles' back-offs after failed passes and starts (the scheduler's pool lease). */
+  poolBackoffs?: (org: OrganizationConfig, pool: PoolConfig) => Promise<PoolBackoffs | undefined>;
   emulators?: Readonly<Record<string, string>>;
 }): Promise<StatusReport> {
   // One agent listing per pool serves the placeholder state of all its profiles.
@@ -61,6 +67,12 @@ export async function statusReport(deps: {
       agentListings.set(key, listing);
     }
     return listing;
+  };
+  const backoffs = new Map<PoolConfig, Promise<PoolBackoffs | undefined>>();
+  const poolBackoffs = (o: OrganizationConfig, p: PoolConfig) => {
+    let backoff = backoffs.get(p);
+    if (!backoff) backoffs.set(p, (backoff = (deps.poolBackoffs?.(o, p) ?? Promise.resolve(undefined)).catch(() => undefined)));
+    return backoff;
   };
   const profiles = Promise.all(
     deps.config.organizations.flatMap((o) =>
@@ -79,7 +91,14 @@ export async function statusReport(deps: {
             const agents = await (await deps.launcher(profile)).list({ profile: profile.name, pool: p.name });
             const count = (phase: string) => agents.filter((a) => a.phase === phase).length;
             const loop = activeCrashLoop(agents, Date.now());
-            const backoff = loop ? { backoff: { until: new Date(loop.backedOffUntil).toISOString(), reason: loop.reason } } : {};
+            const held = loop ? undefined : await poolBackoffs(o, p);
+            // A crash loop first, then this profile's failed starts, then a failure of the pool's whole pass.
+            const other = held?.profiles.get(profileBackoffKey(p.name, profile.name)) ?? held?.pool;
+            const backoff = loop
+              ? { backoff: { until: new Date(loop.backedOffUntil).toISOString(), reason: loop.reason } }
+              : other
+                ? { backoff: { until: new Date(other.until).toISOString(), reason: other.reason } }
+                : {};
             return { ...base, starting: count('starting'), running: count('running'), finished: count('finished'), ...backoff };
           } catch (e) {
             return { ...base, starting: 0, running: 0, finished: 0, error: e instanceof Error ? e.message : String(e) };

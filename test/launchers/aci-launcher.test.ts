@@ -152,11 +152,137 @@ describe('ACI launcher specifics', () => {
     ['Spot quota', quotaExceeded('StandardSpotCores', 'westeurope', 10, 10, 1)],
     ['Spot capacity', capacityUnavailable('westeurope', 1, 2)],
   ])('falls back from Spot to Regular once on %s', async (_what, refusal) => {
-    const spot = settings({ spot: true, registry: undefined });
+    const spot = settings({ spot: 'preferred', registry: undefined });
     const s = spec(profileWith(spot));
     arm.injectFault({ status: refusal.status, code: refusal.code, message: refusal.message, count: 1, pathContains: s.name, method: 'PUT' });
     expect(await launcherWith(spot).start(s)).toEqual({ name: s.name, outcome: 'created' });
     expect(putBodies(s.name).map((b) => b.properties.priority)).toEqual(['Spot', 'Regular']);
+  });
+
+  it.each([
+    ['the service', 'service'],
+    ['the troubleshooting article', 'doc'],
+  ] as const)('falls back from Spot to Regular when ACI accepts the Spot create and then fails it for capacity (%s\'s words), removing the failed group first', async (_what, wording) => {
+    const spot = settings({ spot: 'preferred', registry: undefined });
+    const s = spec(profileWith(spot));
+    arm.injectProvisioningFailure({ count: 1, nameContains: s.name, priority: 'Spot', wording });
+    expect(await launcherWith(spot).start(s)).toEqual({ name: s.name, outcome: 'created' });
+    expect(putBodies(s.name).map((b) => b.properties.priority)).toEqual(['Spot', 'Regular']);
+    const calls = arm.requests().filter((r) => r.path.endsWith(`/${s.name}`)).map((r) => `${r.method} ${r.status}`);
+    expect(calls).toEqual(['GET 404', 'PUT 201', 'DELETE 200', 'PUT 201']);
+    await expect.poll(() => arm.groups().find((g) => g.name === s.name)?.provisioningState).toBe('Succeeded');
+    expect(arm.groups().find((g) => g.name === s.name)?.body.properties.priority).toBe('Regular');
+  });
+
+  it('falls back from Spot to Regular on a 409 in the troubleshooting article\'s words, and reports a Regular one as no capacity', async () => {
+    const refusal = capacityUnavailable('westeurope', 1, 2, 'doc');
+    const spot = settings({ spot: 'preferred', registry: undefined });
+    const s = spec(profileWith(spot));
+    arm.injectFault({ status: refusal.status, code: refusal.code, message: refusal.message, count: 1, pathContains: s.name, method: 'PUT' });
+    expect(await launcherWith(spot).start(s)).toEqual({ name: s.name, outcome: 'created' });
+    expect(putBodies(s.name).map((b) => b.properties.priority)).toEqual(['Spot', 'Regular']);
+
+    const regular = spec(profileWith(settings()));
+    arm.injectFault({ status: refusal.status, code: refusal.code, message: refusal.message, count: 1, pathContains: regular.name, method: 'PUT' });
+    const error = await failure(launcherWith(settings()).start(regular));
+    expect(error).toMatchObject({ kind: 'throttled', retryAfterMs: 60_000 });
+    expect(error?.message).toContain('no capacity for this size in westeurope');
+  });
+
+  it('reports a Regular create that ACI fails after accepting it as no capacity (throttled), and leaves no failed group behind', async () => {
+    const s = spec(profileWith(settings()));
+    arm.injectProvisioningFailure({ count: 1, nameContains: s.name });
+    const error = await failure(launcherWith(settings()).start(s));
+    expect(error).toMatchObject({ kind: 'throttled', retryAfterMs: 60_000 });
+    expect(error?.message).toContain("no capacity for this size in westeurope right now (The requested resource is not available in the location 'westeurope'");
+    expect(arm.groups().find((g) => g.name === s.name)).toBeUndefined();
+    expect(exposures('-s3cr3t')).toEqual([]);
+  });
+
+  it('does not take a group whose create failed after the first poll for a starting agent: the next start of that name creates it anew', async () => {
+    const s = spec(profileWith(settings()));
+    arm.injectProvisioningFailure({ count: 1, nameContains: s.name, after: 100 });
+    const launcher = launcherWith(settings());
+    expect(await launcher.start(s)).toEqual({ name: s.name, outcome: 'created' });
+    await expect.poll(() => arm.groups().find((g) => g.name === s.name)?.provisioningState).toBe('Failed');
+    expect(await launcher.status(s.name)).toMatchObject({ phase: 'finished' });
+    expect(await launcher.start(s)).toEqual({ name: s.name, outcome: 'created' });
+    await expect.poll(() => arm.groups().find((g) => g.name === s.name)?.provisioningState).toBe('Succeeded');
+    expect(putBodies(s.name)).toHaveLength(2);
+  });
+
+  describe('Spot policy', () => {
+    /** A launcher whose clock the test moves (for the time Spot counts as short). */
+    const withClock = (s: AciSettings) => {
+      let offsetMs = 0;
+      const launcher = createAciLauncher({ credential: new ManagedIdentityCredential(), settings: s, endpoint: arm.url, clock: () => new Date(Date.now() + offsetMs) });
+      return { launcher, later: (ms: number) => void (offsetMs += ms) };
+    };
+    const priorities = (name: string) => putBodies(name).map((b) => b.properties.priority);
+    const required = settings({ spot: 'required', registry: undefined });
+    const preferred = settings({ spot: 'preferred', registry: undefined });
+
+    it.each([
+      ['refused on the PUT (409)', (name: string) => arm.injectFault({ ...capacityUnavailable('westeurope', 1, 2), count: 1, pathContains: name, method: 'PUT' })],
+      ['failed after ARM accepted it', (name: string) => arm.injectProvisioningFailure({ count: 1, nameContains: name, priority: 'Spot', wording: 'doc' })],
+    ])('"required" does not fall back when Spot has no capacity (%s): it waits, says why, and starts Spot again once the wait is over', async (_how, noCapacity) => {
+      const { launcher, later } = withClock(required);
+      const first = spec(profileWith(required));
+      noCapacity(first.name);
+      const error = await failure(launcher.start(first));
+      expect(error).toMatchObject({ kind: 'throttled', retryAfterMs: 60_000 });
+      expect(error?.message).toMatch(/^Profile "linux-small" waits for Spot in westeurope \(spot: "required"; no Spot capacity for this size: The requested resource .*is not available in the location 'westeurope'.*\); Spot is tried again from .*Set "spot": "preferred" to run on Regular meanwhile\.$/);
+      expect(priorities(first.name)).toEqual(['Spot']);
+      expect(arm.groups().find((g) => g.name === first.name)).toBeUndefined();
+
+      // Meanwhile a start asks ARM nothing: it would only fail again.
+      const meanwhile = spec(profileWith(required));
+      const before = arm.requests().length;
+      expect(await failure(launcher.start(meanwhile))).toMatchObject({ kind: 'throttled' });
+      expect(arm.requests().slice(before).filter((r) => r.method === 'PUT')).toEqual([]);
+
+      later(60_000);
+      const again = spec(profileWith(required));
+      expect(await launcher.start(again)).toEqual({ name: again.name, outcome: 'created' });
+      expect(priorities(again.name)).toEqual(['Spot']);
+      expect(exposures('-s3cr3t')).toEqual([]);
+    });
+
+    it('"required" waits on the Spot cores quota too, saying so', async () => {
+      const s = spec(profileWith(required));
+      const quota = quotaExceeded('StandardSpotCores', 'westeurope', 10, 10, 1);
+      arm.injectFault({ ...quota, count: 1, pathContains: s.name, method: 'PUT' });
+      const error = await failure(launcherWith(required).start(s));
+      expect(error).toMatchObject({ kind: 'throttled', retryAfterMs: 60_000 });
+      expect(error?.message).toContain("the Spot cores quota is used up: Resource type 'Microsoft.ContainerInstance/containerGroups' container group quota 'StandardSpotCores' exceeded");
+      expect(priorities(s.name)).toEqual(['Spot']);
+    });
+
+    it('learns from a Spot group ACI failed after the first poll: "preferred" starts the next agents as Regular for a while, "required" waits', async () => {
+      for (const [policy, s] of [['preferred', preferred], ['required', required]] as const) {
+        const { launcher, later } = withClock(s);
+        const profile = { ...profileWith(s), name: `late-${policy}` };
+        const first = spec(profile, `late-${policy}`);
+        arm.injectProvisioningFailure({ count: 1, nameContains: first.name, priority: 'Spot', after: 100 });
+        expect(await launcher.start(first)).toEqual({ name: first.name, outcome: 'created' });
+        await expect.poll(() => arm.groups().find((g) => g.name === first.name)?.provisioningState).toBe('Failed');
+        // The scheduler's next pass lists the pool: the failed group is finished, and says why.
+        expect(await launcher.list({ pool: `late-${policy}` })).toEqual([expect.objectContaining({ name: first.name, phase: 'finished' })]);
+
+        const next = spec(profile, `late-${policy}`);
+        if (policy === 'preferred') {
+          expect(await launcher.start(next)).toEqual({ name: next.name, outcome: 'created' });
+          expect(priorities(next.name)).toEqual(['Regular']);
+        } else {
+          expect(await failure(launcher.start(next))).toMatchObject({ kind: 'throttled', message: expect.stringContaining('spot: "required"') as unknown });
+          expect(priorities(next.name)).toEqual([]);
+        }
+        later(60_000);
+        const after = spec(profile, `late-${policy}`);
+        await launcher.start(after);
+        expect(priorities(after.name)).toEqual(['Spot']);
+      }
+    });
   });
 
   it('makes one GET, one PUT and one operation poll per start', async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tableClient } from '../../src/storage/table-client';
-import { createPoolLease, FIRST_RETRY_MS, MAX_RETRY_MS, retryDelayMs, type PoolLease } from '../../src/scheduler/pool-lease';
+import { createPoolLease, FIRST_RETRY_MS, MAX_RETRY_MS, profileBackoffKey, retryDelayMs, type PoolLease } from '../../src/scheduler/pool-lease';
 import { startAzurite, type Azurite } from '../emulators/azurite/start-azurite';
 
 // The real Table SDK against Azurite: each lease below is its own TableClient, as each Functions
@@ -41,8 +41,8 @@ describe('pool lease', () => {
   it('releases without another pass when no signal came meanwhile, and keeps pools apart', async () => {
     const [a, b] = [newPool(), newPool()];
     const lease = await instance();
-    expect(await lease.acquire(a, 'x', TTL)).toEqual({ state: 'acquired' });
-    expect(await lease.acquire(b, 'y', TTL)).toEqual({ state: 'acquired' });
+    expect(await lease.acquire(a, 'x', TTL)).toEqual({ state: 'acquired', profiles: new Map() });
+    expect(await lease.acquire(b, 'y', TTL)).toEqual({ state: 'acquired', profiles: new Map() });
     expect(await lease.release(a, 'x', TTL)).toBe('released');
     expect((await lease.acquire(b, 'z', TTL)).state).toBe('busy');
   });
@@ -96,6 +96,44 @@ describe('pool lease', () => {
       expect((await lease.acquire(pool, 'h', TTL)).state).toBe('acquired');
       expect(await lease.release(pool, 'h', TTL, { failed: false })).toBe('released');
       expect(await lease.notBefore(pool)).toBe(0);
+    } finally {
+      offsetMs = 0;
+    }
+  });
+
+  it('tells any instance why and until when the pool backs off, and which profile failed to start, until a pass works', async () => {
+    const pool = newPool();
+    const [holder, reader] = [await instance(), await instance()];
+    expect(await reader.backoffs(pool)).toEqual({ profiles: new Map() });
+    expect((await holder.acquire(pool, 'h', TTL)).state).toBe('acquired');
+    const reason = 'Profile "spot-only" waits for Spot in westeurope (spot: "required"; no Spot capacity for this size: …)';
+    const spotOnly = profileBackoffKey('linux', 'spot-only');
+    // One profile's failed start backs off that profile, not the pool: its other profiles keep starting.
+    await holder.release(pool, 'h', TTL, { failed: false, startFailures: [{ profile: spotOnly, retryAfterMs: 60_000, reason }] });
+    expect(await reader.notBefore(pool)).toBe(0);
+    const backoffs = await reader.backoffs(pool);
+    expect(backoffs.pool).toBeUndefined();
+    expect(backoffs.profiles.get(spotOnly)).toEqual({ until: expect.any(Number) as unknown, reason });
+    const acquired = await holder.acquire(pool, 'h', TTL);
+    expect(acquired.state === 'acquired' && acquired.profiles.get(spotOnly)).toBe(backoffs.profiles.get(spotOnly)!.until);
+    await holder.release(pool, 'h', TTL, { failed: false });
+    try {
+      offsetMs = 60_001;
+      expect((await reader.backoffs(pool)).profiles.size).toBe(0); // over
+      expect((await holder.acquire(pool, 'h', TTL)).state).toBe('acquired');
+      // Failing again doubles its delay, counted from its earlier failures.
+      const before = Date.now() + offsetMs;
+      await holder.release(pool, 'h', TTL, { failed: false, startFailures: [{ profile: spotOnly, reason }] });
+      const until = (await reader.backoffs(pool)).profiles.get(spotOnly)!.until;
+      expect(until).toBeGreaterThanOrEqual(before + retryDelayMs(2));
+      expect(until).toBeLessThanOrEqual(Date.now() + offsetMs + retryDelayMs(2));
+      expect((await holder.acquire(pool, 'h', TTL)).state).toBe('acquired');
+      await holder.release(pool, 'h', TTL, { failed: true, reason: 'Azure DevOps failed' });
+      expect((await reader.backoffs(pool)).pool).toEqual({ until: await reader.notBefore(pool), reason: 'Azure DevOps failed' });
+      offsetMs += MAX_RETRY_MS;
+      expect((await holder.acquire(pool, 'h', TTL)).state).toBe('acquired');
+      await holder.release(pool, 'h', TTL, { failed: false, started: [spotOnly] });
+      expect(await reader.backoffs(pool)).toEqual({ profiles: new Map() });
     } finally {
       offsetMs = 0;
     }

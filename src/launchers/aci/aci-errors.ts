@@ -13,13 +13,36 @@ interface RestErrorLike {
   readonly statusCode?: number;
   readonly code?: string;
   readonly response?: { readonly headers: { get(name: string): string | undefined } };
+  /** Set on a CreateFailedError: ARM accepted the create, and ACI failed it afterwards. */
+  readonly accepted?: true;
+}
+
+/**
+ * A create ACI accepted (201) and then failed: its operation ended `Failed`. The SDK reports only
+ * "The long-running operation has failed" when the operation's error has no code, as ACI's
+ * capacity failures have none; this carries what the operation body said.
+ */
+export class CreateFailedError extends Error {
+  readonly accepted = true;
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+    this.name = 'CreateFailedError';
+  }
 }
 
 const THROTTLE_DEFAULT_MS = 30_000;
 /** Quota frees only when agents finish (minutes), so waiting less would only spend ARM writes. */
 export const QUOTA_RETRY_MS = 60_000;
 const QUOTA = /container group quota '([^']+)' exceeded/i;
-const NO_CAPACITY = /requested resource is not available in the location/i;
+// The service's words ("The requested resource is not available in the location ...") and the
+// troubleshooting article's ("The requested resource with 'x' CPU and 'y.z' GB memory is not
+// available in the location ...").
+const NO_CAPACITY = /requested resource (?:with .*? )?is not available in the location/i;
+/** The event ACI records on a create it failed for capacity ("InsufficientCapacity."). */
+const CAPACITY_EVENT = /^InsufficientCapacity\b/i;
 
 export function restError(error: unknown): RestErrorLike | undefined {
   return typeof error === 'object' && error !== null && 'message' in error ? (error as RestErrorLike) : undefined;
@@ -29,11 +52,23 @@ export function isNotFound(error: unknown): boolean {
   return restError(error)?.statusCode === 404;
 }
 
+/** No capacity for the group in the region: refused on the PUT (409), or failed after ARM accepted it. */
+export function isCapacityError(error: unknown): boolean {
+  const e = restError(error);
+  if (!e) return false;
+  return (e.statusCode === 409 || e.accepted === true) && (NO_CAPACITY.test(e.message) || CAPACITY_EVENT.test(e.code ?? ''));
+}
+
 /** A Spot create refused for Spot capacity or Spot quota, which a Regular group may not meet. */
 export function isSpotCapacityError(error: unknown): boolean {
   const e = restError(error);
   if (!e) return false;
-  return QUOTA.exec(e.message)?.[1]?.toLowerCase() === 'standardspotcores' || (e.statusCode === 409 && NO_CAPACITY.test(e.message));
+  return QUOTA.exec(e.message)?.[1]?.toLowerCase() === 'standardspotcores' || isCapacityError(e);
+}
+
+/** Whether a group's events say ACI failed it for capacity (a create that failed after it was accepted). */
+export function failedForCapacity(events: ReadonlyArray<{ readonly name?: string; readonly message?: string }> | undefined): boolean {
+  return (events ?? []).some((ev) => CAPACITY_EVENT.test(ev.name ?? '') || NO_CAPACITY.test(ev.message ?? ''));
 }
 
 /**
@@ -61,9 +96,10 @@ export function aciError(error: unknown, scope: AciScope, what: string, extra: {
     );
   }
   if (status === 429) return fail('throttled', `ARM throttled the request (${code}: ${arm})`, retryAfterMs(e) ?? THROTTLE_DEFAULT_MS);
-  if (status === 409 && NO_CAPACITY.test(arm)) {
+  if (isCapacityError(e)) {
     return fail('throttled', `Azure Container Instances has no capacity for this size in ${scope.location} right now (${arm}).`, QUOTA_RETRY_MS);
   }
+  if (e?.accepted) return fail('transient', `ACI accepted the container group and then failed to create it (${code}: ${arm})`);
   if (status === 401) return fail('permanent', `ARM rejected the app's token for ${where} (${code}: ${arm}). Check that the app's managed identity is enabled and that the ARM endpoint setting matches the cloud.`);
   if (status === 403) {
     return fail(

@@ -1,13 +1,13 @@
-import { ContainerInstanceManagementClient, type ContainerGroup, type ContainerGroups } from '@azure/arm-containerinstance';
+import { ContainerInstanceManagementClient, type ContainerGroup } from '@azure/arm-containerinstance';
 import type { TokenCredential } from '@azure/identity';
 import { ScalerError } from '../../errors/scaler-error';
 import { agentOfGroup, phaseFromList, phaseOfGroup, type GroupPhase } from './aci-agent-state';
-import { aciError, isNotFound, isSpotCapacityError, type AciScope } from './aci-errors';
-import { agentContainerGroup, type AciSettings } from './aci-group-spec';
+import { createAgentGroup, deleteAndWait, spotShortage, type ContainerGroupOperations } from './aci-create';
+import { aciError, failedForCapacity, isNotFound, type AciScope } from './aci-errors';
+import type { AciSettings } from './aci-group-spec';
 import { LABELS, type AgentSpec, type LaunchedAgent, type Launcher, type StartResult } from '../launcher';
 
-/** The container group operations the launcher uses (what a test double must provide). */
-export type ContainerGroupOperations = Pick<ContainerGroups, 'get' | 'beginCreateOrUpdate' | 'beginDelete' | 'listByResourceGroup'>;
+export type { ContainerGroupOperations } from './aci-create';
 
 export interface AciLauncherOptions {
   readonly credential: TokenCredential;
@@ -25,9 +25,11 @@ const DETAIL_CONCURRENCY = 4;
 /**
  * Agents as Azure Container Instances container groups. Calls per operation: start = GET, then
  * PUT plus the SDK's first poll of the create operation (one more PUT and poll on a Spot
- * fallback); status = one GET; delete = one DELETE; list = one call per page of 20 (ARM's
- * paging) plus one GET per provisioned group whose end is not yet known (finished groups are
- * remembered, restartPolicy Never makes that final) and that the caller does not know running.
+ * fallback, and a DELETE first when ACI failed the Spot create after accepting it); status =
+ * one GET; delete = one DELETE; list = one call per page of 20 (ARM's paging) plus one GET per
+ * provisioned group whose end is not yet known (finished groups are remembered, restartPolicy
+ * Never makes that final) and that the caller does not know running, and one per Spot group
+ * whose create failed (to read why).
  */
 export function createAciLauncher(options: AciLauncherOptions): Launcher {
   const { settings } = options;
@@ -39,6 +41,13 @@ export function createAciLauncher(options: AciLauncherOptions): Launcher {
   const groups = () => (client ??= (options.clientFactory ?? defaultClient)(options.credential, settings.subscriptionId, endpoint));
   /** name|created-at → how it ended; a group recreated under the same name has a new created-at. */
   const finished = new Map<string, GroupPhase>();
+  const shortage = spotShortage(clock);
+  /** A Spot group ACI failed for capacity tells the next starts that Spot is short. */
+  const noteSpotFailure = (group: ContainerGroup) => {
+    if (group.priority !== 'Spot' || group.provisioningState?.toLowerCase() !== 'failed' || !failedForCapacity(group.instanceView?.events)) return;
+    const at = group.instanceView?.events?.map((ev) => ev.lastTimestamp?.getTime() ?? 0).reduce((a, b) => Math.max(a, b), 0);
+    shortage.note(at || Date.parse(group.tags?.[LABELS.createdAt] ?? '') || undefined);
+  };
 
   const getGroup = async (name: string): Promise<ContainerGroup | undefined> => {
     try {
@@ -51,10 +60,12 @@ export function createAciLauncher(options: AciLauncherOptions): Launcher {
 
   const phaseOf = async (group: ContainerGroup): Promise<GroupPhase | undefined> => {
     const key = `${group.name}|${group.tags?.[LABELS.createdAt]}`;
-    const known = finished.get(key) ?? phaseFromList(group);
+    const failedSpot = group.priority === 'Spot' && group.provisioningState?.toLowerCase() === 'failed';
+    const known = finished.get(key) ?? (failedSpot ? undefined : phaseFromList(group));
     if (known) return known;
     const full = await getGroup(group.name ?? '');
     if (!full) return undefined; // deleted since the list
+    noteSpotFailure(full);
     const phase = phaseOfGroup(full);
     if (phase.phase === 'finished') finished.set(key, phase);
     return phase;
@@ -66,23 +77,22 @@ export function createAciLauncher(options: AciLauncherOptions): Launcher {
       try {
         const existing = await getGroup(spec.name);
         if (existing) {
-          if (agentOfGroup(existing, 'starting')) return { name: spec.name, outcome: 'exists' };
-          throw new ScalerError(
-            'permanent',
-            `${what}: a container group named ${spec.name} exists in resource group "${rg}" that the scaler did not start; delete it or move it elsewhere.`,
-          );
+          if (!agentOfGroup(existing, 'starting')) {
+            throw new ScalerError(
+              'permanent',
+              `${what}: a container group named ${spec.name} exists in resource group "${rg}" that the scaler did not start; delete it or move it elsewhere.`,
+            );
+          }
+          if (existing.provisioningState?.toLowerCase() !== 'failed') return { name: spec.name, outcome: 'exists' };
+          // A create of this name that ACI failed after the first poll: no agent runs in it, and
+          // a failed group "can't be updated ... must be deployed as new" (Microsoft's "Update
+          // containers in Azure Container Instances"): delete it and create the agent afresh.
+          noteSpotFailure(existing);
+          await deleteAndWait(groups(), rg, spec.name);
         }
-        const now = clock();
         // Begin the create and return once ARM accepted it: ACI takes about a minute to run the
         // container, and the consumer must not be held that long.
-        const create = (priority: 'Spot' | 'Regular') => groups().beginCreateOrUpdate(rg, spec.name, agentContainerGroup(spec, settings, priority, now));
-        try {
-          await create(settings.spot ? 'Spot' : 'Regular');
-        } catch (e) {
-          // Spot capacity and Spot quota are separate from Regular's: fall back once.
-          if (!settings.spot || !isSpotCapacityError(e)) throw e;
-          await create('Regular');
-        }
+        await createAgentGroup(groups(), rg, spec, settings, shortage, clock());
         return { name: spec.name, outcome: 'created' };
       } catch (e) {
         throw aciError(e, scope, what, { profile: spec.profile.name, secrets: [spec.pat] });

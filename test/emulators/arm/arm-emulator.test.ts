@@ -5,6 +5,7 @@ import { aciError } from '../../../src/launchers/aci/aci-errors';
 import { ScalerError } from '../../../src/errors/scaler-error';
 import { startIdentityEmulator, useIdentityEnv, type IdentityEmulator } from '../identity/identity-emulator';
 import { startArmEmulator, type ArmEmulator, type ArmEmulatorOptions, type StartedContainer } from './arm-emulator';
+import { capacityUnavailable } from './arm-errors';
 
 // The real ContainerInstanceManagementClient with a managed identity token (identity emulator)
 // against the ARM emulator over HTTPS; the test CA is trusted through tls/global-setup.ts.
@@ -169,6 +170,44 @@ describe('ARM emulator with the real ContainerInstanceManagementClient', () => {
     );
     await client.containerGroups.beginCreateOrUpdate('agents-rg', 'fault-1', group());
     expect(arm.groups().map((g) => g.name)).toContain('fault-1');
+  });
+
+  it('accepts a create and fails it afterwards for capacity: 201 Pending, the operation Failed with ACI\'s event and message, the group Failed', async () => {
+    arm.injectProvisioningFailure({ count: 1, nameContains: 'async-1', priority: 'Spot' });
+    const failed = await client.containerGroups.beginCreateOrUpdate('agents-rg', 'async-1', group({ priority: 'Spot' })).catch((e: unknown) => e);
+    // ACI's failed operation carries no error code, so the SDK's error says only that it failed.
+    expect(failed).toBeInstanceOf(Error);
+    expect((failed as Error).message).toBe('The long-running operation has failed');
+
+    const calls = arm.requests().filter((r) => r.path.endsWith('/async-1') || r.path.includes('/operations/')).slice(-2);
+    expect(calls.map((r) => `${r.method} ${r.status}`)).toEqual(['PUT 201', 'GET 200']);
+    expect(JSON.parse(calls[0]!.responseBody)).toMatchObject({ properties: { provisioningState: 'Pending' } });
+    const message =
+      "The requested resource is not available in the location 'westeurope' at this moment. Please retry with a different resource request or in another location. Resource requested: '1' CPU '2' GB memory 'Linux' OS";
+    expect(JSON.parse(calls[1]!.responseBody)).toEqual({
+      id: expect.stringMatching(/\/containerGroups\/async-1$/) as unknown,
+      status: 'Failed',
+      startTime: expect.any(String) as unknown,
+      properties: { events: [{ count: 1, firstTimestamp: expect.any(String) as unknown, lastTimestamp: expect.any(String) as unknown, name: 'InsufficientCapacity.', message, type: 'Warning' }] },
+      error: { message },
+    });
+
+    const left = await client.containerGroups.get('agents-rg', 'async-1');
+    expect(left).toMatchObject({ provisioningState: 'Failed', instanceView: { state: 'Pending', events: [{ name: 'InsufficientCapacity.', message, type: 'Warning' }] } });
+    expect(agents.has('async-1')).toBe(false);
+    // Only the Spot create was to fail: a Regular redeploy of the name comes up.
+    await client.containerGroups.beginCreateOrUpdateAndWait('agents-rg', 'async-1', group({ priority: 'Regular' }), { updateIntervalInMs: 10 });
+    expect(await client.containerGroups.get('agents-rg', 'async-1')).toMatchObject({ provisioningState: 'Succeeded', instanceView: { events: [] } });
+  });
+
+  it('fails a create later than the first poll, in the troubleshooting article\'s words when asked, with an error code when given one', async () => {
+    arm.injectProvisioningFailure({ count: 1, nameContains: 'async-2', after: 200, wording: 'doc', code: 'InsufficientCapacity' });
+    const poller = await client.containerGroups.beginCreateOrUpdate('agents-rg', 'async-2', group(), { updateIntervalInMs: 10 });
+    expect(poller.getOperationState().status).toBe('running');
+    const message = "The requested resource with '1' CPU and '2' GB memory is not available in the location 'westeurope' at this moment. Please retry with a different resource request or in another location.";
+    await expect(poller.pollUntilDone()).rejects.toThrow(`The long-running operation has failed. InsufficientCapacity. ${message}`);
+    expect((await client.containerGroups.get('agents-rg', 'async-2')).provisioningState).toBe('Failed');
+    expect(capacityUnavailable('westeurope', 1, 2, 'doc')).toEqual({ status: 409, code: 'ServiceUnavailable', message });
   });
 
   it('enforces per-region core quotas, Spot apart from Regular', async () => {

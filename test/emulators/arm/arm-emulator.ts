@@ -8,9 +8,11 @@ import type { Latency } from '../latency';
 import type { StoredGroup } from './group-shapes';
 import { containerGroupsApi, type ApiAnswer } from './container-groups-api';
 import { readBody } from '../http/read-body';
+import type { ProvisioningFailure } from './provisioning-failures';
 
 export type { StartAgent, StartedContainer, RunningAgent, Quotas, CreateRateLimit } from './container-groups';
-export type { StoredGroup } from './group-shapes';
+export type { StoredGroup, GroupFailure } from './group-shapes';
+export type { ProvisioningFailure } from './provisioning-failures';
 
 export interface ArmEmulatorOptions {
   port?: number;
@@ -77,6 +79,12 @@ export interface ArmEmulator {
   groups(): StoredGroup[];
   requests(): ArmRequest[];
   injectFault(fault: ArmFault): void;
+  /**
+   * The next `count` matching creates or redeploys are accepted (201, Pending) and then fail: the
+   * create operation ends `Failed` and the group stays with provisioningState `Failed`.
+   */
+  injectProvisioningFailure(failure: ProvisioningFailure): void;
+  /** Clears injected faults and provisioning failures. */
   clearFaults(): void;
   /** Makes the group's container exit with `exitCode`, as a finished one-shot agent does. */
   finish(name: string, exitCode: number): void;
@@ -171,7 +179,11 @@ export async function startArmEmulator(options: ArmEmulatorOptions = {}): Promis
     groups: () => store.all(),
     requests: () => [...log],
     injectFault: (fault) => void faults.push({ ...fault }),
-    clearFaults: () => void faults.splice(0),
+    injectProvisioningFailure: (failure) => store.injectProvisioningFailure(failure),
+    clearFaults: () => {
+      faults.splice(0);
+      store.clearProvisioningFailures();
+    },
     holdAnswers: (pathContains, method) => {
       let release = () => {};
       const hold = { pathContains, ...(method ? { method } : {}), released: new Promise<void>((r) => (release = r)) };

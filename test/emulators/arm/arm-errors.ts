@@ -30,13 +30,24 @@ export function quotaExceeded(quota: QuotaName, region: string, limit: number, u
   };
 }
 
+/**
+ * How ACI words "no capacity": `service` as the service answers (the PUT's 409 and the failed
+ * create operation alike, e.g. in the async operation bodies quoted in Azure/Azure-Landing-Zones
+ * #2404 and #2409, and in Microsoft's "ServiceUnavailable (409) - requested resource is not
+ * available in the location" article); `doc` as Microsoft's ACI troubleshooting article
+ * ("Resource not available error") quotes it.
+ */
+export type CapacityWording = 'service' | 'doc';
+
+export function capacityMessage(region: string, cpu: number, memoryInGB: number, wording: CapacityWording = 'service'): string {
+  return wording === 'doc'
+    ? `The requested resource with '${cpu}' CPU and '${memoryInGB}' GB memory is not available in the location '${region}' at this moment. Please retry with a different resource request or in another location.`
+    : `The requested resource is not available in the location '${region}' at this moment. Please retry with a different resource request or in another location. Resource requested: '${cpu}' CPU '${memoryInGB}' GB memory 'Linux' OS`;
+}
+
 /** No capacity for the request in the region right now (also what Spot groups meet when Spot capacity runs out). */
-export function capacityUnavailable(region: string, cpu: number, memoryInGB: number): ArmError {
-  return {
-    status: 409,
-    code: 'ServiceUnavailable',
-    message: `The requested resource is not available in the location '${region}' at this moment. Please retry with a different resource request or in another location. Resource requested: '${cpu}' CPU '${memoryInGB}' GB memory 'Linux' OS`,
-  };
+export function capacityUnavailable(region: string, cpu: number, memoryInGB: number, wording: CapacityWording = 'service'): ArmError {
+  return { status: 409, code: 'ServiceUnavailable', message: capacityMessage(region, cpu, memoryInGB, wording) };
 }
 
 export function throttled(subscriptionId: string, write: boolean, retryAfterSeconds: number): ArmError {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { sampleMs, type Latency } from '../latency';
 import { createRateExceeded, quotaExceeded, type ArmError, type QuotaName } from './arm-errors';
-import { regionOf, type GroupBody, type StoredGroup } from './group-shapes';
+import { failureEvent, regionOf, type GroupBody, type StoredGroup } from './group-shapes';
+import { groupFailure, takeProvisioningFailure, type ProvisioningFailure } from './provisioning-failures';
 
 /** What the emulator hands a starting container: env merges `value` and `secureValue`, as the container sees it. */
 export interface StartedContainer {
@@ -59,8 +60,18 @@ export class ContainerGroupStore {
   private generations = 0;
   /** Clock times of the accepted creates of new groups still inside the rate-limit window, oldest first. */
   private readonly creates: number[] = [];
+  private readonly failures: ProvisioningFailure[] = [];
 
   constructor(private readonly options: StoreOptions) {}
+
+  /** The next matching creates or redeploys are accepted, then fail (see ProvisioningFailure). */
+  injectProvisioningFailure(failure: ProvisioningFailure): void {
+    this.failures.push({ ...failure });
+  }
+
+  clearProvisioningFailures(): void {
+    this.failures.splice(0);
+  }
 
   all(): StoredGroup[] {
     return [...this.entries.values()].map((e) => e.group);
@@ -101,10 +112,19 @@ export class ContainerGroupStore {
       this.halt(existing);
       group.restarts += 1;
     }
-    Object.assign(group, { body, provisioningState: 'Pending', container: { state: 'Waiting' } });
+    Object.assign(group, { body, provisioningState: 'Pending', container: { state: 'Waiting' }, failure: undefined });
     const entry: Entry = { group, generation: ++this.generations };
     this.entries.set(k, entry);
-    entry.timer = setTimeout(() => this.provision(entry), sampleMs(this.options.provisioningDelay, this.options.random));
+    const failure = takeProvisioningFailure(this.failures, name, body);
+    if (!failure) entry.timer = setTimeout(() => this.provision(entry), sampleMs(this.options.provisioningDelay, this.options.random));
+    else {
+      const generation = entry.generation;
+      const fail = () => this.failProvisioning(entry, generation, failure);
+      const after = failure.after === undefined ? 0 : sampleMs(failure.after, this.options.random);
+      // At once, but after the PUT's answer (built from the group as it is now) and before any poll.
+      if (after <= 0) queueMicrotask(fail);
+      else entry.timer = setTimeout(fail, after);
+    }
     const operationId = randomUUID();
     this.operations.set(operationId, { key: k, generation: entry.generation, startTime: now });
     return { group, created: !existing, operationId };
@@ -129,6 +149,11 @@ export class ContainerGroupStore {
       return { ...base, status: 'Canceled', error: { code: 'Canceled', message: 'The container group was deleted or redeployed.' } };
     }
     if (entry.group.provisioningState === 'Pending') return { ...base, status: 'InProgress' };
+    const { failure } = entry.group;
+    if (entry.group.provisioningState === 'Failed' && failure) {
+      // As ACI answers it (Azure/Azure-Landing-Zones#2404): the event, and an error with a message but no code.
+      return { ...base, status: 'Failed', properties: { events: [failureEvent(failure)] }, error: { ...(failure.code ? { code: failure.code } : {}), message: failure.message } };
+    }
     return { ...base, status: 'Succeeded', properties: { events: [] } };
   }
 
@@ -143,6 +168,15 @@ export class ContainerGroupStore {
 
   close(): void {
     for (const entry of this.entries.values()) this.halt(entry);
+  }
+
+  private failProvisioning(entry: Entry, generation: number, failure: ProvisioningFailure): void {
+    // A group deleted or redeployed meanwhile has moved on.
+    if (entry.generation !== generation || entry.group.provisioningState !== 'Pending') return;
+    clearTimeout(entry.timer);
+    entry.timer = undefined;
+    entry.group.provisioningState = 'Failed';
+    entry.group.failure = groupFailure(failure, entry.group.body, this.now());
   }
 
   private provision(entry: Entry, startAgent = true): void {
@@ -203,8 +237,8 @@ export class ContainerGroupStore {
     const requested = cores(body);
     const limit = quotas.ContainerGroups;
     if (limit !== undefined && sameRegion.length + 1 > limit) return quotaExceeded('ContainerGroups', region, limit, sameRegion.length, 1);
-    // Cores are held while a group runs; a terminated restartPolicy Never group holds none.
-    const holding = sameRegion.filter((g) => g.container.state !== 'Terminated' && spot(g.body) === spot(body));
+    // Cores are held while a group runs; a terminated restartPolicy Never group holds none, nor one that never got a host.
+    const holding = sameRegion.filter((g) => g.container.state !== 'Terminated' && g.provisioningState !== 'Failed' && spot(g.body) === spot(body));
     const quota: QuotaName = spot(body) ? 'StandardSpotCores' : 'StandardCores';
     const coreLimit = quotas[quota];
     const usage = holding.reduce((sum, g) => sum + cores(g.body), 0);

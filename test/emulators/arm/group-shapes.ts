@@ -38,6 +38,15 @@ export interface GroupBody {
 
 export type ContainerState = 'Waiting' | 'Running' | 'Terminated';
 
+/** How a group's provisioning failed, as its instanceView events and the create operation report it. */
+export interface GroupFailure {
+  readonly eventName: string;
+  readonly message: string;
+  readonly code?: string;
+  /** ISO 8601. */
+  readonly at: string;
+}
+
 /** One container group as the emulator keeps it: the PUT body as sent (secureValues included) and its state. */
 export interface StoredGroup {
   readonly id: string;
@@ -50,6 +59,8 @@ export interface StoredGroup {
   /** Times a PUT redeployed the existing group (ACI restarts its containers on update). */
   restarts: number;
   createdAt: string;
+  /** Set when the last create or redeploy failed after ARM accepted it (provisioningState Failed). */
+  failure?: GroupFailure;
 }
 
 const NAME = /^(?!.*--)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -86,8 +97,9 @@ export function parseGroupBody(name: string, raw: unknown): GroupBody | ArmError
 export function wireGroup(group: StoredGroup, view: 'full' | 'list' | 'created'): Record<string, unknown> {
   const { body } = group;
   const terminated = group.container.state === 'Terminated';
+  // A group whose provisioning failed never got a host: it stays Pending (as in the Get_Failed example).
   const groupState =
-    group.provisioningState === 'Pending'
+    group.provisioningState !== 'Succeeded'
       ? 'Pending'
       : terminated
         ? group.container.exitCode === 0 ? 'Succeeded' : 'Failed'
@@ -118,7 +130,7 @@ export function wireGroup(group: StoredGroup, view: 'full' | 'list' | 'created')
       initContainers: [],
       restartPolicy: body.properties.restartPolicy ?? 'Always',
       imageRegistryCredentials: (body.properties.imageRegistryCredentials ?? []).map(({ password: _password, ...rest }) => rest),
-      ...(view === 'list' ? {} : { instanceView: { events: [], state: view === 'created' ? 'Pending' : groupState } }),
+      ...(view === 'list' ? {} : { instanceView: { events: group.failure && view === 'full' ? [failureEvent(group.failure)] : [], state: view === 'created' ? 'Pending' : groupState } }),
     },
   };
 }
@@ -139,6 +151,11 @@ function containerView(group: StoredGroup): Record<string, unknown> {
     event('Started', 'Started container', at),
   ];
   return { restartCount: 0, currentState, events };
+}
+
+/** The warning event ACI records on a failed group and in its failed operation's `properties.events`. */
+export function failureEvent(failure: GroupFailure): Record<string, unknown> {
+  return { count: 1, firstTimestamp: failure.at, lastTimestamp: failure.at, name: failure.eventName, message: failure.message, type: 'Warning' };
 }
 
 function event(name: string, message: string, at: string) {
