@@ -48,6 +48,20 @@ describe('Key Vault emulator with the real SecretClient', () => {
     ]);
   });
 
+  it('plays an outage: 503 ServiceUnavailable for every request until available again, secrets kept', async () => {
+    await client.setSecret('outage', 'kept');
+    vault.setAvailable(false);
+    try {
+      const response = await fetch(`${vault.url}/secrets/outage/?api-version=7.5`);
+      expect(response.status).toBe(503);
+      expect(await response.json()).toEqual({ error: { code: 'ServiceUnavailable', message: 'The service is temporarily unavailable. Please retry the request.' } });
+      expect(vault.requests().at(-1)).toMatchObject({ method: 'GET', status: 503 });
+    } finally {
+      vault.setAvailable(true);
+    }
+    expect((await client.getSecret('outage')).value).toBe('kept');
+  });
+
   it('challenges in Key Vault format', async () => {
     const response = await fetch(`${vault.url}/secrets/anything/?api-version=7.5`);
     expect(response.status).toBe(401);

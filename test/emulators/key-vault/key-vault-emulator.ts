@@ -46,6 +46,11 @@ export interface KeyVaultEmulator {
   /** Oldest first; empty for an unknown or deleted secret. */
   versions(name: string): SecretVersion[];
   requests(): KeyVaultRequest[];
+  /**
+   * false: an outage; every request is answered 503 `ServiceUnavailable` (logged in `requests()`)
+   * until set back to true. Secrets are kept.
+   */
+  setAvailable(available: boolean): void;
   close(): Promise<void>;
 }
 
@@ -60,6 +65,7 @@ export async function startKeyVaultEmulator(options: KeyVaultEmulatorOptions = {
   const challenge = `Bearer authorization="https://login.windows.net/${options.tenantId ?? DEFAULT_TENANT_ID}", resource="${VAULT_RESOURCE}"`;
   const log: KeyVaultRequest[] = [];
   let url = '';
+  let available = true;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const { pathname, searchParams } = new URL(req.url ?? '/', 'https://vault.invalid');
@@ -76,6 +82,7 @@ export async function startKeyVaultEmulator(options: KeyVaultEmulatorOptions = {
     };
     try {
       const raw = await readBody(req, MAX_BODY_BYTES);
+      if (!available) return send(503, errorBody('ServiceUnavailable', 'The service is temporarily unavailable. Please retry the request.'));
       // Like Key Vault, authenticate before looking at the request: the SDK's first request
       // is an empty-bodied probe without a token, made to learn the challenge.
       if (token === undefined) {
@@ -118,6 +125,9 @@ export async function startKeyVaultEmulator(options: KeyVaultEmulatorOptions = {
     },
     versions: (name) => [...(store.get(name)?.versions ?? [])],
     requests: () => [...log],
+    setAvailable: (value) => {
+      available = value;
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         releaseName();
