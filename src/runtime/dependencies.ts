@@ -44,7 +44,7 @@ let current: Dependencies | undefined;
 
 /** The process's dependencies; throws the ConfigError listing every problem if settings are wrong. */
 export function dependencies(): Dependencies {
-  // The one place that reads the process environment (STYLE.md).
+  // The one place that reads the process environment: everything else gets settings parsed once.
   current ??= createDependencies(loadSettings(process.env));
   return current;
 }

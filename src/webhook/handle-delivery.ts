@@ -36,7 +36,7 @@ export interface WebhookDeps {
  * organization (the event names no pool), without calling ADO: a job waiting adds demand, a job
  * completed frees capacity or leaves an agent without work, a job running takes an idle agent,
  * which matters only where a standby target wants it replaced.
- * Status codes speak ADO's language (DESIGN.md invariant 7): ADO retries 408/502/503/504 and puts
+ * Status codes speak ADO's language (docs/design.md, invariant 7): ADO retries 408/502/503/504 and puts
  * the subscription on probation for anything else, so an understood delivery gets a 2xx even when
  * ignored, bad input a 4xx whatever it holds, and a failure on our side is a 503, never a 500.
  * Whatever a delivery holds reaches a reason or the log only through `echo`: bounded, one line.

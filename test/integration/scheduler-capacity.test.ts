@@ -12,7 +12,7 @@ import type { ContainerRecord } from '../emulators/emulator-stack';
 import { seededRandom } from '../emulators/latency';
 import { eventually, startScaler, type Scaler } from './scaler-harness';
 
-// DESIGN invariant 4 — capacity holds at every instant: busy + starting + idle never exceeds a
+// docs/design.md, invariant 4 — capacity holds at every instant: busy + starting + idle never exceeds a
 // profile's maxAgents (nor an organization's maxParallelJobs), with many instances running — and
 // invariant 1's "duplicate events, overlapping signals, redelivered messages and crashed passes
 // never start extra agents". Four consumers of the signal queue (the local host and three more,

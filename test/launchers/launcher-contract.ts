@@ -27,7 +27,7 @@ export interface LauncherUnderTest {
   close(): Promise<void>;
 }
 
-/** The contract every launcher passes (STYLE.md: one interface, one suite). */
+/** The contract every launcher passes: one interface, one suite that every implementation runs. */
 export function describeLauncherContract(kind: string, setup: () => Promise<LauncherUnderTest>): void {
   describe(`${kind} launcher contract`, () => {
     let t: LauncherUnderTest;

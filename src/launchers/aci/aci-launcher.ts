@@ -148,7 +148,7 @@ function defaultClient(credential: TokenCredential, subscriptionId: string, endp
   return new ContainerInstanceManagementClient(credential, subscriptionId, {
     endpoint,
     // No SDK retries: its throttling retry sleeps for Retry-After inside the consumer. The queue
-    // retries instead, after the delay the ScalerError carries (DESIGN.md invariant 5).
+    // retries instead, after the delay the ScalerError carries (docs/design.md, invariant 5).
     retryOptions: { maxRetries: 0 },
     userAgentOptions: { userAgentPrefix: 'ado-agent-scaler' },
   }).containerGroups;

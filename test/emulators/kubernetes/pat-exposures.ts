@@ -1,7 +1,7 @@
 import type { KubeRequest } from './types';
 
 /**
- * Requests that carry `secret` outside a Secret's `data`/`stringData` (DESIGN.md invariant 6):
+ * Requests that carry `secret` outside a Secret's `data`/`stringData` (docs/design.md, invariant 6):
  * in a URL, a Job body, labels, annotations, a Secret's metadata. Base64 counts too, at every
  * byte alignment, so a fragment of the PAT is found inside a longer encoded string.
  */
