@@ -1,10 +1,10 @@
 import { parseDemands } from '../../src/ado/demands';
 import { matchProfile } from '../../src/scheduler/profile-match';
 import { sampleMs, seededRandom } from '../../test/emulators/latency';
-import { DEFAULT_PRICES, figuresOf, ratios, verdict, type Prices } from './figures';
+import { costByProfile, costRows, DEFAULT_PRICES, figuresOf, ratios, verdict, type Prices } from './figures';
 import { idealSchedule } from './ideal';
 import type { ScenarioResult } from './report';
-import { runTrace, traceConfig, type RunOptions } from './run-trace';
+import { profileKey, runTrace, traceConfig, type RunOptions } from './run-trace';
 import { latencyMs, type Trace } from './trace';
 
 export type BenchOptions = Omit<RunOptions, 'system'> & { readonly prices?: Prices };
@@ -14,8 +14,11 @@ export async function benchScenario(trace: Trace, options: BenchOptions): Promis
   const realStart = performance.now();
   const ideal = idealMakespanMs(trace, options.seed);
   const standbyTarget = standbyTargetOf(trace);
-  const scaler = figuresOf(await runTrace(trace, { ...options, system: 'scaler' }), ideal, options.prices ?? DEFAULT_PRICES, standbyTarget);
-  const baseline = figuresOf(await runTrace(trace, { ...options, system: 'baseline' }), ideal, options.prices ?? DEFAULT_PRICES, standbyTarget);
+  const prices = options.prices ?? DEFAULT_PRICES;
+  const scalerRun = await runTrace(trace, { ...options, system: 'scaler' });
+  const baselineRun = await runTrace(trace, { ...options, system: 'baseline' });
+  const scaler = figuresOf(scalerRun, ideal, prices, standbyTarget);
+  const baseline = figuresOf(baselineRun, ideal, prices, standbyTarget);
   return {
     name: trace.name,
     description: trace.description,
@@ -25,7 +28,15 @@ export async function benchScenario(trace: Trace, options: BenchOptions): Promis
     verdict: verdict(scaler, baseline, standbyTarget),
     realSeconds: (performance.now() - realStart) / 1000,
     standbyTarget,
+    costs: costRowsOf(trace, costByProfile(scalerRun, prices), costByProfile(baselineRun, prices)),
   };
+}
+
+/** Per profile of the trace's configuration ("pool/profile", as the runs key their agents) with its tags, and per tag value. */
+function costRowsOf(trace: Trace, scaler: ReturnType<typeof costByProfile>, baseline: ReturnType<typeof costByProfile>) {
+  const { config } = traceConfig(trace);
+  const tags = new Map(config.organizations.flatMap((o) => o.pools.flatMap((pool) => pool.profiles.map((p) => [profileKey(pool.name, p.name), p.tags] as const))));
+  return costRows(scaler, baseline, (profile) => tags.get(profile), [...tags.keys()]);
 }
 
 /** The idle agents the config keeps ready at most, over every profile (the bench's windows stay open all run). */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { figuresOf, quantile, ratios, standbyBackAfter, verdict, type RunObservation } from './figures';
+import { costByProfile, costByTag, costRows, figuresOf, quantile, ratios, standbyBackAfter, verdict, type RunObservation } from './figures';
+import { costTable } from './report';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const s = (seconds: number) => T0 + seconds * 1000;
@@ -94,5 +95,85 @@ describe('standbyBackAfter', () => {
   it('is NaN when the target never comes back before the run ends', () => {
     expect(standbyBackAfter(run({ agents: [agent(0, 5, 30), agent(31, 36)] }), 2)).toBeNaN();
     expect(figuresOf(run(), 45_000).standbyBackAfter).toBe(0);
+  });
+});
+
+describe('cost per profile and per tag', () => {
+  const prices = { vcpuSecond: 0.01, gbSecond: 0.001 };
+  // Per vCPU/GB-second: 1 vCPU + 2 GB costs 0.012 a second, 2 vCPU + 4 GB 0.024.
+  const tagged = () =>
+    run({
+      jobs: [
+        { queuedAt: s(0), assignedAt: s(10), finishedAt: s(40), cancelled: false, foundByTimer: false, unannounced: false, profile: 'linux/small' },
+        { queuedAt: s(0), assignedAt: s(20), finishedAt: s(50), cancelled: false, foundByTimer: false, unannounced: false, profile: 'linux/small' },
+        { queuedAt: s(0), assignedAt: s(30), finishedAt: s(60), cancelled: false, foundByTimer: false, unannounced: false, profile: 'dotnet/big' },
+        // Cancelled before an agent took it, and one never served: neither counts for a profile.
+        { queuedAt: s(5), cancelled: true, foundByTimer: false, unannounced: false },
+        { queuedAt: s(6), cancelled: false, foundByTimer: false, unannounced: false },
+      ],
+      agents: [
+        { createdAt: s(0), jobStartedAt: s(10), exitedAt: s(40), cpu: 1, memoryGb: 2, profile: 'linux/small' },
+        { createdAt: s(0), jobStartedAt: s(20), exitedAt: s(50), cpu: 1, memoryGb: 2, profile: 'linux/small' },
+        { createdAt: s(0), jobStartedAt: s(30), exitedAt: s(60), cpu: 2, memoryGb: 4, profile: 'dotnet/big' },
+        // Idle until the run ended (100 s), never served a job.
+        { createdAt: s(50), registeredAt: s(55), cpu: 2, memoryGb: 4, profile: 'dotnet/big' },
+        // A container the run never saw with its tags.
+        { createdAt: s(90), cpu: 1, memoryGb: 2 },
+      ],
+    });
+  const tags: Record<string, Record<string, string>> = { 'linux/small': { team: 'web', costCenter: '1234' }, 'dotnet/big': { team: 'dotnet' }, 'linux/gpu': { team: 'ml' } };
+
+  it('divides each profile\'s agent cost by the jobs its agents served, and the profiles add up to the run', () => {
+    const rows = costByProfile(tagged(), prices);
+    expect(rows.map((r) => [r.key, r.agents, r.served])).toEqual([
+      ['(unknown)', 1, 0],
+      ['dotnet/big', 2, 1],
+      ['linux/small', 2, 2],
+    ]);
+    const [unknown, big, small] = rows;
+    expect(small?.cost).toBeCloseTo((40 + 50) * 0.012, 10);
+    expect(small?.costPerJob).toBeCloseTo(((40 + 50) * 0.012) / 2, 10);
+    // The idle agent's 50 s fall on its profile's one job.
+    expect(big?.costPerJob).toBeCloseTo((60 + 50) * 0.024, 10);
+    expect(unknown?.cost).toBeCloseTo(10 * 0.012, 10);
+    expect(unknown?.costPerJob).toBeNaN();
+    const total = figuresOf(tagged(), 0, prices).costPerJob * 3;
+    expect(rows.reduce((sum, r) => sum + r.cost, 0)).toBeCloseTo(total, 10);
+  });
+
+  it('sums profiles per value of a tag, those without it under (none)', () => {
+    const byTeam = costByTag(costByProfile(tagged(), prices), (p) => tags[p], 'team');
+    expect(byTeam.map((r) => [r.key, r.agents, r.served])).toEqual([
+      ['(none)', 1, 0],
+      ['dotnet', 2, 1],
+      ['web', 2, 2],
+    ]);
+    const byCostCenter = costByTag(costByProfile(tagged(), prices), (p) => tags[p], 'costCenter');
+    expect(byCostCenter.map((r) => [r.key, r.served])).toEqual([
+      ['(none)', 1],
+      ['1234', 2],
+    ]);
+    expect(byCostCenter[0]?.cost).toBeCloseTo(byTeam[0]!.cost + byTeam[1]!.cost, 10);
+  });
+
+  it('prints a line per profile with its tags, then one per tag value, for both systems', () => {
+    const scaler = costByProfile(tagged(), prices);
+    const baseline = costByProfile(run({ agents: tagged().agents.slice(0, 2), jobs: tagged().jobs.slice(0, 2) }), prices);
+    // linux/gpu is configured but ran no agent in either system.
+    const lines = costTable(costRows(scaler, baseline, (p) => tags[p], Object.keys(tags)));
+    expect(lines.map((l) => l.replace(/ +/g, ' ').trim())).toEqual([
+      'agent cost per 1000 jobs by profile (USD) scaler KEDA-like jobs served',
+      '(unknown) no jobs - 0 / 0',
+      'dotnet/big [team=dotnet] 2640.00 - 1 / 0',
+      'linux/gpu [team=ml] - - 0 / 0',
+      'linux/small [team=web, costCenter=1234] 540.00 540.00 2 / 2',
+      'by tag team (none) no jobs - 0 / 0',
+      'by tag team=dotnet 2640.00 - 1 / 0',
+      'by tag team=ml - - 0 / 0',
+      'by tag team=web 540.00 540.00 2 / 2',
+      'by tag costCenter (none) 2760.00 - 1 / 0',
+      'by tag costCenter=1234 540.00 540.00 2 / 2',
+    ]);
+    expect(costTable([])).toEqual([]);
   });
 });

@@ -16,6 +16,8 @@ export interface RunObservation {
     readonly firstLookAt?: number;
     /** ADO delivered none of its "waiting" events, though a subscription asked for them (all were lost). */
     readonly unannounced: boolean;
+    /** The profile of the agent that took it ("pool/profile"), when one did. */
+    readonly profile?: string;
   }>;
   readonly agents: ReadonlyArray<{
     readonly createdAt: number;
@@ -24,6 +26,8 @@ export interface RunObservation {
     readonly jobStartedAt?: number;
     readonly cpu: number;
     readonly memoryGb: number;
+    /** "pool/profile", from the container's tags or labels. */
+    readonly profile?: string;
   }>;
   readonly adoCalls: number;
   readonly computeWrites: number;
@@ -88,12 +92,11 @@ export function figuresOf(run: RunObservation, idealMakespanMs: number, prices: 
   let idle = 0;
   let cost = 0;
   for (const a of run.agents) {
-    // Counted until the run ended: the cleanup after it is the same for every run.
-    const end = Math.min(a.exitedAt ?? run.endedAt, run.endedAt);
+    const end = agentEnd(run, a);
     const lifetime = Math.max(0, end - a.createdAt) / 1000;
     const busy = a.jobStartedAt !== undefined ? Math.max(0, end - a.jobStartedAt) / 1000 : 0;
     idle += lifetime - busy;
-    cost += lifetime * (a.cpu * prices.vcpuSecond + a.memoryGb * prices.gbSecond);
+    cost += agentCost(run, a, prices);
   }
   return {
     jobs: run.jobs.length,
@@ -125,6 +128,64 @@ export function figuresOf(run: RunObservation, idealMakespanMs: number, prices: 
     finishedContainersLeft: run.left.finishedContainers,
     registrationsLeft: run.left.registrations,
   };
+}
+
+type Agent = RunObservation['agents'][number];
+
+/** Counted until the run ended: the cleanup after it is the same for every run. */
+function agentEnd(run: RunObservation, a: Agent): number {
+  return Math.min(a.exitedAt ?? run.endedAt, run.endedAt);
+}
+
+/** What an agent cost: its lifetime (create → exit) times its vCPU and memory. */
+function agentCost(run: RunObservation, a: Agent, prices: Prices): number {
+  return (Math.max(0, agentEnd(run, a) - a.createdAt) / 1000) * (a.cpu * prices.vcpuSecond + a.memoryGb * prices.gbSecond);
+}
+
+/** One profile's (or one tag value's) part of a run's agent cost: what Cost Management shows when grouped by it. */
+export interface CostShare {
+  /** "pool/profile" ("(unknown)" for agents or jobs whose container was never seen with its tags), or the tag's value. */
+  readonly key: string;
+  readonly agents: number;
+  /** Jobs served by its agents. */
+  readonly served: number;
+  /** USD, every agent's lifetime at the prices. */
+  readonly cost: number;
+  /** cost / served; NaN when it served no job. */
+  readonly costPerJob: number;
+}
+
+export const UNKNOWN_PROFILE = '(unknown)';
+
+/**
+ * The agent cost per profile, each divided by the jobs that profile's agents served (not by all
+ * jobs): the profiles' costs add up to the run's, and an idle standby profile costs per job what
+ * it cost its few jobs. Sorted by profile.
+ */
+export function costByProfile(run: RunObservation, prices: Prices = DEFAULT_PRICES): CostShare[] {
+  const rows = new Map<string, { agents: number; served: number; cost: number }>();
+  const row = (profile = UNKNOWN_PROFILE) => rows.get(profile) ?? rows.set(profile, { agents: 0, served: 0, cost: 0 }).get(profile)!;
+  for (const a of run.agents) {
+    const r = row(a.profile);
+    r.agents += 1;
+    r.cost += agentCost(run, a, prices);
+  }
+  for (const j of run.jobs) if (j.assignedAt !== undefined && !j.cancelled) row(j.profile).served += 1;
+  return [...rows].sort(([a], [b]) => a.localeCompare(b)).map(([key, r]) => ({ key, ...r, costPerJob: r.served > 0 ? r.cost / r.served : Number.NaN }));
+}
+
+/**
+ * The same figures summed per value of one tag (e.g. "team"), as Cost Management groups by it;
+ * profiles without the tag under "(none)".
+ */
+export function costByTag(rows: readonly CostShare[], tagsOf: (profile: string) => Readonly<Record<string, string>> | undefined, tag: string): CostShare[] {
+  const byValue = new Map<string, { agents: number; served: number; cost: number }>();
+  for (const r of rows) {
+    const value = tagsOf(r.key)?.[tag] ?? '(none)';
+    const sum = byValue.get(value) ?? { agents: 0, served: 0, cost: 0 };
+    byValue.set(value, { agents: sum.agents + r.agents, served: sum.served + r.served, cost: sum.cost + r.cost });
+  }
+  return [...byValue].sort(([a], [b]) => a.localeCompare(b)).map(([key, r]) => ({ key, ...r, costPerJob: r.served > 0 ? r.cost / r.served : Number.NaN }));
 }
 
 /**
@@ -182,4 +243,43 @@ export function verdict(scaler: Figures, baseline: Figures, standbyTarget = 0): 
     `makespan ${(scaler.makespan / Math.max(scaler.ideal, 1e-9)).toFixed(2)}x ideal`,
     problems.length ? problems.join(', ') : 'nothing stranded or leaked',
   ].join('; ');
+}
+
+/** One line of the per-profile or per-tag cost table: the scaler's and the baseline's shares side by side. */
+export interface CostRow {
+  readonly kind: 'profile' | 'tag';
+  /** "pool/profile", or "tag=value" ("tag (none)" for the profiles without it). */
+  readonly label: string;
+  /** The profile's tags (none on a per-tag line). */
+  readonly tags: Readonly<Record<string, string>>;
+  readonly scaler?: CostShare;
+  readonly baseline?: CostShare;
+}
+
+/**
+ * Per profile (the configured ones, whether or not they ran agents, and any other seen), then per
+ * value of every tag a profile has (the tags in config order, the values sorted): what "cost per
+ * team" looks like in Cost Management, for both systems.
+ */
+export function costRows(
+  scaler: readonly CostShare[],
+  baseline: readonly CostShare[],
+  tagsOf: (profile: string) => Readonly<Record<string, string>> | undefined,
+  configured: readonly string[] = [],
+): CostRow[] {
+  const profiles = [...new Set([...configured, ...scaler.map((r) => r.key), ...baseline.map((r) => r.key)])].sort((a, b) => a.localeCompare(b));
+  const pair = (key: string, a: readonly CostShare[], b: readonly CostShare[]) => {
+    const s = a.find((r) => r.key === key);
+    const k = b.find((r) => r.key === key);
+    return { ...(s ? { scaler: s } : {}), ...(k ? { baseline: k } : {}) };
+  };
+  const rows: CostRow[] = profiles.map((key) => ({ kind: 'profile', label: key, tags: tagsOf(key) ?? {}, ...pair(key, scaler, baseline) }));
+  const tagNames = [...new Set(profiles.flatMap((p) => Object.keys(tagsOf(p) ?? {})))];
+  for (const tag of tagNames) {
+    const s = costByTag(scaler, tagsOf, tag);
+    const k = costByTag(baseline, tagsOf, tag);
+    const values = [...new Set(profiles.map((p) => tagsOf(p)?.[tag] ?? '(none)'))].sort((a, b) => a.localeCompare(b));
+    for (const value of values) rows.push({ kind: 'tag', label: value === '(none)' ? `${tag} (none)` : `${tag}=${value}`, tags: {}, ...pair(value, s, k) });
+  }
+  return rows;
 }

@@ -1,4 +1,4 @@
-import type { Figures } from './figures';
+import type { CostRow, Figures } from './figures';
 
 export interface ScenarioResult {
   readonly name: string;
@@ -11,6 +11,8 @@ export interface ScenarioResult {
   readonly realSeconds: number;
   /** Idle agents the trace's config keeps on standby (the standby row shows only then). */
   readonly standbyTarget: number;
+  /** Agent cost per profile and per value of each profile tag (cost per team). */
+  readonly costs: readonly CostRow[];
 }
 
 type Row = readonly [label: string, key: keyof Figures, digits: number];
@@ -55,7 +57,27 @@ export function scenarioTable(result: ScenarioResult): string {
       const ratio = result.ratio[key];
       return `  ${label.padEnd(40)}${value(result.scaler, key, digits).padStart(10)}${value(result.baseline, key, digits).padStart(11)}${(ratio === undefined ? '-' : ratio.toFixed(2)).padStart(8)}`;
     }),
+    ...costTable(result.costs),
     `  verdict: ${result.verdict}`,
   ];
   return lines.join('\n');
+}
+
+/**
+ * Agent cost per 1000 jobs per profile, each profile's cost over the jobs its agents served, then
+ * summed per tag value (what Cost Management shows grouped by that tag); the profile's tags after
+ * its name. "-" where a system started no agent of it, "no jobs" where its agents served none.
+ */
+export function costTable(rows: readonly CostRow[]): string[] {
+  if (rows.length === 0) return [];
+  const label = (r: CostRow) => {
+    const tags = Object.entries(r.tags).map(([k, v]) => `${k}=${v}`).join(', ');
+    return r.kind === 'tag' ? `by tag ${r.label}` : `${r.label}${tags ? ` [${tags}]` : ''}`;
+  };
+  const width = Math.max(40, ...rows.map((r) => label(r).length + 4));
+  const cost = (c: CostRow['scaler']) => (c === undefined ? '-' : Number.isNaN(c.costPerJob) ? 'no jobs' : (c.costPerJob * 1000).toFixed(2));
+  return [
+    `  ${'agent cost per 1000 jobs by profile (USD)'.padEnd(width)}${'scaler'.padStart(10)}${'KEDA-like'.padStart(11)}  jobs served`,
+    ...rows.map((r) => `  ${`  ${label(r)}`.padEnd(width)}${cost(r.scaler).padStart(10)}${cost(r.baseline).padStart(11)}  ${r.scaler?.served ?? 0} / ${r.baseline?.served ?? 0}`),
+  ];
 }

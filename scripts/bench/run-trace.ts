@@ -1,6 +1,7 @@
 import { ConfigError, type ConfigProblem } from '../../src/config/config-error';
 import { parseConfig, SIGNAL_QUEUE } from '../../src/config/load-settings';
 import type { ScalerConfig } from '../../src/config/schema';
+import { ANNOTATIONS } from '../../src/launchers/aks/aks-manifest';
 import { LABELS } from '../../src/launchers/launcher';
 import { parsePoolSignal } from '../../src/queue/pool-signal';
 import { dependencies, resetDependencies } from '../../src/runtime/dependencies';
@@ -99,6 +100,7 @@ export async function runTrace(trace: Trace, options: RunOptions): Promise<RunOb
     }
     const lastArrival = Math.max(...trace.jobs.map((j) => j.at));
     const deadline = startedAt + (lastArrival + trace.drainSeconds) * 1000;
+    /** Container (agent) name → "pool/profile", from its tags or labels. */
     const profileOf = new Map<string, string>();
     for (;;) {
       noteProfiles(stack, profileOf);
@@ -124,10 +126,12 @@ export async function runTrace(trace: Trace, options: RunOptions): Promise<RunOb
       system: options.system,
       startedAt,
       endedAt,
-      jobs: played.jobs(options.system === 'scaler' ? firstLooks(stack) : () => ({ byTimer: true }), options.system === 'scaler'),
+      jobs: played.jobs(options.system === 'scaler' ? firstLooks(stack) : () => ({ byTimer: true }), options.system === 'scaler', (agent) => profileOf.get(agent)),
       agents: stack.containers().map((c) => {
-        const profile = config.organizations.flatMap((o) => o.pools.flatMap((p) => p.profiles)).find((p) => p.name === profileOf.get(c.name));
+        const key = profileOf.get(c.name);
+        const profile = config.organizations.flatMap((o) => o.pools.flatMap((pool) => pool.profiles.filter((p) => profileKey(pool.name, p.name) === key)))[0];
         return {
+          ...(key !== undefined ? { profile: key } : {}),
           createdAt: c.createdAt,
           ...(c.registeredAt !== undefined ? { registeredAt: c.registeredAt } : {}),
           ...(c.exitedAt !== undefined ? { exitedAt: c.exitedAt } : {}),
@@ -214,12 +218,17 @@ function playTrace(trace: Trace, stack: EmulatorStack, durations: Map<number, nu
       const byId = views();
       return requestIds.every((r) => r !== undefined && byId.get(r)?.state === 'finished');
     },
-    jobs(firstLook: (pool: string, queuedAt: number) => { readonly at?: number; readonly byTimer: boolean }, subscribed: boolean): RunObservation['jobs'] {
+    jobs(
+      firstLook: (pool: string, queuedAt: number) => { readonly at?: number; readonly byTimer: boolean },
+      subscribed: boolean,
+      profileOf: (agentName: string) => string | undefined,
+    ): RunObservation['jobs'] {
       const byId = views();
       const announced = new Set(stack.ado.deliveries().filter((d) => d.jobState === 'waiting' && d.outcome === 'delivered').map((d) => d.requestId));
       return trace.jobs.flatMap((_, i) => {
         const view = byId.get(requestIds[i] ?? -1);
         if (!view) return [];
+        const profile = view.agentName !== undefined ? profileOf(view.agentName) : undefined;
         return [
           {
             queuedAt: Date.parse(view.queueTime),
@@ -229,6 +238,7 @@ function playTrace(trace: Trace, stack: EmulatorStack, durations: Map<number, nu
             cancelled: cancelled.has(i),
             ...lookOf(firstLook(view.pool, Date.parse(view.queueTime))),
             unannounced: subscribed && !announced.has(view.requestId),
+            ...(profile !== undefined ? { profile } : {}),
           },
         ];
       });
@@ -274,15 +284,25 @@ function logDeliveries(stack: EmulatorStack, log: (message: string) => void): vo
   if (counts.size > 0) log(`service hook deliveries: ${[...counts].map(([k, n]) => `${k}: ${n}`).join(', ')}`);
 }
 
-/** Which profile each container belongs to, from its tags or labels, seen while it exists. */
+/** How the bench names a profile: pool and profile, since profile names are unique only within a pool. */
+export function profileKey(pool: string, profile: string): string {
+  return `${pool.toLowerCase()}/${profile}`;
+}
+
+/**
+ * Which profile each container belongs to, from its tags or labels (the exact pool from the
+ * group's tag or the Job's annotation), seen while it exists.
+ */
 function noteProfiles(stack: EmulatorStack, profileOf: Map<string, string>): void {
   for (const g of stack.arm.groups()) {
     const profile = g.body.tags?.[LABELS.profile];
-    if (profile) profileOf.set(g.name, profile);
+    const pool = g.body.tags?.[LABELS.pool];
+    if (profile && pool) profileOf.set(g.name, profileKey(pool, profile));
   }
   for (const j of stack.kubernetes.jobs()) {
     const profile = j.metadata.labels?.[LABELS.profile];
-    if (profile) profileOf.set(j.metadata.name, profile);
+    const pool = j.metadata.annotations?.[ANNOTATIONS.pool];
+    if (profile && pool) profileOf.set(j.metadata.name, profileKey(pool, profile));
   }
 }
 

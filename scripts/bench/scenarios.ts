@@ -18,7 +18,7 @@ export function threeProfileConfig(): unknown {
             name: 'linux',
             profiles: [
               { name: 'linux-small', capabilities: { 'Agent.OS': 'Linux' }, image: 'bench/ado-agent:4', cpu: 1, memoryGb: 2, maxAgents: 20, launcher: AKS },
-              { name: 'linux-docker', capabilities: { 'Agent.OS': 'Linux', docker: '' }, image: 'bench/ado-agent:4', cpu: 2, memoryGb: 4, maxAgents: 10, launcher: ACI },
+              { name: 'linux-docker', capabilities: { 'Agent.OS': 'Linux', docker: '' }, image: 'bench/ado-agent:4', cpu: 2, memoryGb: 4, maxAgents: 10, tags: { team: 'web', costCenter: '1234' }, launcher: ACI },
             ],
           },
           {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { normaliseOrgUrl } from './org-url';
 import { standbyWindowProblem } from './standby-window';
+import { profileTagProblems } from '../launchers/profile-tags';
 
 // Names end up in container group, Job and agent names (with a request id), which ACI caps at
 // 63 characters of lowercase letters, digits and dashes.
@@ -110,9 +111,14 @@ const profile = z
     maxAgents: z.int().min(1, { error: 'maxAgents must be at least 1' }).max(1000).default(10),
     /** Idle agents kept ready in these windows; none outside them (the default). */
     standby: z.array(standbyWindow).default([]),
+    /** Azure tags on every container group (Cost Management groups by them) and labels on AKS Jobs and pods. */
+    tags: z.record(z.string(), z.string()).optional(),
     launcher,
   })
   .superRefine((p, ctx) => {
+    for (const problem of profileTagProblems(p.tags ?? {}, p.launcher.kind)) {
+      ctx.addIssue({ code: 'custom', path: problem.name === undefined ? ['tags'] : ['tags', problem.name], message: problem.message });
+    }
     p.standby.forEach((w, i) => {
       if (w.agents > p.maxAgents) ctx.addIssue({ code: 'custom', path: ['standby', i, 'agents'], message: `is more than maxAgents (${p.maxAgents}); lower it or raise maxAgents` });
     });

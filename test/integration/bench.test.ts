@@ -28,6 +28,15 @@ describe('npm run bench, tiny scenario', () => {
     expect(result.ratio.p95).toBeCloseTo(result.scaler.p95 / result.baseline.p95, 10);
     const table = scenarioTable(result);
     for (const row of ['queued→assigned p95 (s)', 'ideal makespan (s)', 'agent cost per 1000 jobs (USD)', 'verdict: scaler vs KEDA-like']) expect(table).toContain(row);
+    // Cost per profile, from the agents' tags and labels, and per value of the profiles' tags.
+    for (const system of ['scaler', 'baseline'] as const) {
+      const served = Object.fromEntries(result.costs.filter((r) => r.kind === 'profile').map((r) => [r.label, r[system]?.served ?? 0]));
+      expect(served).toMatchObject({ 'linux/linux-small': 1, 'dotnet/dotnet-8': 1 });
+      expect(served['(unknown)']).toBeUndefined();
+    }
+    expect(result.costs.map((r) => r.label)).toEqual(expect.arrayContaining(['team=web', 'team (none)', 'costCenter=1234']));
+    expect(table).toMatch(/agent cost per 1000 jobs by profile \(USD\)/);
+    expect(table).toMatch(/ {4}dotnet\/dotnet-8 +\d+\.\d\d +\d+\.\d\d {2}1 \/ 1/);
     expect(lines.filter((l) => l.startsWith('error'))).toEqual([]);
   });
 });

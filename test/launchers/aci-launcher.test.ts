@@ -142,6 +142,32 @@ describe('ACI launcher specifics', () => {
     expect(exposures('-s3cr3t')).toEqual([]);
   });
 
+  it('tags a container group started for a profile with tags with them, beside the scaler\'s own (cost per team)', async () => {
+    const tags = { team: 'web', costCenter: '1234', 'Cost Center': 'R&D / Web (EU)' };
+    const profile = { ...profileWith(settings()), name: 'tagged', tags };
+    const s = { ...spec(profile, 'tagged-pool'), standby: true };
+    const launcher = launcherWith(settings());
+    await launcher.start(s);
+    const ours = { 'managed-by': 'ado-agent-scaler', 'ado-org': ORG, 'ado-pool': 'tagged-pool', 'ado-profile': 'tagged', 'ado-standby': 'true' };
+    // As ARM got it in the PUT, as the group keeps it, and as a GET through the SDK reads it back.
+    const [body] = putBodies(s.name);
+    expect(body?.tags).toEqual({ ...tags, ...ours, 'created-at': expect.any(String) as string });
+    expect(arm.groups().find((g) => g.name === s.name)?.body.tags).toEqual(body?.tags);
+    const client = new ContainerInstanceManagementClient(new ManagedIdentityCredential(), SUB, { endpoint: arm.url });
+    expect((await client.containerGroups.get('agents-rg', s.name)).tags).toEqual(body?.tags);
+    // The scaler still reads the group as its agent of that pool and profile.
+    expect(await launcher.list({ pool: 'tagged-pool', profile: 'tagged' })).toEqual([expect.objectContaining({ name: s.name, pool: 'tagged-pool', profile: 'tagged', standby: true })]);
+    expect(exposures('-s3cr3t')).toEqual([]);
+  });
+
+  it('is refused by ARM for a tag name the configuration would refuse (InvalidTagNameCharacters), permanently', async () => {
+    // The configuration refuses such a profile at load time; this is what it would meet otherwise.
+    const profile = { ...profileWith(settings()), tags: { 'team/area': 'web' } };
+    const error = await failure(launcherWith(settings()).start(spec(profile)));
+    expect(error).toMatchObject({ kind: 'permanent' });
+    expect(error?.message).toContain("The tag names 'team/area' have reserved characters");
+  });
+
   it('joins the subnet when one is set', async () => {
     const s = spec(profileWith(settings({ subnetId: `/subscriptions/${SUB}/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/v/subnets/aci` })));
     await launcherWith(s.profile.launcher as AciSettings).start(s);

@@ -154,6 +154,52 @@ describe('AKS launcher', () => {
     expect((await launcher.list({ pool: 'linux pool' })).map((a) => [a.name, a.pool, a.orgUrl])).toEqual([[s.name, 'Linux Pool', ORG]]);
   });
 
+  it('labels Job and pod with the profile\'s tags beside its own, and on v2 asks the virtual node to tag the container group with them (cost per team)', async () => {
+    const tags = { team: 'web', costCenter: '1234', 'cost.area': 'R_D-eu' };
+    const profile = { ...profileWith(settings(), 'tagged'), tags };
+    const s = spec(profile, { pool: 'Tagged Pool', standby: true });
+    await launcher.start(s);
+    const job = jobOf(s.name)!;
+    expect(job.metadata.labels).toEqual({
+      ...tags,
+      [MANAGED_BY.key]: MANAGED_BY.value,
+      [LABELS.org]: expect.stringMatching(/^https-dev-azure-com-fabrikam-[0-9a-f]{10}$/) as string,
+      [LABELS.pool]: expect.stringMatching(/^tagged-pool-[0-9a-f]{10}$/) as string,
+      [LABELS.profile]: 'tagged',
+      [LABELS.standby]: 'true',
+      [LABELS.createdAt]: expect.stringMatching(/^\d{8}T\d{6}Z$/) as string,
+    });
+    // The pod, as the Job controller made it from the template: our labels, the tags, Kubernetes' own.
+    await expect.poll(() => k8s.pods(NS).find((p) => p.metadata.labels?.['job-name'] === s.name)).toBeDefined();
+    const pod = k8s.pods(NS).find((p) => p.metadata.labels?.['job-name'] === s.name)!;
+    expect(pod.metadata.labels).toEqual({ ...job.metadata.labels, 'job-name': s.name, 'controller-uid': job.metadata.uid, 'batch.kubernetes.io/job-name': s.name, 'batch.kubernetes.io/controller-uid': job.metadata.uid });
+    // Virtual nodes v2 turn this pod annotation into the ARM tags of the container group behind the pod.
+    expect(pod.metadata.annotations).toEqual({
+      [LABELS.org]: ORG,
+      [LABELS.pool]: 'Tagged Pool',
+      'microsoft.containerinstance.virtualnode.customtags': `team=web;costCenter=1234;cost.area=R_D-eu;ado-pool=${job.metadata.labels?.[LABELS.pool]};ado-profile=tagged`,
+    });
+    expect(job.metadata.annotations).toEqual({ [LABELS.org]: ORG, [LABELS.pool]: 'Tagged Pool' });
+    expect(await launcher.list({ pool: 'tagged pool', profile: 'tagged' })).toEqual([expect.objectContaining({ name: s.name, pool: 'Tagged Pool', profile: 'tagged', standby: true })]);
+
+    // The legacy virtual node reads no such annotation (its ACI connector tags groups with pod name, namespace and the like).
+    const legacy = settings({ virtualNode: 'legacy', namespace: LEGACY_NS });
+    const old = spec({ ...profileWith(legacy, 'tagged'), tags });
+    await (await launcherWith(legacy)).start(old);
+    const legacyJob = k8s.jobs(LEGACY_NS).find((j) => j.metadata.name === old.name)!;
+    expect(legacyJob.spec.template.metadata?.labels).toMatchObject(tags);
+    expect(legacyJob.spec.template.metadata?.annotations).toEqual({ [LABELS.org]: ORG, [LABELS.pool]: 'linux' });
+  });
+
+  it('is refused by the API server for a tag the configuration refuses on AKS profiles (not a label value)', async () => {
+    // Valid as an Azure tag; the configuration refuses it for an AKS profile at load time, this is why.
+    const s = spec({ ...profileWith(settings()), tags: { team: 'R&D web' } });
+    const error = await failure(launcher.start(s));
+    expect(error).toMatchObject({ kind: 'permanent' });
+    expect(error?.message).toContain('Invalid value: "R&D web"');
+    expect(secretOf(s.name)).toBeUndefined();
+  });
+
   it('makes the Job own its Secret, so both go on delete (Background propagation)', async () => {
     const s = spec(profileWith(settings()));
     await launcher.start(s);

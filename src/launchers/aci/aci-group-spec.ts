@@ -53,8 +53,13 @@ export function agentContainerGroup(spec: AgentSpec, settings: AciSettings, prio
   };
 }
 
+/**
+ * The profile's tags (team, cost center: what Cost Management groups by; checked at load time
+ * against Azure's limits and our own names), then ours, which win.
+ */
 export function agentTags(spec: AgentSpec, now: Date): Record<string, string> {
   return {
+    ...spec.profile.tags,
     [MANAGED_BY.key]: MANAGED_BY.value,
     [LABELS.org]: spec.orgUrl,
     [LABELS.pool]: spec.pool,

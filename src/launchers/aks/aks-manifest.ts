@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { V1Job, V1Secret, V1Toleration } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
 import type { ProfileConfig } from '../../config/schema';
 import { LABELS, MANAGED_BY, type AgentSpec } from '../launcher';
+import { customTagsAnnotation, VIRTUAL_NODE_CUSTOM_TAGS } from '../profile-tags';
 
 export type AksSettings = Extract<ProfileConfig['launcher'], { kind: 'aksVirtualNode' }>;
 
@@ -46,9 +47,13 @@ export function poolLabel(pool: string): string {
   return labelValue(pool.toLowerCase());
 }
 
-/** The ACI launcher's tags as labels (same keys), valid as label values. */
+/**
+ * The ACI launcher's tags as labels (same keys), valid as label values; before them the
+ * profile's tags, which the configuration checked to be valid labels (ours win).
+ */
 export function agentLabels(spec: AgentSpec, now: Date): Record<string, string> {
   return {
+    ...spec.profile.tags,
     [MANAGED_BY.key]: MANAGED_BY.value,
     [LABELS.org]: labelValue(spec.orgUrl.toLowerCase()),
     [LABELS.pool]: poolLabel(spec.pool),
@@ -61,6 +66,19 @@ export function agentLabels(spec: AgentSpec, now: Date): Record<string, string> 
 
 export function agentAnnotations(spec: AgentSpec): Record<string, string> {
   return { [ANNOTATIONS.org]: spec.orgUrl, [ANNOTATIONS.pool]: spec.pool };
+}
+
+/**
+ * The pod's annotations: the Job's, and on virtual nodes v2 the ARM tags of the container group
+ * behind the pod (the profile's tags, then pool and profile as labelled), so Cost Management can
+ * group those costs as it does ACI profiles'. The legacy virtual node tags its groups itself and
+ * reads no annotation for it.
+ */
+export function podAnnotations(spec: AgentSpec, virtualNode: AksSettings['virtualNode']): Record<string, string> {
+  const annotations = agentAnnotations(spec);
+  if (virtualNode !== 'v2') return annotations;
+  const tags = { ...spec.profile.tags, [LABELS.pool]: poolLabel(spec.pool), [LABELS.profile]: spec.profile.name };
+  return { ...annotations, [VIRTUAL_NODE_CUSTOM_TAGS]: customTagsAnnotation(tags) };
 }
 
 /** The PAT's only place: a Secret the Job's pod reads through secretKeyRef. */
@@ -107,7 +125,7 @@ export function agentJob(spec: AgentSpec, virtualNode: AksSettings['virtualNode'
       backoffLimit: 0,
       ttlSecondsAfterFinished: TTL_SECONDS_AFTER_FINISHED,
       template: {
-        metadata: { labels, annotations },
+        metadata: { labels, annotations: podAnnotations(spec, virtualNode) },
         spec: {
           restartPolicy: 'Never',
           // The agent needs no Kubernetes API access, and service env vars would turn into capabilities.

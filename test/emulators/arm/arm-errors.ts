@@ -111,6 +111,15 @@ export function invalidName(name: string): ArmError {
   };
 }
 
+/** ARM's answer to tag names with characters it reserves (as recorded in coreos/tectonic-installer#596). */
+export function invalidTagNameCharacters(names: readonly string[]): ArmError {
+  return {
+    status: 400,
+    code: 'InvalidTagNameCharacters',
+    message: `The tag names '${names.join(',')}' have reserved characters '<,>,%,&,\\,?,/' or control characters.`,
+  };
+}
+
 /** What an injected fault answers when the test names only a status (and maybe a code). */
 export function faultError(
   fault: { status: number; code?: string; message?: string; retryAfterSeconds?: number },

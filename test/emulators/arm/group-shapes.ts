@@ -1,4 +1,4 @@
-import { CONTAINER_GROUP_TYPE, invalidContent, invalidName, type ArmError } from './arm-errors';
+import { CONTAINER_GROUP_TYPE, invalidContent, invalidName, invalidTagNameCharacters, type ArmError } from './arm-errors';
 
 // Container group bodies on the wire (api-version 2023-05-01): camelCase, `properties` nested
 // twice, `memoryInGB`. Shapes follow test/fixtures/aci (ContainerGroups*.json and
@@ -70,6 +70,10 @@ export function parseGroupBody(name: string, raw: unknown): GroupBody | ArmError
   if (!NAME.test(name)) return invalidName(name);
   if (!isObject(raw)) return invalidContent('The request body must be a JSON object.');
   if (typeof raw.location !== 'string' || !raw.location) return { status: 400, code: 'LocationRequired', message: 'The location property is required for this definition.' };
+  if (isObject(raw.tags)) {
+    const reserved = Object.keys(raw.tags).filter((tag) => /[<>%&\\?/\p{Cc}]/u.test(tag));
+    if (reserved.length > 0) return invalidTagNameCharacters(reserved);
+  }
   const props = raw.properties;
   if (!isObject(props)) return invalidContent("Required property 'properties' not found in JSON.");
   if (typeof props.osType !== 'string') return invalidContent("Required property 'osType' not found in JSON. Path 'properties'.");
