@@ -68,6 +68,16 @@ param registryResourceGroupName string = resourceGroup().name
 @description('Route Key Vault secret events to the secret-events function. Set it on a second deployment, after publishing the code: Event Grid checks that the function exists.')
 param enableSecretEvents bool = false
 
+@description('Azure Monitor alert rules on the scaler (README "Azure Monitor"): a job waiting too long, dead-lettered signals, a service hook not enabled, a profile in back-off, ACI quota errors.')
+param deployAlerts bool = true
+
+@description('E-mail addresses the alerts notify (an action group); empty: the alerts only show in the portal (Monitor > Alerts).')
+param alertEmails array = []
+
+@description('Alert when a pool\'s oldest waiting job has waited longer than this many minutes.')
+@minValue(1)
+param alertOldestWaitMinutes int = 10
+
 @description('Most instances the function app scales out to.')
 @minValue(40)
 @maxValue(1000)
@@ -215,6 +225,19 @@ module functionApp 'modules/function-app.bicep' = {
   }
 }
 
+module alerts 'modules/alerts.bicep' = if (deployAlerts) {
+  name: 'alerts'
+  params: {
+    location: location
+    namePrefix: namePrefix
+    workspaceName: monitoring.outputs.workspaceName
+    serviceBusNamespaceName: serviceBus.outputs.namespaceName
+    queueName: signalQueueName
+    alertEmails: alertEmails
+    oldestWaitMinutes: alertOldestWaitMinutes
+  }
+}
+
 module secretEvents 'modules/secret-events.bicep' = if (enableSecretEvents) {
   name: 'secret-events'
   params: {
@@ -247,3 +270,4 @@ output aksName string = aks.?outputs.name ?? ''
 output aksApiServer string = aks.?outputs.apiServer ?? ''
 output registryLoginServer string = registryPull.?outputs.loginServer ?? ''
 output secretEventsEnabled bool = enableSecretEvents
+output alertActionGroupId string = alerts.?outputs.actionGroupId ?? ''

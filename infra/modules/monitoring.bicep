@@ -35,3 +35,6 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' = {
 
 @description('What APPLICATIONINSIGHTS_CONNECTION_STRING is set to. It holds an ingestion key, not a credential that reads data.')
 output connectionString string = appInsights.properties.ConnectionString
+
+@description('The Log Analytics workspace, where the alert rules query the app\'s logs (AppTraces).')
+output workspaceName string = workspace.name

@@ -27,6 +27,21 @@ describe('currentJobRequests', () => {
     expect(currentJobRequests({ value: [body] })).toEqual([expect.objectContaining({ requestId: 890659, state: 'finished', agentName: body.reservedAgent.name })]);
   });
 
+  it('keeps when a request was assigned and finished, how it ended and its pipeline, for the dashboard', () => {
+    const body = JSON.parse(readFileSync(join(fixtures, 'keda.jobrequest_completed_item.json'), 'utf8')) as Record<string, unknown>;
+    expect(currentJobRequests({ value: [body] })[0]).toMatchObject({
+      queueTime: '2022-09-28T11:19:49.89Z',
+      assignTime: '2022-09-28T11:20:29.5033333Z',
+      result: 'succeeded',
+      pipeline: 'base - main',
+    });
+    // Only receiveTime: the agent has it, so it was assigned by then. A null result is no result.
+    expect(currentJobRequests({ value: [{ requestId: 1, jobId: 'x', receiveTime: '2026-01-01T00:00:02Z', result: null, definition: null }] })[0]).toEqual(
+      expect.objectContaining({ assignTime: '2026-01-01T00:00:02Z', state: 'running' }),
+    );
+    expect(currentJobRequests({ value: [{ requestId: 1, jobId: 'x', result: null }] })[0]).not.toHaveProperty('result');
+  });
+
   it('classifies waiting, running and finished requests', () => {
     const list = {
       count: 4,

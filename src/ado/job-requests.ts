@@ -9,8 +9,14 @@ export interface JobRequest {
   readonly poolId?: number;
   readonly planId?: string;
   readonly queueTime?: string;
+  /** When ADO gave it to an agent (assignTime, else receiveTime), once running or finished. */
+  readonly assignTime?: string;
   /** When it finished, for finished requests. */
   readonly finishTime?: string;
+  /** How it ended, as ADO says (succeeded, succeededWithIssues, failed, canceled, skipped, abandoned), for finished requests. */
+  readonly result?: string;
+  /** The pipeline's name (definition.name), when ADO sends it: for people, never for decisions. */
+  readonly pipeline?: string;
   readonly state: JobRequestState;
   /** The agent ADO gave it to (reservedAgent), once running or finished. */
   readonly agentName?: string;
@@ -33,6 +39,7 @@ const jobRequestSchema = z.looseObject({
   finishTime: z.string().optional(),
   result: z.string().nullish(),
   reservedAgent: z.looseObject({ name: z.string().optional() }).nullish().catch(undefined),
+  definition: z.looseObject({ name: z.string().optional() }).nullish().catch(undefined),
   demands: z.array(z.string()).nullish(),
   matchedAgents: z.array(z.looseObject({ name: z.string().optional() })).nullish().catch(undefined),
 });
@@ -64,13 +71,17 @@ export function currentJobRequests(list: unknown): JobRequest[] {
 }
 
 function toJobRequest(r: RawJobRequest): JobRequest {
+  const assignTime = r.assignTime || r.receiveTime;
   return {
     requestId: r.requestId,
     jobId: r.jobId,
     ...(r.poolId !== undefined ? { poolId: r.poolId } : {}),
     ...(r.planId ? { planId: r.planId } : {}),
     ...(r.queueTime ? { queueTime: r.queueTime } : {}),
+    ...(assignTime ? { assignTime } : {}),
     ...(r.finishTime ? { finishTime: r.finishTime } : {}),
+    ...(typeof r.result === 'string' ? { result: r.result } : {}),
+    ...(r.definition?.name ? { pipeline: r.definition.name } : {}),
     state: stateOf(r),
     ...(r.reservedAgent?.name ? { agentName: r.reservedAgent.name } : {}),
     demands: parseDemands(r.demands ?? []),

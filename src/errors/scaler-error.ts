@@ -8,7 +8,12 @@ export class ScalerError extends Error {
   constructor(
     readonly kind: ErrorKind,
     message: string,
-    readonly details: { readonly retryAfterMs?: number; readonly status?: number; readonly cause?: unknown } = {},
+    /**
+     * `code`: a short, stable name of what went wrong, for telemetry and alerts (never for
+     * decisions): the scaler's own name for a condition it recognises (e.g. `AciQuotaExceeded`),
+     * else the service's error code.
+     */
+    readonly details: { readonly retryAfterMs?: number; readonly status?: number; readonly code?: string; readonly cause?: unknown } = {},
   ) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = 'ScalerError';

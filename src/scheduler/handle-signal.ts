@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { OrganizationConfig, PoolConfig, ScalerConfig } from '../config/schema';
 import { orgKeyOf } from '../config/org-url';
 import type { Logger } from '../log/logger';
+import { failedPassRecord, FIRST_LOOK_BACK_MS, formatRecord, jobWaitRecords, passRecord } from '../log/telemetry-record';
 import { parsePoolSignal, type PoolSignal } from '../queue/pool-signal';
 import type { SignalQueue } from '../queue/signal-queue';
 import type { Counters } from '../status/counters';
@@ -57,6 +58,8 @@ export async function handleSignal(body: unknown, deps: SchedulerDeps): Promise<
   const pools = org.maxParallelJobs !== undefined ? org.pools : [pool];
   // Profiles whose starts failed back off alone; one that fails again in this invocation waits at least the first delay.
   const profileBackoffs = new Map(acquired.profiles);
+  // Per pool, the latest assignment whose wait is logged: each job's wait is logged once, whichever instance passes.
+  const waitCursors = new Map(acquired.waitCursors ?? []);
   let passes = 0;
   let heldSince = deps.now();
   // Within half its time to live the lease is certainly still ours: no round trip to renew it.
@@ -65,16 +68,20 @@ export async function handleSignal(body: unknown, deps: SchedulerDeps): Promise<
     passes++;
     const results: PassResult[] = [];
     let outcome: PassOutcome = { failed: false };
+    const trigger = passes === 1 ? signal.reason : 'again';
+    let current = pool;
     try {
       for (const p of pools) {
+        current = p;
         const result = await passPool(org, p, { ...deps, graceMs: deps.config.scheduler.idleGraceSeconds * 1000, stillHolder, profileBackoffs }, announced(org, passes, signal));
         results.push(result);
         deps.counters.increment('agentsStarted', result.started.length);
         deps.counters.increment('agentsStopped', result.stopped.length);
         deps.counters.increment('unmatchedJobs', result.unmatched.length);
-        const line = describePass(p.name, passes === 1 ? signal.reason : 'again', result);
+        const line = describePass(p.name, trigger, result);
         if (line) deps.log.info(line);
         for (const f of result.startFailures) profileBackoffs.set(f.profile, deps.now() + retryDelayMs(1, f.retryAfterMs));
+        logTelemetry(org, p, trigger, result, profileBackoffs, waitCursors, deps.log);
         if (result.abandoned) {
           // The lease ran out during the pass: whoever holds it now answers, else this look does.
           await scheduleNext(signal, pool, [deps.now()], false, deps);
@@ -86,6 +93,7 @@ export async function handleSignal(body: unknown, deps: SchedulerDeps): Promise<
       const reason = e instanceof Error ? e.message : String(e);
       outcome = { failed: true, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}), reason };
       deps.log.warn(`scheduler: the pass of pool "${pool.name}" of ${org.url.url} failed; it backs off and tries again: ${reason}`);
+      deps.log.info(formatRecord(failedPassRecord(org.url.url, current.name, trigger, e)));
     }
     if (!outcome.failed) {
       outcome = {
@@ -94,6 +102,7 @@ export async function handleSignal(body: unknown, deps: SchedulerDeps): Promise<
         startFailures: results.flatMap((r) => r.startFailures.map((f) => ({ profile: f.profile, reason: f.message, ...(f.retryAfterMs !== undefined ? { retryAfterMs: f.retryAfterMs } : {}) }))),
       };
     }
+    if (waitCursors.size > 0) outcome = { ...outcome, waitCursors: Object.fromEntries(waitCursors) };
     deps.counters.increment('passes');
     if (outcome.failed) deps.counters.increment('passFailures');
     const released = await deps.lease.release(key, holder, LEASE_TTL_MS, outcome, passes >= MAX_PASSES);
@@ -110,6 +119,19 @@ export async function handleSignal(body: unknown, deps: SchedulerDeps): Promise<
     await scheduleNext(signal, pool, next, outcome.failed, deps);
     return { kind: 'passed', passes };
   }
+}
+
+/**
+ * Azure Monitor's records of one pool pass (src/log/telemetry-record.ts): the pass, and the wait
+ * of every job ADO assigned since the pool's cursor, which moves on.
+ */
+function logTelemetry(org: OrganizationConfig, pool: PoolConfig, trigger: string, result: PassResult, startBackoffs: ReadonlyMap<string, number>, waitCursors: Map<string, number>, log: Logger): void {
+  const record = passRecord({ orgUrl: org.url.url, pool, trigger, result, now: result.listedAt, startBackoffs });
+  if (record) log.info(formatRecord(record));
+  const key = pool.name.toLowerCase();
+  const waits = jobWaitRecords(org.url.url, pool, result.requests, waitCursors.get(key) ?? result.listedAt - FIRST_LOOK_BACK_MS);
+  for (const w of waits.records) log.info(formatRecord(w));
+  waitCursors.set(key, waits.cursor);
 }
 
 /**

@@ -5,8 +5,11 @@ import { ScalerError } from '../errors/scaler-error';
 import { tableOnce } from '../storage/table-client';
 
 export type AcquireResult =
-  /** `profiles`: the pool's profiles whose starts back off, keyed by profileBackoffKey, with when each may start again. */
-  | { readonly state: 'acquired'; readonly profiles: ReadonlyMap<string, number> }
+  /**
+   * `profiles`: the pool's profiles whose starts back off, keyed by profileBackoffKey, with when each may start again.
+   * `waitCursors`: per pool (lowercase name), the latest job assignment whose wait was logged (epoch ms); absent when none.
+   */
+  | { readonly state: 'acquired'; readonly profiles: ReadonlyMap<string, number>; readonly waitCursors?: ReadonlyMap<string, number> }
   /** Another instance passes now; it was told to pass once more. */
   | { readonly state: 'busy'; readonly until: number }
   /** The pool's last passes failed: nothing runs before `until`, when a scheduled signal comes. */
@@ -19,14 +22,18 @@ export type ReleaseResult = 'released' | 'again' | 'pending';
  * off; a profile whose starts failed (throttled, quota, no Spot capacity) backs off alone, so a
  * profile waiting for Spot does not hold up the other profiles of its pool. `reason` is for /api/status.
  */
-export type PassOutcome =
+export type PassOutcome = (
   | {
       readonly failed: false;
       /** Profiles (profileBackoffKey) that started agents: their back-off is over. */
       readonly started?: readonly string[];
       readonly startFailures?: ReadonlyArray<{ readonly profile: string; readonly retryAfterMs?: number; readonly reason: string }>;
     }
-  | { readonly failed: true; readonly retryAfterMs?: number; readonly reason?: string };
+  | { readonly failed: true; readonly retryAfterMs?: number; readonly reason?: string }
+) & {
+  /** Per pool (lowercase name), the latest job assignment whose wait the passes logged (epoch ms): kept for the next holder. */
+  readonly waitCursors?: Readonly<Record<string, number>>;
+};
 
 /** A pool or a profile backing off after failures: until when, and why. */
 export interface Backoff {
@@ -83,6 +90,8 @@ interface LeaseEntity {
   readonly reason: string;
   /** JSON of the profiles' back-offs (ProfileBackoffs): one property, as Table entities hold no maps. */
   readonly profiles: string;
+  /** JSON of the pools' wait cursors (pool → epoch ms), so that each job's wait is logged once whichever instance passes next. */
+  readonly waits: string;
   readonly etag?: string;
 }
 
@@ -111,6 +120,24 @@ function nextProfiles(json: string, outcome: PassOutcome, t: number): string {
   return JSON.stringify(profiles);
 }
 
+function parseWaits(json: string): Record<string, number> {
+  try {
+    const parsed: unknown = JSON.parse(json || '{}');
+    if (!parsed || typeof parsed !== 'object') return {};
+    return Object.fromEntries(Object.entries(parsed).filter((e): e is [string, number] => typeof e[1] === 'number'));
+  } catch {
+    return {};
+  }
+}
+
+/** The later of each pool's stored and new cursor. */
+function nextWaits(json: string, cursors: Readonly<Record<string, number>> | undefined): string {
+  if (!cursors) return json;
+  const waits = parseWaits(json);
+  for (const [pool, at] of Object.entries(cursors)) waits[pool] = Math.max(waits[pool] ?? 0, at);
+  return JSON.stringify(waits);
+}
+
 /** Table row keys may not hold '/', '\\', '#' or '?': a hash of the organization and pool (or the whole organization, when it has a cap). */
 export function poolLeaseKey(org: OrganizationConfig, pool: PoolConfig): string {
   const scope = org.maxParallelJobs !== undefined ? `${org.url.key}|*` : `${org.url.key}|${pool.name.toLowerCase()}`;
@@ -127,7 +154,7 @@ export function createPoolLease(client: TableClient, now: () => number = Date.no
   const read = async (poolKey: string): Promise<LeaseEntity | undefined> => {
     await table();
     try {
-      const e = await client.getEntity<{ holder?: string; until?: number; again?: boolean; failures?: number; notBefore?: number; reason?: string; profiles?: string }>(PARTITION, poolKey);
+      const e = await client.getEntity<{ holder?: string; until?: number; again?: boolean; failures?: number; notBefore?: number; reason?: string; profiles?: string; waits?: string }>(PARTITION, poolKey);
       return {
         holder: e.holder ?? '',
         until: Number(e.until ?? 0),
@@ -136,6 +163,7 @@ export function createPoolLease(client: TableClient, now: () => number = Date.no
         notBefore: Number(e.notBefore ?? 0),
         reason: e.reason ?? '',
         profiles: e.profiles ?? '',
+        waits: e.waits ?? '',
         etag: e.etag,
       };
     } catch (e) {
@@ -155,7 +183,7 @@ export function createPoolLease(client: TableClient, now: () => number = Date.no
       throw storageError(client, 'write', e);
     }
   };
-  const idle = { holder: '', until: 0, again: false, failures: 0, notBefore: 0, reason: '', profiles: '' };
+  const idle = { holder: '', until: 0, again: false, failures: 0, notBefore: 0, reason: '', profiles: '', waits: '' };
 
   return {
     async acquire(poolKey, holder, ttlMs) {
@@ -166,7 +194,8 @@ export function createPoolLease(client: TableClient, now: () => number = Date.no
         if (!lease || !lease.holder || lease.until <= t || lease.holder === holder) {
           if (await write(poolKey, { ...(lease ?? idle), holder, until: t + ttlMs, again: false }, lease?.etag)) {
             const profiles = Object.entries(parseProfiles(lease?.profiles ?? '')).filter(([, b]) => b.until > t);
-            return { state: 'acquired', profiles: new Map(profiles.map(([key, b]) => [key, b.until])) };
+            const waits = Object.entries(parseWaits(lease?.waits ?? ''));
+            return { state: 'acquired', profiles: new Map(profiles.map(([key, b]) => [key, b.until])), ...(waits.length ? { waitCursors: new Map(waits) } : {}) };
           }
           continue;
         }
@@ -188,7 +217,7 @@ export function createPoolLease(client: TableClient, now: () => number = Date.no
         const t = now();
         const failures = outcome.failed ? lease.failures + 1 : 0;
         const notBefore = outcome.failed ? t + retryDelayMs(failures, outcome.retryAfterMs) : 0;
-        const why = { reason: outcome.failed ? (outcome.reason ?? '') : '', profiles: nextProfiles(lease.profiles, outcome, t) };
+        const why = { reason: outcome.failed ? (outcome.reason ?? '') : '', profiles: nextProfiles(lease.profiles, outcome, t), waits: nextWaits(lease.waits, outcome.waitCursors) };
         if (lease.again && !outcome.failed && !final) {
           if (await write(poolKey, { ...lease, until: t + ttlMs, again: false, failures, notBefore, ...why }, lease.etag)) return 'again';
           continue;

@@ -8,6 +8,7 @@ import { errorKind } from '../errors/scaler-error';
 import { profileAgentName } from '../launchers/agent-name';
 import type { LaunchedAgent, Launcher } from '../launchers/launcher';
 import type { Logger } from '../log/logger';
+import { errorFields, type ErrorFields } from '../log/telemetry-record';
 import { activeCrashLoop, type CrashLoop } from './crash-loop';
 import { profileBackoffKey } from './pool-lease';
 import { planPool, type ObservedAgent, type Plan } from './plan';
@@ -38,12 +39,15 @@ export interface PassResult {
   readonly unmatched: readonly JobRequest[];
   /** When the pool needs its next pass whatever happens: a grace, a back-off, a standby window, a Retry-After. */
   readonly nextPassAt?: number;
-  /** Starts that failed (throttled, quota, no Spot capacity, fault), one per profile (profileBackoffKey): that profile backs off, with the launcher's retry time when it gave one. */
-  readonly startFailures: ReadonlyArray<{ readonly retryAfterMs?: number; readonly message: string; readonly profile: string }>;
+  /** Starts that failed (throttled, quota, no Spot capacity, fault), one per profile (profileBackoffKey): that profile backs off, with the launcher's retry time when it gave one; `error` for telemetry. */
+  readonly startFailures: ReadonlyArray<{ readonly retryAfterMs?: number; readonly message: string; readonly profile: string; readonly error?: ErrorFields }>;
   /** Profiles (profileBackoffKey) that started agents in this pass. */
   readonly startedProfiles: readonly string[];
   /** The lease was lost before acting: nothing was started or stopped. */
   readonly abandoned?: boolean;
+  /** The pool's job requests as the pass listed them, and when (the pass's clock): for telemetry. */
+  readonly requests: readonly JobRequest[];
+  readonly listedAt: number;
 }
 
 /** Starting agents no job waits for any more are looked at again this soon, so they are stopped once idle past the grace. */
@@ -122,7 +126,7 @@ export async function passPool(org: OrganizationConfig, pool: PoolConfig, deps: 
   if (announcedJobs.some((j) => !listed.has(j.toLowerCase()))) wakeUps.push(now + UNLISTED_JOB_RECHECK_MS);
   const acting = plan.profiles.some((d) => d.start > 0 || d.stop.length > 0);
   if (acting && deps.stillHolder && !(await deps.stillHolder())) {
-    return { plan, started: [], stopped: [], crashLoops, unmatched, startFailures: [], startedProfiles: [], abandoned: true };
+    return { plan, started: [], stopped: [], crashLoops, unmatched, startFailures: [], startedProfiles: [], abandoned: true, requests, listedAt: now };
   }
 
   const started: string[] = [];
@@ -174,6 +178,8 @@ export async function passPool(org: OrganizationConfig, pool: PoolConfig, deps: 
     ...(wakeUps.length ? { nextPassAt: Math.min(...wakeUps) } : {}),
     startFailures,
     startedProfiles,
+    requests,
+    listedAt: now,
   };
 }
 
@@ -206,8 +212,8 @@ function failureOf(error: unknown): Omit<PassResult['startFailures'][number], 'p
   const message = error instanceof Error ? error.message : String(error);
   const retryAfterMs = (error as { retryAfterMs?: number } | undefined)?.retryAfterMs;
   // A request that can never succeed (a bad image reference, no permission) is not retried soon.
-  if (errorKind(error) === 'permanent') return { retryAfterMs: Math.max(retryAfterMs ?? 0, 60_000), message };
-  return { ...(retryAfterMs !== undefined ? { retryAfterMs } : {}), message };
+  if (errorKind(error) === 'permanent') return { retryAfterMs: Math.max(retryAfterMs ?? 0, 60_000), message, error: errorFields(error) };
+  return { ...(retryAfterMs !== undefined ? { retryAfterMs } : {}), message, error: errorFields(error) };
 }
 
 /**

@@ -4,6 +4,7 @@ import { fixedPatCredential } from '../ado/ado-credential';
 import { JOB_STATE_EVENT } from '../ado/service-hooks';
 import { parseConfig } from '../config/load-settings';
 import type { ScalerConfig } from '../config/schema';
+import { hookRecords } from '../log/telemetry-record';
 import { Counters } from '../status/counters';
 import { startAdoEmulator, type AdoEmulator } from '../../test/emulators/ado';
 import { checkHookHealth, type HookHealthDeps } from './hook-health';
@@ -61,7 +62,7 @@ describe('checkHookHealth', () => {
     expect(statusOf(ids.ours)).toBe('enabled');
     expect([statusOf(ids.paused), statusOf(ids.staging), statusOf(ids.stranger)]).toEqual(['disabledByUser', 'disabledBySystem', 'onProbation']);
     expect(d.counters.get('hookReenabled')).toBe(1);
-    const { errors, ...rest } = report;
+    const { errors, organizations, ...rest } = report;
     expect(rest).toEqual({
       subscriptions: 2,
       reenabled: [{ orgUrl: ado.orgUrl('a'), id: ids.ours, previousStatus: 'onProbation', probationRetries: 0 }],
@@ -70,6 +71,17 @@ describe('checkHookHealth', () => {
     });
     expect(errors.map((e) => e.orgUrl)).toEqual([ado.orgUrl('b')]);
     expect(errors[0]!.error).toMatch(/Azure DevOps failed the service hook subscription listing \(500\)/);
+    // What upkeep's telemetry says per organization: a's paused one stays disabled, b could not be listed, c has none.
+    expect(organizations.map((o) => [o.orgUrl, o.subscriptions, o.error !== undefined])).toEqual([
+      [ado.orgUrl('a'), [{ id: ids.ours, status: 'onProbation', reenabled: true }, { id: ids.paused, status: 'disabledByUser', reenabled: false }], false],
+      [ado.orgUrl('b'), undefined, true],
+      [ado.orgUrl('c'), [], false],
+    ]);
+    expect(hookRecords(organizations).map((r) => [r.status, r.enabled, r.reenabled])).toEqual([
+      ['disabledByUser', false, 1],
+      ['error', null, 0],
+      ['none', false, 0],
+    ]);
     // Organizations are checked in parallel, so their lines interleave.
     expect(lines).toHaveLength(4);
     expect(lines).toEqual(expect.arrayContaining([

@@ -4,6 +4,7 @@ import { sameUrl, type HookSubscription, type WebhookCredentials } from '../ado/
 import type { ScalerConfig } from '../config/schema';
 import { ScalerError } from '../errors/scaler-error';
 import type { Logger } from '../log/logger';
+import type { HookCheck } from '../log/telemetry-record';
 import type { Counters } from '../status/counters';
 import { Notices } from './notices';
 
@@ -35,6 +36,8 @@ export interface HookHealthReport {
   /** Organizations not checked: no credential for service hooks, or one without the scope. */
   readonly skipped: ReadonlyArray<{ readonly orgUrl: string; readonly reason: string }>;
   readonly errors: ReadonlyArray<{ readonly orgUrl: string; readonly error: string }>;
+  /** Every organization checked, with our subscriptions as listed: upkeep's telemetry record per organization. */
+  readonly organizations: readonly HookCheck[];
 }
 
 /**
@@ -52,7 +55,7 @@ export async function checkHookHealth(deps: HookHealthDeps): Promise<HookHealthR
     if (notices.first('unrecognisable')) {
       deps.log.warn('service hook health: neither WEBHOOK_URL nor WEBHOOK_USERNAME is set, so our subscriptions cannot be recognised; nothing checked');
     }
-    return { subscriptions: 0, reenabled: [], missing: [], skipped: [], errors: [] };
+    return { subscriptions: 0, reenabled: [], missing: [], skipped: [], errors: [], organizations: [] };
   }
   const results = await Promise.all(deps.config.organizations.map((o) => checkOrganization(deps, o.url.url, isOurs, notices)));
   return {
@@ -61,6 +64,12 @@ export async function checkHookHealth(deps: HookHealthDeps): Promise<HookHealthR
     missing: results.filter((r) => r.found === 0 && !r.error && !r.skipped).map((r) => r.orgUrl),
     skipped: results.flatMap((r) => (r.skipped ? [{ orgUrl: r.orgUrl, reason: r.skipped }] : [])),
     errors: results.flatMap((r) => (r.error ? [{ orgUrl: r.orgUrl, error: r.error }] : [])),
+    organizations: results.map((r) => ({
+      orgUrl: r.orgUrl,
+      ...(r.listed ? { subscriptions: r.listed.map((s) => ({ ...s, reenabled: r.reenabled.some((x) => x.id === s.id) })) } : {}),
+      ...(r.skipped ? { skipped: r.skipped } : {}),
+      ...(r.error ? { error: r.error } : {}),
+    })),
   };
 }
 
@@ -70,12 +79,15 @@ interface OrgResult {
   readonly reenabled: Array<HookHealthReport['reenabled'][number]>;
   readonly skipped?: string;
   readonly error?: string;
+  /** Our subscriptions with their statuses as ADO listed them; absent when they were not listed. */
+  readonly listed?: ReadonlyArray<{ readonly id: string; readonly status: string }>;
 }
 
 async function checkOrganization(deps: HookHealthDeps, orgUrl: string, isOurs: (s: HookSubscription) => boolean, notices: Notices): Promise<OrgResult> {
   const key = (condition: string) => `${orgUrl} ${condition}`;
   const reenabled: OrgResult['reenabled'] = [];
   let found = 0;
+  let listed: OrgResult['listed'];
   try {
     const hooks = await deps.hooks(orgUrl);
     if (!hooks) {
@@ -85,6 +97,7 @@ async function checkOrganization(deps: HookHealthDeps, orgUrl: string, isOurs: (
     const subscriptions = (await hooks.jobStateSubscriptions()).filter(isOurs);
     notices.forget(key('missing scope'));
     found = subscriptions.length;
+    listed = subscriptions.map((sub) => ({ id: sub.id, status: sub.status ?? 'enabled' }));
     if (found > 0) notices.forget(key('none'));
     else if (notices.first(key('none'))) {
       deps.log.warn(`service hook health: no service hook subscription in ${orgUrl} sends job events to the webhook; jobs wait for the reconcile sweep. Create it with \`npm run hook:create\` (README: Configuring the service hook)`);
@@ -109,7 +122,7 @@ async function checkOrganization(deps: HookHealthDeps, orgUrl: string, isOurs: (
       // A webhook that keeps failing sends it back each run; saying so every minute would bury the first line.
       if (notices.first(`${episode} ${status}`)) deps.log.warn(reenabledLine(orgUrl, sub, status));
     }
-    return { orgUrl, found, reenabled };
+    return { orgUrl, found, reenabled, listed };
   } catch (e) {
     const error = e instanceof Error ? e.message : String(e);
     if (e instanceof MissingScopeError) {
@@ -118,7 +131,7 @@ async function checkOrganization(deps: HookHealthDeps, orgUrl: string, isOurs: (
       return { orgUrl, found, reenabled, skipped: `the credential for service hooks lacks the scope ${e.scope.label}` };
     }
     deps.log.error(`service hook health: ${orgUrl}: ${error}`);
-    return { orgUrl, found, reenabled, error };
+    return { orgUrl, found, reenabled, error, ...(listed ? { listed } : {}) };
   }
 }
 
@@ -148,8 +161,8 @@ function webhookCredentials(deps: HookHealthDeps): WebhookCredentials {
   return { username, password: deps.webhookPassword };
 }
 
-/** By target URL when WEBHOOK_URL is known (exact), otherwise by the basic-auth user name. */
-function ours(deps: HookHealthDeps): ((s: HookSubscription) => boolean) | undefined {
+/** By target URL when WEBHOOK_URL is known (exact), otherwise by the basic-auth user name; undefined when neither is set. */
+export function ours(deps: Pick<HookHealthDeps, 'webhookUrl' | 'webhookUsername'>): ((s: HookSubscription) => boolean) | undefined {
   const url = deps.webhookUrl?.trim();
   if (url) return (s) => sameUrl(s.consumerInputs?.url, url);
   const username = deps.webhookUsername?.trim();

@@ -1,4 +1,5 @@
 import { checkHookHealth } from './hook-health';
+import { formatRecord, hookRecords } from '../log/telemetry-record';
 import type { PoolAgent } from '../ado/pool-agents';
 import { orgKeyOf } from '../config/org-url';
 import type { OrganizationConfig, PoolConfig } from '../config/schema';
@@ -38,12 +39,14 @@ export async function runUpkeep(deps: UpkeepDeps): Promise<UpkeepResult> {
   await Promise.all(pools.map(({ org, pool }) => upkeepPool(deps, org, pool, listed)));
   // ADO drops events while a subscription is on probation: put ours back on every run.
   await attempt(deps, 'checking the service hook subscriptions', async () => {
-    await checkHookHealth({
+    const report = await checkHookHealth({
       ...deps,
       ...(deps.webhook?.url ? { webhookUrl: deps.webhook.url } : {}),
       ...(deps.webhook?.username ? { webhookUsername: deps.webhook.username } : {}),
       ...(deps.webhook?.password ? { webhookPassword: deps.webhook.password } : {}),
     });
+    // Azure Monitor: one record per organization and run, which the "service hook not enabled" alert reads.
+    for (const record of hookRecords(report.organizations)) deps.log.info(formatRecord(record));
   });
   const after = snapshot(deps);
   const changed = UPKEEP_ACTIONS.filter((n) => after[n] !== before[n]).map((n) => `${n} ${after[n] - before[n]}`);

@@ -23,16 +23,19 @@ const BUILT_IN_ROLES: Record<string, string> = {
   '7f951dda-4ed3-4680-a7ca-43fe172d538d': 'AcrPull',
   'a7ffa36f-339b-4b5c-8bdf-e2c188b2c0eb': 'Azure Kubernetes Service RBAC Writer',
   '4d97b98b-1d4f-4787-a291-c67834d212e7': 'Network Contributor',
+  '73c42c96-874c-492b-b04d-ab87d138a893': 'Log Analytics Reader',
 };
 
 const APP = 'function app identity';
 const AGENTS = 'agents identity';
 const AKS_CLUSTER = 'AKS cluster identity';
 const ACI_CONNECTOR = 'AKS virtual-node (ACI connector) identity';
+const ALERTS = 'alert rules identity';
 const ALWAYS = 'always';
 const WITH_NETWORK = "or(parameters('deployNetwork'), parameters('deployAks'))";
 const WITH_AKS = "parameters('deployAks')";
 const WITH_REGISTRY = "not(empty(parameters('registryName')))";
+const WITH_ALERTS = "parameters('deployAlerts')";
 const SUBNET_JOIN = 'custom: Microsoft.Network/virtualNetworks/subnets/join/action + Microsoft.Network/virtualNetworks/subnets/read';
 
 interface Grant {
@@ -70,6 +73,8 @@ const EXPECTED: Grant[] = [
   // AKS's own identities in a network the cluster does not own (the CLI would grant these itself).
   grant(AKS_CLUSTER, 'Network Contributor', 'Microsoft.Network/virtualNetworks/subnets({vnetName}, {nodesSubnetName})', WITH_AKS),
   grant(ACI_CONNECTOR, 'Network Contributor', 'Microsoft.Network/virtualNetworks/subnets({vnetName}, {virtualNodesSubnetName})', WITH_AKS),
+  // The log search alert rules query the app's logs as their own identity: read the workspace, nothing else.
+  grant(ALERTS, 'Log Analytics Reader', 'Microsoft.OperationalInsights/workspaces({workspaceName})', WITH_ALERTS),
 ];
 
 let main: ArmTemplate;
@@ -131,6 +136,9 @@ function principalOf(a: Located, root: ArmTemplate): string {
   const cluster = "reference\\(resourceId\\('Microsoft\\.ContainerService/managedClusters', parameters\\('\\w+'\\)\\), '[^']+'";
   if (new RegExp(`^\\[${cluster}, 'full'\\)\\.identity\\.principalId\\]$`).test(expr)) return AKS_CLUSTER;
   if (new RegExp(`^\\[${cluster}\\)\\.addonProfiles\\.aciConnectorLinux\\.identity\\.objectId\\]$`).test(expr)) return ACI_CONNECTOR;
+  // The alerts module's own identity, declared beside the assignment.
+  const alerts = a.chain.length === 1 && a.chain[0]!.resource.name === 'alerts' ? a.template.resources.filter((r) => r.type === 'Microsoft.ManagedIdentity/userAssignedIdentities') : [];
+  if (alerts.length === 1 && expr === `[reference(resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', ${alerts[0]!.name.replace(/^\[(.*)\]$/, '$1')}), '2023-01-31').principalId]`) return ALERTS;
   return `unrecognised principal ${expr}`;
 }
 

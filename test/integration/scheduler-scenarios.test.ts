@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SIGNAL_QUEUE } from '../../src/config/load-settings';
 import { LABELS } from '../../src/launchers/launcher';
+import { JOB_WAIT_EVENT, PASS_EVENT, recordPrefix, type JobWaitRecord, type PassRecord } from '../../src/log/telemetry-record';
 import { SIGNAL_WINDOW_MS } from '../../src/queue/pool-signal';
 import { dependencies } from '../../src/runtime/dependencies';
 import { startIdentityEmulator, type IdentityEmulator } from '../emulators/identity/identity-emulator';
@@ -56,6 +57,11 @@ const container = (scaler: Scaler, name: string) => scaler.stack.containers().fi
 
 async function finished(scaler: Scaler, requestId: number) {
   return eventually(() => scaler.stack.ado.jobs().find((j) => j.requestId === requestId && j.state === 'finished'), 30_000, `job request ${requestId} to finish`);
+}
+
+/** The telemetry records of one event among log lines (README "Azure Monitor"). */
+function records<T>(lines: ReadonlyArray<{ readonly message: string }>, event: string): T[] {
+  return lines.filter((l) => l.message.startsWith(recordPrefix(event))).map((l) => JSON.parse(l.message) as T);
 }
 
 async function registrations(pool: string): Promise<string[]> {
@@ -150,6 +156,19 @@ describe('standby windows and scale-in', () => {
     await sweepAndSettle(scaler);
     expect(live(scaler, 'warm').map((g) => g.name).sort()).toEqual(refilled.map((g) => g.name).sort());
     expect(groupsOf(scaler, 'warm')).toHaveLength(6);
+
+    // Azure Monitor: each job's queued → assigned wait once, over all the passes that listed it,
+    // on the standby agent that took it; and the pass records count those agents.
+    const waits = records<JobWaitRecord>(scaler.logs, JOB_WAIT_EVENT).filter((w) => queued.some((q) => q.requestId === w.requestId));
+    expect(waits.map((w) => w.requestId).sort()).toEqual(queued.map((q) => q.requestId).sort());
+    for (const w of waits) {
+      const job = jobsOf(scaler, 'warm').find((j) => j.requestId === w.requestId)!;
+      expect(w).toMatchObject({ pool: 'warm', profile: 'warm-std', agent: job.agentName, jobId: job.jobId });
+      expect(w.waitSeconds).toBeGreaterThanOrEqual(0);
+    }
+    const passes = records<PassRecord>(scaler.logs, PASS_EVENT).filter((r) => r.pool === 'warm');
+    expect(passes.length).toBeGreaterThan(0);
+    expect(passes.some((r) => r.profiles.some((p) => p.profile === 'warm-std' && p.standby === 3 && p.started > 0))).toBe(true);
   });
 
   it('schedules the pool\'s next look at the moment its standby window opens, and keeps no agent before then', async () => {
@@ -287,6 +306,10 @@ describe('agents that cannot register', () => {
     const lines = scaler.logs.slice(logMark).filter((l) => l.functionName === 'scheduler');
     expect(lines.some((l) => l.level === 'warning' && l.message.startsWith('scheduler: profile broken-std in pool "broken": ') && l.message.includes('without taking a job'))).toBe(true);
     expect(lines.some((l) => /pool "broken" \(timer\): broken-std: waiting 3, .*→ start 0, stop 0 \(held back by backoff\)/.test(l.message))).toBe(true);
+    // Azure Monitor: the pass record says the profile backs off, why and until when (the "profile in back-off" alert).
+    const backoff = records<PassRecord>(lines, PASS_EVENT).find((r) => r.pool === 'broken')?.profiles.find((p) => p.profile === 'broken-std');
+    expect(backoff).toMatchObject({ waiting: 3, start: 0, heldBack: 'backoff', backoff: 'crashLoop', backoffUntil: broken.backoff!.until });
+    expect(backoff!.backoffReason).toContain('without taking a job');
     expect(scaler.logs.map((l) => l.message).join('\n')).not.toContain(AGENT_PAT);
     expect(jobs.map((j) => ado.jobs().find((x) => x.requestId === j.requestId)?.state)).toEqual(['waiting', 'waiting', 'waiting']);
   });

@@ -36,6 +36,10 @@ export class CreateFailedError extends Error {
 const THROTTLE_DEFAULT_MS = 30_000;
 /** Quota frees only when agents finish (minutes), so waiting less would only spend ARM writes. */
 export const QUOTA_RETRY_MS = 60_000;
+/** ScalerError code of a create refused for a used-up ACI quota (cores or container groups), whatever ARM's own code. */
+export const ACI_QUOTA_CODE = 'AciQuotaExceeded';
+/** ScalerError code of a create refused, or failed after acceptance, for lack of ACI capacity in the region. */
+export const ACI_NO_CAPACITY_CODE = 'AciNoCapacity';
 const QUOTA = /container group quota '([^']+)' exceeded/i;
 // The service's words ("The requested resource is not available in the location ...") and the
 // troubleshooting article's ("The requested resource with 'x' CPU and 'y.z' GB memory is not
@@ -83,8 +87,13 @@ export function aciError(error: unknown, scope: AciScope, what: string, extra: {
   const code = e?.code ?? 'unknown';
   const arm = scrub(e?.message ?? String(error), extra.secrets ?? []);
   const where = `resource group "${scope.resourceGroup}" of subscription ${scope.subscriptionId}`;
-  const fail = (kind: 'transient' | 'throttled' | 'permanent', message: string, retryAfterMs?: number) =>
-    new ScalerError(kind, `${what}: ${message}`, { ...(retryAfterMs === undefined ? {} : { retryAfterMs }), ...(status === undefined ? {} : { status }) });
+  // `recognised`: the scaler's name for a condition it tells apart (telemetry and alerts key on it); else ARM's own code.
+  const fail = (kind: 'transient' | 'throttled' | 'permanent', message: string, retryAfterMs?: number, recognised = e?.code) =>
+    new ScalerError(kind, `${what}: ${message}`, {
+      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+      ...(status === undefined ? {} : { status }),
+      ...(recognised ? { code: recognised } : {}),
+    });
 
   const quota = QUOTA.exec(arm)?.[1];
   if (quota) {
@@ -93,11 +102,12 @@ export function aciError(error: unknown, scope: AciScope, what: string, extra: {
       'throttled',
       `Azure Container Instances quota '${quota}' is used up in ${scope.location} for subscription ${scope.subscriptionId} (${arm}). Request more quota (Azure portal > Quotas > Azure Container Instances)${profile}.`,
       QUOTA_RETRY_MS,
+      ACI_QUOTA_CODE,
     );
   }
   if (status === 429) return fail('throttled', `ARM throttled the request (${code}: ${arm})`, retryAfterMs(e) ?? THROTTLE_DEFAULT_MS);
   if (isCapacityError(e)) {
-    return fail('throttled', `Azure Container Instances has no capacity for this size in ${scope.location} right now (${arm}).`, QUOTA_RETRY_MS);
+    return fail('throttled', `Azure Container Instances has no capacity for this size in ${scope.location} right now (${arm}).`, QUOTA_RETRY_MS, ACI_NO_CAPACITY_CODE);
   }
   if (e?.accepted) return fail('transient', `ACI accepted the container group and then failed to create it (${code}: ${arm})`);
   if (status === 401) return fail('permanent', `ARM rejected the app's token for ${where} (${code}: ${arm}). Check that the app's managed identity is enabled and that the ARM endpoint setting matches the cloud.`);
