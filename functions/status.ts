@@ -1,11 +1,11 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { dependencies } from '../src/runtime/dependencies';
-import { poolLeaseKey } from '../src/scheduler/pool-lease';
-import { statusReport } from '../src/status/status-report';
 
 /** Operator view: counters of this instance and each pool's waiting job requests. */
 export async function status(_request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {
   const deps = dependencies();
+  // Loaded at the first request, not with the app: the lease module brings the Table SDK.
+  const [{ statusReport }, { poolLeaseKey }] = await Promise.all([import('../src/status/status-report.js'), import('../src/scheduler/pool-lease.js')]);
   const report = await statusReport({
     config: deps.settings.config,
     counters: deps.counters,

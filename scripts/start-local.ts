@@ -92,6 +92,7 @@ function printBanner(host: LocalHost, stack: EmulatorStack | undefined): void {
       'Try it:',
       `  curl -s -X POST ${stack.ado.url}/_admin/jobs -H 'content-type: application/json' -d '{"org":"${org}","pool":"${pool?.name ?? ''}","demands":["Agent.OS -equals Linux"]}'`,
       `  curl -s ${host.url}/api/status`,
+      `  open ${host.url}/api/dashboard in a browser`,
       `  curl -s ${stack.ado.url}/_admin/deliveries`,
     );
   }

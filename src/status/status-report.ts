@@ -1,18 +1,19 @@
 import type { AdoClient } from '../ado/ado-client';
-import type { PoolAgent } from '../ado/pool-agents';
 import type { OrganizationConfig, PoolConfig, ProfileConfig, ScalerConfig } from '../config/schema';
 import type { Launcher } from '../launchers/launcher';
-import { managedPools } from '../reconcile/sweep';
-import { activeCrashLoop } from '../scheduler/crash-loop';
-import { profileBackoffKey, type PoolBackoffs } from '../scheduler/pool-lease';
-import { placeholderState, type PlaceholderState } from '../upkeep/placeholders';
+import type { PoolBackoffs } from '../scheduler/pool-lease';
+import type { PlaceholderState } from '../upkeep/placeholders';
 import type { Counters } from './counters';
+import { fleetSnapshot, type FleetSnapshot } from './fleet-snapshot';
+import { poolState } from './profile-state';
 
 export interface PoolStatus {
   readonly organization: string;
   readonly pool: string;
   readonly waiting: number;
   readonly running: number;
+  /** Waiting jobs no profile of the pool serves. */
+  readonly unmatched: number;
   /** Job requests waiting right now, oldest first. */
   readonly waitingRequests: ReadonlyArray<{ readonly requestId: number; readonly jobId: string; readonly queueTime?: string; readonly demands: readonly string[] }>;
   readonly error?: string;
@@ -24,9 +25,15 @@ export interface ProfileStatus {
   readonly profile: string;
   readonly launcher: string;
   readonly maxAgents: number;
+  /** Containers by the launcher's phase. */
   readonly starting: number;
   readonly running: number;
   readonly finished: number;
+  /** Waiting jobs this profile serves, and its standby target now. */
+  readonly waiting: number;
+  readonly standby: number;
+  /** Its live agents as the scheduler counts them: not registered yet, idle, running a job, exiting after one. */
+  readonly agents: { readonly starting: number; readonly idle: number; readonly busy: number; readonly exiting: number };
   /**
    * Set while the profile starts nothing: its agents keep exiting before a job, or its last start
    * failed and the pool backs off (throttling, quota, waiting for Spot capacity). Why, and until when.
@@ -54,81 +61,43 @@ export async function statusReport(deps: {
   poolBackoffs?: (org: OrganizationConfig, pool: PoolConfig) => Promise<PoolBackoffs | undefined>;
   emulators?: Readonly<Record<string, string>>;
 }): Promise<StatusReport> {
-  // One agent listing per pool serves the placeholder state of all its profiles.
-  const agentListings = new Map<string, Promise<PoolAgent[] | undefined>>();
-  const poolAgents = (orgUrl: string, pool: string) => {
-    const key = `${orgUrl}|${pool.toLowerCase()}`;
-    let listing = agentListings.get(key);
-    if (!listing) {
-      listing = (async () => {
-        const ado = await deps.ado(orgUrl);
-        return ado.agents(await ado.poolId(pool));
-      })().catch(() => undefined);
-      agentListings.set(key, listing);
+  const snapshot = await fleetSnapshot(deps);
+  return { counters: deps.counters.snapshot(), ...statusOf(snapshot), ...(deps.emulators ? { emulators: deps.emulators } : {}) };
+}
+
+/** The JSON of `/api/status` from one snapshot. */
+export function statusOf(snapshot: FleetSnapshot): Pick<StatusReport, 'pools' | 'profiles'> {
+  const pools: PoolStatus[] = [];
+  const profiles: ProfileStatus[] = [];
+  for (const p of snapshot.pools) {
+    const state = poolState(p, snapshot.at);
+    const requests = p.requests ?? [];
+    const waiting = requests.filter((r) => r.state === 'waiting');
+    pools.push({
+      organization: p.org.url.url,
+      pool: p.pool.name,
+      waiting: waiting.length,
+      running: requests.filter((r) => r.state === 'running').length,
+      unmatched: state.unmatched,
+      waitingRequests: waiting.map((r) => ({ requestId: r.requestId, jobId: r.jobId, ...(r.queueTime ? { queueTime: r.queueTime } : {}), demands: r.rawDemands })),
+      ...(p.error !== undefined ? { error: p.error } : {}),
+    });
+    for (const s of state.profiles) {
+      profiles.push({
+        organization: p.org.url.url,
+        pool: p.pool.name,
+        profile: s.profile.name,
+        launcher: s.profile.launcher.kind,
+        maxAgents: s.profile.maxAgents,
+        ...s.containers,
+        waiting: s.waiting,
+        standby: s.standby,
+        agents: s.agents,
+        ...(s.placeholder ? { placeholder: s.placeholder } : {}),
+        ...(s.backoff ? { backoff: { until: new Date(s.backoff.until).toISOString(), reason: s.backoff.reason } } : {}),
+        ...(s.error !== undefined ? { error: s.error } : {}),
+      });
     }
-    return listing;
-  };
-  const backoffs = new Map<PoolConfig, Promise<PoolBackoffs | undefined>>();
-  const poolBackoffs = (o: OrganizationConfig, p: PoolConfig) => {
-    let backoff = backoffs.get(p);
-    if (!backoff) backoffs.set(p, (backoff = (deps.poolBackoffs?.(o, p) ?? Promise.resolve(undefined)).catch(() => undefined)));
-    return backoff;
-  };
-  const profiles = Promise.all(
-    deps.config.organizations.flatMap((o) =>
-      o.pools.flatMap((p) =>
-        p.profiles.map(async (profile): Promise<ProfileStatus> => {
-          const agents = await poolAgents(o.url.url, p.name);
-          const base = {
-            organization: o.url.url,
-            pool: p.name,
-            profile: profile.name,
-            launcher: profile.launcher.kind,
-            maxAgents: profile.maxAgents,
-            ...(agents ? { placeholder: placeholderState(profile, agents) } : {}),
-          };
-          try {
-            const agents = await (await deps.launcher(profile)).list({ profile: profile.name, pool: p.name });
-            const count = (phase: string) => agents.filter((a) => a.phase === phase).length;
-            const loop = activeCrashLoop(agents, Date.now());
-            const held = loop ? undefined : await poolBackoffs(o, p);
-            // A crash loop first, then this profile's failed starts, then a failure of the pool's whole pass.
-            const other = held?.profiles.get(profileBackoffKey(p.name, profile.name)) ?? held?.pool;
-            const backoff = loop
-              ? { backoff: { until: new Date(loop.backedOffUntil).toISOString(), reason: loop.reason } }
-              : other
-                ? { backoff: { until: new Date(other.until).toISOString(), reason: other.reason } }
-                : {};
-            return { ...base, starting: count('starting'), running: count('running'), finished: count('finished'), ...backoff };
-          } catch (e) {
-            return { ...base, starting: 0, running: 0, finished: 0, error: e instanceof Error ? e.message : String(e) };
-          }
-        }),
-      ),
-    ),
-  );
-  const pools = await Promise.all(
-    managedPools(deps.config).map(async ({ orgUrl, pool }): Promise<PoolStatus> => {
-      try {
-        const ado = await deps.ado(orgUrl);
-        const requests = await ado.jobRequests(await ado.poolId(pool));
-        const waiting = requests.filter((r) => r.state === 'waiting');
-        return {
-          organization: orgUrl,
-          pool,
-          waiting: waiting.length,
-          running: requests.filter((r) => r.state === 'running').length,
-          waitingRequests: waiting.map((r) => ({
-            requestId: r.requestId,
-            jobId: r.jobId,
-            ...(r.queueTime ? { queueTime: r.queueTime } : {}),
-            demands: r.rawDemands,
-          })),
-        };
-      } catch (e) {
-        return { organization: orgUrl, pool, waiting: 0, running: 0, waitingRequests: [], error: e instanceof Error ? e.message : String(e) };
-      }
-    }),
-  );
-  return { counters: deps.counters.snapshot(), pools, profiles: await profiles, ...(deps.emulators ? { emulators: deps.emulators } : {}) };
+  }
+  return { pools, profiles };
 }

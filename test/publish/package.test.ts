@@ -86,6 +86,7 @@ describe('the package func azure functionapp publish uploads', () => {
     };
     expect(trigger('webhook')).toMatchObject({ type: 'httpTrigger', authLevel: 'anonymous', route: 'webhook' });
     expect(trigger('status')).toMatchObject({ type: 'httpTrigger', authLevel: 'function', route: 'status' });
+    expect(trigger('dashboard')).toMatchObject({ type: 'httpTrigger', authLevel: 'function', route: 'dashboard' });
     expect(trigger('scheduler')).toMatchObject({ type: 'serviceBusTrigger', queueName: 'signals', connection: 'ServiceBusConnection' });
     expect(trigger('reconcile')).toMatchObject({ type: 'timerTrigger' });
     if (functions.some((f) => f.name === 'secret-events')) expect(trigger('secret-events')).toMatchObject({ type: 'eventGridTrigger' });
