@@ -49,13 +49,20 @@ export async function callAdo<T>(
   let refreshed = false;
   let waited = 0;
   for (let attempt = 1; ; attempt++) {
-    setAuthorization(await credential.authorization());
+    const used = await credential.authorization();
+    setAuthorization(used);
     try {
       return await request();
     } catch (e) {
       const failure = e as HttpFailure;
       const status = failure.statusCode;
-      if (status === 401 && (await accepted(options.accepted))) {
+      // Another call may have refreshed the credential since this one was sent: try the new one
+      // before asking whether ADO accepts it, or the answer would be about a different credential.
+      if (status === 401 && !refreshed && (await credential.authorization()) !== used) {
+        refreshed = true;
+        continue;
+      }
+      if (status === 401 && (await accepted(options.accepted)) && (await credential.authorization()) === used) {
         throw new MissingScopeError(credential.missingScope?.(what, scope) ?? missingScope(what, credential, scope), scope, e);
       }
       if (status === 401 && !refreshed) {
