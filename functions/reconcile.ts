@@ -1,4 +1,5 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
+import { errorMessage } from '../src/errors/error-message';
 import { dependencies } from '../src/runtime/dependencies';
 import { DEFAULT_RECONCILE_SCHEDULE, reconcileSchedule } from '../src/reconcile/schedule';
 import { sweep } from '../src/reconcile/sweep';
@@ -14,7 +15,7 @@ function schedule(): string {
   try {
     return reconcileSchedule(dependencies().settings.config.reconcile.intervalSeconds);
   } catch (e) {
-    console.error(e instanceof Error ? e.message : String(e));
+    console.error(errorMessage(e));
     return DEFAULT_RECONCILE_SCHEDULE;
   }
 }

@@ -1,4 +1,5 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
+import { errorMessage } from '../src/errors/error-message';
 import { dependencies } from '../src/runtime/dependencies';
 // The same NCRONTAB rule as reconcile: the config admits only intervals that pace evenly.
 import { DEFAULT_RECONCILE_SCHEDULE, reconcileSchedule } from '../src/reconcile/schedule';
@@ -15,7 +16,7 @@ function schedule(): string {
   try {
     return reconcileSchedule(dependencies().settings.config.upkeep.intervalSeconds);
   } catch (e) {
-    console.error(e instanceof Error ? e.message : String(e));
+    console.error(errorMessage(e));
     return DEFAULT_RECONCILE_SCHEDULE;
   }
 }

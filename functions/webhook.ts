@@ -1,4 +1,5 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { errorMessage } from '../src/errors/error-message';
 import { dependencies } from '../src/runtime/dependencies';
 import { handleDelivery, MAX_BODY_BYTES } from '../src/webhook/handle-delivery';
 import { readBodyLimited } from '../src/webhook/read-body';
@@ -9,7 +10,7 @@ export async function webhook(request: HttpRequest, context: InvocationContext):
   try {
     deps = dependencies();
   } catch (e) {
-    context.error(e instanceof Error ? e.message : String(e));
+    context.error(errorMessage(e));
     // Misconfigured: 503 keeps ADO retrying instead of putting the subscription on probation.
     return { status: 503, jsonBody: { outcome: 'unavailable', reason: 'scaler configuration is invalid; see the function app logs' } };
   }

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { errorMessage } from '../src/errors/error-message';
 import { installTimeWarp } from './bench/time-warp';
 
 /**
@@ -57,6 +58,6 @@ import('./bench/bench-main.js')
   )
   .then((code) => process.exit(code))
   .catch((e: unknown) => {
-    console.error(e instanceof Error ? e.message : String(e));
+    console.error(errorMessage(e));
     process.exit(1);
   });

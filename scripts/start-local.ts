@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import * as tls from 'node:tls';
 import { ConfigError, type ConfigProblem } from '../src/config/config-error';
 import { parseConfig } from '../src/config/load-settings';
+import { errorMessage } from '../src/errors/error-message';
 import { dependencies } from '../src/runtime/dependencies';
 import { startEmulatorStack, type EmulatorStack } from '../test/emulators/emulator-stack';
 import { testTls, TEST_TLS_DIR_ENV } from '../test/emulators/tls/test-ca';
@@ -109,6 +110,6 @@ function describeTrigger(host: LocalHost, bindings: Readonly<Record<string, { ty
 }
 
 main().catch((e: unknown) => {
-  console.error(e instanceof Error ? e.message : String(e));
+  console.error(errorMessage(e));
   process.exit(1);
 });

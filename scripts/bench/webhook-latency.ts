@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
+import { errorMessage } from '../../src/errors/error-message';
 import { startEmulatorStack } from '../../test/emulators/emulator-stack';
 import { testTls, TEST_TLS_DIR_ENV } from '../../test/emulators/tls/test-ca';
 import { installFunctionsCoreShim } from '../local-host/functions-core-shim';
@@ -69,6 +70,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  console.error(e instanceof Error ? e.message : String(e));
+  console.error(errorMessage(e));
   process.exit(1);
 });

@@ -1,5 +1,6 @@
 import { ServiceBusClient } from '@azure/service-bus';
 import { SIGNAL_QUEUE } from '../../src/config/load-settings';
+import { errorMessage } from '../../src/errors/error-message';
 import { POOL_PAT_SCOPES, type EmulatorStack } from '../../test/emulators/emulator-stack';
 import type { ChaosPlan, Window } from './chaos-plan';
 import { deliverEventGrid, secretNewVersionEvent } from './event-grid';
@@ -41,7 +42,7 @@ export function scheduleFaults(ctx: FaultContext): { record: FaultRecord; settle
       const p = Promise.resolve()
         .then(fn)
         .catch((e: unknown) => {
-          const message = `${what}: ${e instanceof Error ? e.message : String(e)}`;
+          const message = `${what}: ${errorMessage(e)}`;
           record.errors.push(message);
           log(`fault failed: ${message}`);
         })

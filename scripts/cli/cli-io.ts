@@ -1,5 +1,6 @@
 import type { ReadStream } from 'node:tty';
 import type { AdoCredential } from '../../src/ado/ado-credential';
+import { errorMessage } from '../../src/errors/error-message';
 
 /** What a CLI touches of its process, so tests run `main` in-process with their own. */
 export interface CliIo {
@@ -24,7 +25,7 @@ export function runMain(module: NodeModule, main: (argv: string[], io: CliIo) =>
   main(process.argv.slice(2), processIo()).then(
     (code) => (process.exitCode = code),
     (e: unknown) => {
-      console.error(e instanceof Error ? e.message : String(e));
+      console.error(errorMessage(e));
       process.exitCode = 1;
     },
   );
@@ -85,5 +86,5 @@ export async function cliAdoCredential(env: CliIo['env']): Promise<AdoCredential
 }
 
 export function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+  return errorMessage(e);
 }

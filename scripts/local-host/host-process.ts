@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { errorMessage } from '../../src/errors/error-message';
 import { resolveToLoopback } from '../../test/emulators/key-vault/loopback-dns';
 import { printLog } from './invocation';
 import { startLocalHost } from './local-host';
@@ -36,7 +37,7 @@ async function main(): Promise<void> {
     if (message?.kind !== 'run-timer') return;
     host.timers.run(message.name).then(
       () => send({ kind: 'timer-done', id: message.id }),
-      (e: unknown) => send({ kind: 'timer-done', id: message.id, error: e instanceof Error ? e.message : String(e) }),
+      (e: unknown) => send({ kind: 'timer-done', id: message.id, error: errorMessage(e) }),
     );
   });
   send({ kind: 'ready', url: host.url });

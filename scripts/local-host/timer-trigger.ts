@@ -1,4 +1,5 @@
 import { CronExpressionParser } from 'cron-parser';
+import { errorMessage } from '../../src/errors/error-message';
 import { triggerOf, type Registration } from './functions-core-shim';
 import { invocationContext, type LogSink } from './invocation';
 
@@ -28,7 +29,7 @@ export function scheduleTimerFunctions(
       try {
         await r.handler({ isPastDue, schedule: { adjustForDST: true } }, invocationContext(r.name, log));
       } catch (e) {
-        log('error', r.name, e instanceof Error ? e.message : String(e));
+        log('error', r.name, errorMessage(e));
       } finally {
         running.delete(r.name);
       }

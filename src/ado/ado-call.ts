@@ -1,3 +1,4 @@
+import { adoHttpFailure } from '../errors/ado-http-error';
 import { ScalerError } from '../errors/scaler-error';
 import type { AdoCredential } from './ado-credential';
 import { AGENT_POOLS_SCOPE, MissingScopeError, type AdoScope } from './ado-scopes';
@@ -9,12 +10,6 @@ export interface RetryBudget {
 }
 
 export const DEFAULT_RETRY_BUDGET: RetryBudget = { maxWaitMs: 30_000, maxAttempts: 4 };
-
-interface HttpFailure {
-  statusCode?: number;
-  responseHeaders?: Record<string, string | string[] | undefined>;
-  code?: string;
-}
 
 export interface CallOptions {
   readonly budget?: RetryBudget;
@@ -54,8 +49,8 @@ export async function callAdo<T>(
     try {
       return await request();
     } catch (e) {
-      const failure = e as HttpFailure;
-      const status = failure.statusCode;
+      const failure = adoHttpFailure(e);
+      const status = failure.status;
       // Another call may have refreshed the credential since this one was sent: try the new one
       // before asking whether ADO accepts it, or the answer would be about a different credential.
       if (status === 401 && !refreshed && (await credential.authorization()) !== used) {
@@ -79,7 +74,7 @@ export async function callAdo<T>(
         );
       }
       if (status === 429 || status === 503) {
-        const retryAfterMs = retryAfter(failure.responseHeaders) ?? 5_000;
+        const retryAfterMs = failure.retryAfterMs ?? 5_000;
         if (attempt < budget.maxAttempts && waited + retryAfterMs <= budget.maxWaitMs) {
           waited += retryAfterMs;
           await sleep(retryAfterMs);
@@ -92,7 +87,7 @@ export async function callAdo<T>(
         });
       }
       if (status !== undefined && status < 500 && status !== 408) {
-        throw new ScalerError('permanent', `Azure DevOps rejected ${what} (${status}): ${messageOf(e)}`, { status, cause: e });
+        throw new ScalerError('permanent', `Azure DevOps rejected ${what} (${status}): ${failure.message}`, { status, cause: e });
       }
       throw new ScalerError('transient', `Azure DevOps failed ${what} (${status ?? failure.code ?? 'network error'}); will retry`, {
         ...(status !== undefined ? { status } : {}),
@@ -114,19 +109,4 @@ async function accepted(probe: (() => Promise<boolean>) | undefined): Promise<bo
 
 function missingScope(what: string, credential: AdoCredential, scope: AdoScope): string {
   return `Azure DevOps refused ${what} (401) to ${credential.description}, which it accepts for other calls: it lacks the scope ${scope.label} (${scope.id}); add that scope`;
-}
-
-/** Retry-After is seconds or an HTTP date. */
-export function retryAfter(headers: HttpFailure['responseHeaders'], now: () => number = Date.now): number | undefined {
-  const raw = headers?.['retry-after'];
-  const value = Array.isArray(raw) ? raw[0] : raw;
-  if (!value) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now());
-}
-
-function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }

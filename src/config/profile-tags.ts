@@ -1,4 +1,16 @@
-import { LABELS, MANAGED_BY } from './launcher';
+/**
+ * Tag / label keys the scaler sets on every agent, shared by both launchers (src/launchers/launcher.ts
+ * re-exports them), so upkeep reads either the same way. Here, below the launchers, because the
+ * configuration refuses profile tags that would collide with them.
+ */
+export const MANAGED_BY = { key: 'managed-by', value: 'ado-agent-scaler' } as const;
+export const LABELS = {
+  org: 'ado-org',
+  pool: 'ado-pool',
+  profile: 'ado-profile',
+  createdAt: 'created-at',
+  standby: 'ado-standby',
+} as const;
 
 // A profile's `tags` (e.g. team, costCenter) go on every container group as Azure tags, so
 // Cost Management can group the agents' cost by them, and on AKS Jobs and pods as labels.

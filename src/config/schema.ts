@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { normaliseOrgUrl } from './org-url';
 import { standbyWindowProblem } from './standby-window';
-import { profileTagProblems } from '../launchers/profile-tags';
+import { profileTagProblems } from './profile-tags';
 
 // Names end up in container group, Job and agent names (with a request id), which ACI caps at
 // 63 characters of lowercase letters, digits and dashes.

@@ -1,6 +1,7 @@
 import { MissingScopeError } from '../ado/ado-scopes';
 import type { HookSubscription } from '../ado/service-hooks';
 import type { ScalerConfig } from '../config/schema';
+import { errorMessage } from '../errors/error-message';
 import { ours, type HookCalls } from '../upkeep/hook-health';
 
 export type HookTone = 'ok' | 'warning' | 'error' | 'unknown';
@@ -37,7 +38,7 @@ export async function hookStatus(deps: HookStatusDeps): Promise<OrgHookStatus[]>
         return hookStatusOf(orgUrl, (await hooks.jobStateSubscriptions()).filter(isOurs));
       } catch (e) {
         if (e instanceof MissingScopeError) return unknown(orgUrl, `not checked: the credential for service hooks lacks the scope ${e.scope.label}`);
-        return { orgUrl, tone: 'error', summary: `could not be read: ${e instanceof Error ? e.message : String(e)}`, subscriptions: [] };
+        return { orgUrl, tone: 'error', summary: `could not be read: ${errorMessage(e)}`, subscriptions: [] };
       }
     }),
   );

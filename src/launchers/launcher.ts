@@ -69,15 +69,8 @@ export interface Launcher {
   delete(name: string): Promise<void>;
 }
 
-/** Tag / label keys shared by both launchers, so upkeep reads either the same way. */
-export const MANAGED_BY = { key: 'managed-by', value: 'ado-agent-scaler' } as const;
-export const LABELS = {
-  org: 'ado-org',
-  pool: 'ado-pool',
-  profile: 'ado-profile',
-  createdAt: 'created-at',
-  standby: 'ado-standby',
-} as const;
+/** Tag / label keys shared by both launchers, so upkeep reads either the same way (kept with the config's tag checks). */
+export { LABELS, MANAGED_BY } from '../config/profile-tags';
 
 /**
  * A LaunchedAgent from what a container group's tags or a Job's labels say, read the same way for

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ServiceBusMessage, ServiceBusSender } from '@azure/service-bus';
 import { orgKeyOf } from '../config/org-url';
+import { errorMessage } from '../errors/error-message';
 import { ScalerError } from '../errors/scaler-error';
 import { leadMessageId, signalDelivery, SIGNAL_WINDOW_MS, type PoolSignal } from './pool-signal';
 
@@ -52,7 +53,7 @@ export function createSignalQueue(sender: ServiceBusSender, now: () => number = 
             sent.delete(id);
             lastSignalled.delete(scope);
           }
-          throw new ScalerError('transient', `the signal queue could not be reached: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+          throw new ScalerError('transient', `the signal queue could not be reached: ${errorMessage(e)}`, { cause: e });
         });
         for (const [id, { message }] of fresh) sent.set(id, { until: message.scheduledEnqueueTimeUtc?.getTime() ?? t + SIGNAL_WINDOW_MS, done });
         waits.push(done);

@@ -1,8 +1,9 @@
 import type { ScalerConfig } from '../config/schema';
+import { errorMessage } from '../errors/error-message';
 import type { Logger } from '../log/logger';
 import type { PoolSignal } from '../queue/pool-signal';
 import type { SignalQueue } from '../queue/signal-queue';
-import type { Counters } from '../status/counters';
+import type { Counters } from '../metrics/counters';
 
 export interface SweepDeps {
   readonly config: ScalerConfig;
@@ -25,7 +26,7 @@ export async function sweep(deps: SweepDeps): Promise<number> {
     await deps.signals.signal(signals);
   } catch (e) {
     deps.counters.increment('signalFailures');
-    deps.log.error(`reconcile: could not signal ${signals.length} pool(s); the next tick tries again: ${e instanceof Error ? e.message : String(e)}`);
+    deps.log.error(`reconcile: could not signal ${signals.length} pool(s); the next tick tries again: ${errorMessage(e)}`);
     throw e;
   }
   return signals.length;

@@ -6,7 +6,7 @@ import type { OrgUrl } from '../config/org-url';
 import { loadSettings, SIGNAL_QUEUE, type Settings } from '../config/load-settings';
 import type { AuthConfig, OrganizationConfig } from '../config/schema';
 import type { SignalQueue } from '../queue/signal-queue';
-import { Counters } from '../status/counters';
+import { Counters } from '../metrics/counters';
 import type { PatStore } from '../secrets/pat-store';
 import type { SchedulerDeps } from '../scheduler/handle-signal';
 import type { UpkeepDeps } from '../upkeep/upkeep-context';

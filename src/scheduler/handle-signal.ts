@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { OrganizationConfig, PoolConfig, ScalerConfig } from '../config/schema';
 import { orgKeyOf } from '../config/org-url';
+import { errorMessage } from '../errors/error-message';
 import type { Logger } from '../log/logger';
-import { failedPassRecord, FIRST_LOOK_BACK_MS, formatRecord, jobWaitRecords, passRecord } from '../log/telemetry-record';
+import { failedPassRecord, formatRecord } from '../log/telemetry-record';
 import { parsePoolSignal, type PoolSignal } from '../queue/pool-signal';
 import type { SignalQueue } from '../queue/signal-queue';
-import type { Counters } from '../status/counters';
+import type { Counters } from '../metrics/counters';
 import { describePass } from './describe-pass';
+import { FIRST_LOOK_BACK_MS, jobWaitRecords, passRecord } from './pass-records';
 import { poolLeaseKey, retryDelayMs, type PassOutcome, type PoolLease } from './pool-lease';
 import { passPool, type PassDeps, type PassResult } from './pool-pass';
 
@@ -90,7 +92,7 @@ export async function handleSignal(body: unknown, deps: SchedulerDeps): Promise<
       }
     } catch (e) {
       const retryAfterMs = (e as { retryAfterMs?: number } | undefined)?.retryAfterMs;
-      const reason = e instanceof Error ? e.message : String(e);
+      const reason = errorMessage(e);
       outcome = { failed: true, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}), reason };
       deps.log.warn(`scheduler: the pass of pool "${pool.name}" of ${org.url.url} failed; it backs off and tries again: ${reason}`);
       deps.log.info(formatRecord(failedPassRecord(org.url.url, current.name, trigger, e)));
@@ -122,7 +124,7 @@ export async function handleSignal(body: unknown, deps: SchedulerDeps): Promise<
 }
 
 /**
- * Azure Monitor's records of one pool pass (src/log/telemetry-record.ts): the pass, and the wait
+ * Azure Monitor's records of one pool pass (./pass-records.ts): the pass, and the wait
  * of every job ADO assigned since the pool's cursor, which moves on.
  */
 function logTelemetry(org: OrganizationConfig, pool: PoolConfig, trigger: string, result: PassResult, startBackoffs: ReadonlyMap<string, number>, waitCursors: Map<string, number>, log: Logger): void {

@@ -3,20 +3,9 @@ import type { JobRequest } from '../ado/job-requests';
 import type { PoolConfig } from '../config/schema';
 import { ScalerError } from '../errors/scaler-error';
 import { profileAgentName } from '../launchers/agent-name';
-import type { PassResult } from '../scheduler/pool-pass';
-import {
-  errorFields,
-  failedPassRecord,
-  formatRecord,
-  hookRecords,
-  HOOK_EVENT,
-  JOB_WAIT_EVENT,
-  jobWaitRecords,
-  PASS_EVENT,
-  passRecord,
-  profileOfAgent,
-  recordPrefix,
-} from './telemetry-record';
+import { errorFields, failedPassRecord, formatRecord, hookRecords, HOOK_EVENT, JOB_WAIT_EVENT, PASS_EVENT, recordPrefix } from '../log/telemetry-record';
+import { jobWaitRecords, passRecord, profileOfAgent } from './pass-records';
+import type { PassResult } from './pool-pass';
 
 const ORG = 'https://dev.azure.com/contoso';
 const NOW = Date.parse('2026-12-01T10:00:00Z');

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
 import type { OrganizationConfig, PoolConfig } from '../config/schema';
+import { azureRestFailure } from '../errors/azure-rest-error';
 import { ScalerError } from '../errors/scaler-error';
-import { tableOnce } from '../storage/table-client';
+import { tableLocation, tableOnce } from '../storage/table-client';
 
 export type AcquireResult =
   /**
@@ -242,14 +243,13 @@ export function createPoolLease(client: TableClient, now: () => number = Date.no
 }
 
 function statusOf(error: unknown): number | undefined {
-  return (error as { statusCode?: number } | undefined)?.statusCode;
+  return azureRestFailure(error).status;
 }
 
 /** No `cause`: SDK errors carry the request, with its Authorization header. */
 function storageError(client: TableClient, action: string, error: unknown): ScalerError {
   const status = statusOf(error);
-  const url = new URL(client.url);
-  const where = `table "${client.tableName}" at ${url.origin}${url.pathname.replace(/\/$/, '')}`;
+  const where = tableLocation(client);
   if (status === 401 || status === 403) {
     return new ScalerError('permanent', `The scheduler cannot ${action} its pool leases in ${where} (HTTP ${status}): grant the function app's identity "Storage Table Data Contributor" on the storage account.`, { status });
   }

@@ -4,6 +4,7 @@ import type { PoolAgent } from '../ado/pool-agents';
 import { orgKeyOf } from '../config/org-url';
 import type { OrganizationConfig, PoolConfig, ProfileConfig } from '../config/schema';
 import { standbyAt } from '../config/standby-window';
+import { errorMessage } from '../errors/error-message';
 import { errorKind } from '../errors/scaler-error';
 import { profileAgentName } from '../launchers/agent-name';
 import type { LaunchedAgent, Launcher } from '../launchers/launcher';
@@ -209,7 +210,7 @@ function observe(working: readonly LaunchedAgent[], running: ReadonlySet<string>
 }
 
 function failureOf(error: unknown): Omit<PassResult['startFailures'][number], 'profile'> {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   const retryAfterMs = (error as { retryAfterMs?: number } | undefined)?.retryAfterMs;
   // A request that can never succeed (a bad image reference, no permission) is not retried soon.
   if (errorKind(error) === 'permanent') return { retryAfterMs: Math.max(retryAfterMs ?? 0, 60_000), message, error: errorFields(error) };

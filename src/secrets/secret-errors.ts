@@ -1,3 +1,4 @@
+import { azureRestFailure, type AzureRestFailure } from '../errors/azure-rest-error';
 import { ScalerError } from '../errors/scaler-error';
 import type { ErrorKind } from '../errors/scaler-error';
 
@@ -34,16 +35,6 @@ export class SecretAccessError extends ScalerError {
   }
 }
 
-/** The fields of @azure/core-rest-pipeline's RestError and @azure/identity's errors we read. */
-interface AzureErrorLike {
-  name?: string;
-  message?: string;
-  statusCode?: number;
-  code?: string;
-  details?: { error?: { innerError?: { code?: string } } };
-  response?: { headers?: { get?(name: string): string | undefined } };
-}
-
 export function invalidVaultUrl(vaultUrl: string, name: string): SecretAccessError {
   return new SecretAccessError(
     'permanent',
@@ -68,33 +59,33 @@ export function unusableSecret(failure: 'disabled' | 'expired' | 'empty', vaultU
 
 /** Translates an SDK or credential failure into what the operator or the caller must do. */
 export function secretError(err: unknown, vaultUrl: string, name: string): SecretAccessError {
-  const e: AzureErrorLike = typeof err === 'object' && err !== null ? err : { message: String(err) };
+  const e = azureRestFailure(err);
   const where = `Key Vault secret "${name}" in ${vaultUrl}`;
   const said = summary(e);
   const make = (kind: ErrorKind, failure: SecretFailure, message: string, retryAfterMs?: number) =>
     new SecretAccessError(kind, failure, vaultUrl, name, message, {
-      ...(e.statusCode !== undefined ? { status: e.statusCode } : {}),
+      ...(e.status !== undefined ? { status: e.status } : {}),
       ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
     });
   const grant =
     `Grant the function app's managed identity the "Key Vault Secrets User" role on the vault ` +
     `(az role assignment create --role "Key Vault Secrets User" --assignee <principal-id> --scope <vault-resource-id>)`;
 
-  if (e.name === 'CredentialUnavailableError' || (e.name === 'AuthenticationError' && (e.statusCode ?? 0) < 500)) {
+  if (e.name === 'CredentialUnavailableError' || (e.name === 'AuthenticationError' && (e.status ?? 0) < 500)) {
     return make('permanent', 'no-credential', `Cannot read ${where}: no Azure credential could get a token (${said}). Enable the function app's managed identity (set AZURE_CLIENT_ID for a user-assigned one), or run \`az login\` locally.`);
   }
-  switch (e.statusCode) {
+  switch (e.status) {
     case 404:
       return make('permanent', 'not-found', `${where} does not exist. Create it with ${setCommand(vaultUrl, name)}, or correct the secret name or vault URL in the configuration.`);
     case 403:
-      if (e.details?.error?.innerError?.code === 'SecretDisabled') return unusableSecret('disabled', vaultUrl, name);
+      if (e.innerCode === 'SecretDisabled') return unusableSecret('disabled', vaultUrl, name);
       return make('permanent', 'forbidden', `The function app may not read ${where} (${said}). ${grant}, or an access policy with secret Get permission.`);
     case 401:
       return make('permanent', 'unauthorized', `${where}: the vault rejected the function app's token (${said}). Check that the managed identity belongs to the vault's tenant. ${grant}.`);
     case 429:
-      return make('throttled', 'throttled', `${where}: Key Vault is throttling requests (${said}); retry later.`, retryAfterMs(e));
+      return make('throttled', 'throttled', `${where}: Key Vault is throttling requests (${said}); retry later.`, e.retryAfterMs);
   }
-  if (e.statusCode === undefined || e.statusCode === 408 || e.statusCode >= 500) {
+  if (e.status === undefined || e.status === 408 || e.status >= 500) {
     return make('transient', 'unavailable', `${where} could not be read: Key Vault is unreachable or failing (${said}); retry later. If it persists, check the vault URL and the network path to the vault.`);
   }
   return make('permanent', 'rejected', `Key Vault refused to read ${where} (${said}).`);
@@ -113,16 +104,7 @@ function vaultName(vaultUrl: string): string {
 }
 
 /** Status, code and the first line of the service's message: enough to diagnose, never a value. */
-function summary(e: AzureErrorLike): string {
-  const parts = [e.statusCode === undefined ? undefined : `HTTP ${e.statusCode}`, e.code, e.message?.split('\n')[0]?.slice(0, 300)];
+function summary(e: AzureRestFailure): string {
+  const parts = [e.status === undefined ? undefined : `HTTP ${e.status}`, e.code, e.message.split('\n')[0]?.slice(0, 300)];
   return parts.filter((p) => p).join(' ') || 'no details';
-}
-
-function retryAfterMs(e: AzureErrorLike): number | undefined {
-  const header = e.response?.headers?.get?.('retry-after');
-  if (!header) return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds)) return seconds * 1000;
-  const at = Date.parse(header);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/load-settings';
 import type { ScalerConfig } from '../config/schema';
 import { ScalerError } from '../errors/scaler-error';
-import { Counters } from '../status/counters';
+import { Counters } from '../metrics/counters';
 import { handleSecretEvents, keyVaultEvents } from './secret-events';
 
 const fixture = (name: string): unknown => JSON.parse(readFileSync(join(__dirname, '../../test/fixtures/eventgrid', name), 'utf8'));

@@ -1,7 +1,8 @@
 import type { OrganizationConfig, ScalerConfig } from '../config/schema';
+import { errorMessage } from '../errors/error-message';
 import { errorKind } from '../errors/scaler-error';
 import type { Logger } from '../log/logger';
-import type { Counters } from '../status/counters';
+import type { Counters } from '../metrics/counters';
 
 const PREFIX = 'Microsoft.KeyVault.';
 
@@ -96,7 +97,7 @@ async function refresh(deps: SecretEventDeps, org: OrganizationConfig, what: str
     // Transient: throw, so Event Grid retries. Permanent (deleted, disabled, no access): the
     // message says what to do, and retrying the event would not change it.
     if (errorKind(e) !== 'permanent') throw e;
-    deps.log.error(`secret events: the new version of ${what} cannot be used for ${org.url.url}: ${e instanceof Error ? e.message : String(e)}`);
+    deps.log.error(`secret events: the new version of ${what} cannot be used for ${org.url.url}: ${errorMessage(e)}`);
   }
 }
 

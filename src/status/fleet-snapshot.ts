@@ -3,6 +3,7 @@ import type { JobRequest } from '../ado/job-requests';
 import type { PoolAgent } from '../ado/pool-agents';
 import { orgKeyOf } from '../config/org-url';
 import type { OrganizationConfig, PoolConfig, ProfileConfig, ScalerConfig } from '../config/schema';
+import { errorMessage } from '../errors/error-message';
 import type { LaunchedAgent, Launcher } from '../launchers/launcher';
 import type { PoolBackoffs } from '../scheduler/pool-lease';
 import { EXITING_MS } from '../scheduler/pool-pass';
@@ -112,6 +113,6 @@ async function settle<T>(read: () => Promise<T>): Promise<{ readonly value?: T; 
   try {
     return { value: await read() };
   } catch (e) {
-    return { error: e instanceof Error ? e.message : String(e) };
+    return { error: errorMessage(e) };
   }
 }

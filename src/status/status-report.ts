@@ -3,7 +3,7 @@ import type { OrganizationConfig, PoolConfig, ProfileConfig, ScalerConfig } from
 import type { Launcher } from '../launchers/launcher';
 import type { PoolBackoffs } from '../scheduler/pool-lease';
 import type { PlaceholderState } from '../upkeep/placeholders';
-import type { Counters } from './counters';
+import type { Counters } from '../metrics/counters';
 import { fleetSnapshot, type FleetSnapshot } from './fleet-snapshot';
 import { poolState } from './profile-state';
 

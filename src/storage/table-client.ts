@@ -12,6 +12,12 @@ export async function tableClient(storage: StorageSettings, credential: () => Pr
   return new TableClient(storage.tableServiceUri, tableName, await credential());
 }
 
+/** Where a table is, for messages: its URL without the query, where a SAS connection string puts its token. */
+export function tableLocation(client: TableClient): string {
+  const url = new URL(client.url);
+  return `table "${client.tableName}" at ${url.origin}${url.pathname.replace(/\/$/, '')}`;
+}
+
 /**
  * Creates the table on first use, once per process (createTable succeeds when it exists);
  * forgotten on failure, so the next call tries again.

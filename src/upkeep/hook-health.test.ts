@@ -5,7 +5,7 @@ import { JOB_STATE_EVENT } from '../ado/service-hooks';
 import { parseConfig } from '../config/load-settings';
 import type { ScalerConfig } from '../config/schema';
 import { hookRecords } from '../log/telemetry-record';
-import { Counters } from '../status/counters';
+import { Counters } from '../metrics/counters';
 import { startAdoEmulator, type AdoEmulator } from '../../test/emulators/ado';
 import { checkHookHealth, type HookHealthDeps } from './hook-health';
 import { Notices } from './notices';

@@ -2,10 +2,11 @@ import type { AdoClient } from '../ado/ado-client';
 import { MissingScopeError, SERVICE_HOOKS_SCOPE } from '../ado/ado-scopes';
 import { sameUrl, type HookSubscription, type WebhookCredentials } from '../ado/service-hooks';
 import type { ScalerConfig } from '../config/schema';
+import { errorMessage } from '../errors/error-message';
 import { ScalerError } from '../errors/scaler-error';
 import type { Logger } from '../log/logger';
 import type { HookCheck } from '../log/telemetry-record';
-import type { Counters } from '../status/counters';
+import type { Counters } from '../metrics/counters';
 import { Notices } from './notices';
 
 /** The calls hook health makes, with the organization's credential for service hooks. */
@@ -124,7 +125,7 @@ async function checkOrganization(deps: HookHealthDeps, orgUrl: string, isOurs: (
     }
     return { orgUrl, found, reenabled, listed };
   } catch (e) {
-    const error = e instanceof Error ? e.message : String(e);
+    const error = errorMessage(e);
     if (e instanceof MissingScopeError) {
       // Checked again every run (a PAT's scopes can be edited in place), reported once.
       if (notices.first(key('missing scope'))) deps.log.error(`service hook health: ${orgUrl}: ${error}`);

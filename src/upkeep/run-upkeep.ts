@@ -4,7 +4,7 @@ import type { PoolAgent } from '../ado/pool-agents';
 import { orgKeyOf } from '../config/org-url';
 import type { OrganizationConfig, PoolConfig } from '../config/schema';
 import type { LaunchedAgent, Launcher } from '../launchers/launcher';
-import { UPKEEP_ACTIONS, type CounterName } from '../status/counters';
+import { UPKEEP_ACTIONS, type CounterName } from '../metrics/counters';
 import { cleanProfile, removeStaleRegistrations } from './janitor';
 import { keepPlaceholders } from './placeholders';
 import { attempt, nowMs, type PoolContext, type UpkeepDeps } from './upkeep-context';

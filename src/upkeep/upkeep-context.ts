@@ -1,9 +1,10 @@
 import type { AdoClient } from '../ado/ado-client';
 import type { OrganizationConfig, PoolConfig, ProfileConfig, ScalerConfig } from '../config/schema';
+import { errorMessage } from '../errors/error-message';
 import type { Launcher } from '../launchers/launcher';
 import type { Logger } from '../log/logger';
 import type { SignalQueue } from '../queue/signal-queue';
-import type { Counters } from '../status/counters';
+import type { Counters } from '../metrics/counters';
 import type { Notices } from './notices';
 import type { UpkeepMarks } from './upkeep-marks';
 
@@ -46,7 +47,7 @@ export async function attempt(deps: UpkeepDeps, what: string, action: () => Prom
     return true;
   } catch (e) {
     deps.counters.increment('upkeepFailures');
-    deps.log.error(`upkeep: ${what} failed: ${e instanceof Error ? e.message : String(e)}`);
+    deps.log.error(`upkeep: ${what} failed: ${errorMessage(e)}`);
     return false;
   }
 }

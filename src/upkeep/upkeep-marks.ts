@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { odata, type TableClient } from '@azure/data-tables';
+import { azureRestFailure } from '../errors/azure-rest-error';
 import { ScalerError } from '../errors/scaler-error';
-import { tableOnce } from '../storage/table-client';
+import { tableLocation, tableOnce } from '../storage/table-client';
 
 /** Where upkeep keeps what it must remember between runs: the app's storage, next to the pool leases. */
 export const UPKEEP_TABLE = 'agentupkeep';
@@ -67,7 +68,7 @@ export function createUpkeepMarks(client: TableClient): UpkeepMarks {
       try {
         await client.deleteEntity(scope, rowKey(kind, name));
       } catch (e) {
-        if ((e as { statusCode?: number }).statusCode !== 404) throw storageError(client, 'delete', e);
+        if (azureRestFailure(e).status !== 404) throw storageError(client, 'delete', e);
       }
     },
   };
@@ -80,9 +81,8 @@ function rowKey(kind: MarkKind, name: string): string {
 
 /** No `cause`: SDK errors carry the request, with its Authorization header. */
 function storageError(client: TableClient, action: string, error: unknown): ScalerError {
-  const status = (error as { statusCode?: number } | undefined)?.statusCode;
-  const url = new URL(client.url); // without the query: a SAS connection string puts its token there
-  const where = `table "${client.tableName}" at ${url.origin}${url.pathname.replace(/\/$/, '')}`;
+  const status = azureRestFailure(error).status;
+  const where = tableLocation(client);
   if (status === 401 || status === 403) {
     return new ScalerError('permanent', `Upkeep cannot ${action} ${where} (HTTP ${status}): grant the function app's identity "Storage Table Data Contributor" on the storage account.`, { status });
   }

@@ -1,9 +1,10 @@
 import { orgKeyOf } from '../config/org-url';
 import type { OrganizationConfig } from '../config/schema';
+import { errorMessage } from '../errors/error-message';
 import type { Logger } from '../log/logger';
 import type { PoolSignal } from '../queue/pool-signal';
 import type { SignalQueue } from '../queue/signal-queue';
-import type { Counters } from '../status/counters';
+import type { Counters } from '../metrics/counters';
 import { isAuthorized, type BasicCredentials } from './basic-auth';
 import { clip, echo } from './echo';
 import { readServiceHookEvent } from './job-state-event';
@@ -46,7 +47,7 @@ export async function handleDelivery(input: DeliveryInput, deps: WebhookDeps): P
     return await answer(input, deps);
   } catch (e) {
     // A bug of ours must not cost the subscription its standing: 503 makes ADO retry.
-    deps.log.error(`webhook: unexpected failure: ${clip(e instanceof Error ? e.message : String(e))}`);
+    deps.log.error(`webhook: unexpected failure: ${clip(errorMessage(e))}`);
     return { status: 503, body: { outcome: 'unavailable', reason: 'internal error; ADO will retry the delivery' } };
   }
 }
@@ -102,7 +103,7 @@ async function answer(input: DeliveryInput, deps: WebhookDeps): Promise<Delivery
   try {
     await deps.signals.signal(signals);
   } catch (e) {
-    deps.log.error(`webhook: could not signal the pools of ${org.url.url} for job ${jobId}: ${clip(e instanceof Error ? e.message : String(e))}`);
+    deps.log.error(`webhook: could not signal the pools of ${org.url.url} for job ${jobId}: ${clip(errorMessage(e))}`);
     return { status: 503, body: { outcome: 'unavailable', reason: 'signal queue unavailable; ADO will retry the delivery' } };
   }
   deps.counters.increment('webhookAccepted');

@@ -6,7 +6,7 @@ import type { OrganizationConfig } from '../../src/config/schema';
 import { isAgentNameOf } from '../../src/launchers/agent-name';
 import type { PoolSignal } from '../../src/queue/pool-signal';
 import { dependencies } from '../../src/runtime/dependencies';
-import type { CounterName } from '../../src/status/counters';
+import type { CounterName } from '../../src/metrics/counters';
 import type { JobView } from '../emulators/ado';
 import type { ContainerRecord } from '../emulators/emulator-stack';
 import { seededRandom } from '../emulators/latency';

@@ -7,7 +7,7 @@ import { parseConfig } from '../../src/config/load-settings';
 import type { OrganizationConfig } from '../../src/config/schema';
 import { parsePoolSignal, type ParsedSignal } from '../../src/queue/pool-signal';
 import { createSignalQueue } from '../../src/queue/signal-queue';
-import { Counters } from '../../src/status/counters';
+import { Counters } from '../../src/metrics/counters';
 import { handleDelivery, MAX_BODY_BYTES, type DeliveryResult } from '../../src/webhook/handle-delivery';
 import { readBodyLimited } from '../../src/webhook/read-body';
 import { startServiceBusEmulator, type ServiceBusEmulator } from '../emulators/service-bus';

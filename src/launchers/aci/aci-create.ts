@@ -1,4 +1,5 @@
 import type { ContainerGroup, ContainerGroups } from '@azure/arm-containerinstance';
+import { errorMessage } from '../../errors/error-message';
 import { ScalerError } from '../../errors/scaler-error';
 import type { AgentSpec } from '../launcher';
 import { CreateFailedError, isNotFound, isSpotCapacityError, QUOTA_RETRY_MS } from './aci-errors';
@@ -94,7 +95,7 @@ function acceptedThenFailed(error: unknown, body: unknown): CreateFailedError | 
 }
 
 function refusal(error: unknown, pat: string): string {
-  const text = error instanceof Error ? error.message : String(error);
+  const text = errorMessage(error);
   const arm = pat ? text.split(pat).join('***') : text;
   return /StandardSpotCores/i.test(arm) ? `the Spot cores quota is used up: ${arm}` : `no Spot capacity for this size: ${arm}`;
 }

@@ -1,3 +1,4 @@
+import { azureRestFailure, type AzureRestFailure } from '../../errors/azure-rest-error';
 import { ScalerError } from '../../errors/scaler-error';
 
 /** Where an ARM call went, for messages that say where and what to do. */
@@ -7,14 +8,9 @@ export interface AciScope {
   readonly location: string;
 }
 
-/** The parts of @azure/core-rest-pipeline's RestError we read (duck-typed: that package is not ours to import). */
-interface RestErrorLike {
-  readonly message: string;
-  readonly statusCode?: number;
-  readonly code?: string;
-  readonly response?: { readonly headers: { get(name: string): string | undefined } };
-  /** Set on a CreateFailedError: ARM accepted the create, and ACI failed it afterwards. */
-  readonly accepted?: true;
+/** An ARM failure as the Azure SDKs report it, and whether ARM had accepted the create (a CreateFailedError). */
+interface ArmFailure extends AzureRestFailure {
+  readonly accepted: boolean;
 }
 
 /**
@@ -48,26 +44,27 @@ const NO_CAPACITY = /requested resource (?:with .*? )?is not available in the lo
 /** The event ACI records on a create it failed for capacity ("InsufficientCapacity."). */
 const CAPACITY_EVENT = /^InsufficientCapacity\b/i;
 
-export function restError(error: unknown): RestErrorLike | undefined {
-  return typeof error === 'object' && error !== null && 'message' in error ? (error as RestErrorLike) : undefined;
+function armFailure(error: unknown): ArmFailure | undefined {
+  if (typeof error !== 'object' || error === null || !('message' in error)) return undefined;
+  return { ...azureRestFailure(error), accepted: 'accepted' in error && error.accepted === true };
 }
 
 export function isNotFound(error: unknown): boolean {
-  return restError(error)?.statusCode === 404;
+  return armFailure(error)?.status === 404;
 }
 
 /** No capacity for the group in the region: refused on the PUT (409), or failed after ARM accepted it. */
 export function isCapacityError(error: unknown): boolean {
-  const e = restError(error);
+  const e = armFailure(error);
   if (!e) return false;
-  return (e.statusCode === 409 || e.accepted === true) && (NO_CAPACITY.test(e.message) || CAPACITY_EVENT.test(e.code ?? ''));
+  return (e.status === 409 || e.accepted) && (NO_CAPACITY.test(e.message) || CAPACITY_EVENT.test(e.code ?? ''));
 }
 
 /** A Spot create refused for Spot capacity or Spot quota, which a Regular group may not meet. */
 export function isSpotCapacityError(error: unknown): boolean {
-  const e = restError(error);
+  const e = armFailure(error);
   if (!e) return false;
-  return QUOTA.exec(e.message)?.[1]?.toLowerCase() === 'standardspotcores' || isCapacityError(e);
+  return QUOTA.exec(e.message)?.[1]?.toLowerCase() === 'standardspotcores' || isCapacityError(error);
 }
 
 /** Whether a group's events say ACI failed it for capacity (a create that failed after it was accepted). */
@@ -82,8 +79,8 @@ export function failedForCapacity(events: ReadonlyArray<{ readonly name?: string
  */
 export function aciError(error: unknown, scope: AciScope, what: string, extra: { profile?: string; secrets?: readonly string[] } = {}): ScalerError {
   if (error instanceof ScalerError) return error;
-  const e = restError(error);
-  const status = e?.statusCode;
+  const e = armFailure(error);
+  const status = e?.status;
   const code = e?.code ?? 'unknown';
   const arm = scrub(e?.message ?? String(error), extra.secrets ?? []);
   const where = `resource group "${scope.resourceGroup}" of subscription ${scope.subscriptionId}`;
@@ -106,7 +103,7 @@ export function aciError(error: unknown, scope: AciScope, what: string, extra: {
     );
   }
   if (status === 429) return fail('throttled', `ARM throttled the request (${code}: ${arm})`, retryAfterMs(e) ?? THROTTLE_DEFAULT_MS);
-  if (isCapacityError(e)) {
+  if (isCapacityError(error)) {
     return fail('throttled', `Azure Container Instances has no capacity for this size in ${scope.location} right now (${arm}).`, QUOTA_RETRY_MS, ACI_NO_CAPACITY_CODE);
   }
   if (e?.accepted) return fail('transient', `ACI accepted the container group and then failed to create it (${code}: ${arm})`);
@@ -125,13 +122,8 @@ export function aciError(error: unknown, scope: AciScope, what: string, extra: {
   return fail('transient', status === undefined ? `ARM could not be reached (${code}: ${arm})` : `ARM answered ${status} (${code}: ${arm})`);
 }
 
-function retryAfterMs(e: RestErrorLike | undefined): number | undefined {
-  const header = e?.response?.headers.get('retry-after');
-  if (!header) return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds) && seconds >= 0) return Math.max(1_000, seconds * 1_000);
-  const date = Date.parse(header);
-  return Number.isNaN(date) ? undefined : Math.max(1_000, date - Date.now());
+function retryAfterMs(e: ArmFailure | undefined): number | undefined {
+  return e?.retryAfterMs === undefined ? undefined : Math.max(1_000, e.retryAfterMs);
 }
 
 function scrub(text: string, secrets: readonly string[]): string {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { V1Job, V1Secret, V1Toleration } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
 import type { ProfileConfig } from '../../config/schema';
 import { LABELS, MANAGED_BY, type AgentSpec } from '../launcher';
-import { customTagsAnnotation, VIRTUAL_NODE_CUSTOM_TAGS } from '../profile-tags';
+import { customTagsAnnotation, VIRTUAL_NODE_CUSTOM_TAGS } from '../../config/profile-tags';
 
 export type AksSettings = Extract<ProfileConfig['launcher'], { kind: 'aksVirtualNode' }>;
 
