@@ -5,7 +5,10 @@ import { dependencies } from '../src/runtime/dependencies';
 export async function dashboard(request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {
   const deps = dependencies();
   // Loaded at the first request, not with the app: the renderer, and the lease module with the Table SDK.
-  const [{ dashboardPage, refreshSecondsOf }, { poolLeaseKey }] = await Promise.all([import('../src/dashboard/dashboard-page.js'), import('../src/scheduler/pool-lease.js')]);
+  const [{ dashboardPage, refreshSecondsOf }, { poolLeaseKey }] = await Promise.all([
+    import('../src/dashboard/dashboard-page.js'),
+    import('../src/scheduler/pool-lease.js'),
+  ]);
   const { settings } = deps;
   return dashboardPage(
     {

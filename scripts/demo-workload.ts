@@ -19,12 +19,13 @@ export async function runDemoWorkload(stack: EmulatorStack, print: (line: string
   const org = stack.config.organizations[0];
   const orgName = stack.orgNames[0];
   if (!org || !orgName) return;
-  const plan = org.pools.slice(0, 2).flatMap((pool) =>
-    (pool as { name: string; profiles?: Array<{ name: string; capabilities?: Record<string, string> }> }).profiles?.map((p) => ({
-      pool: pool.name,
-      profile: p.name,
-      demands: Object.entries(p.capabilities ?? {}).map(([name, value]) => (value ? `${name} -equals ${value}` : name)),
-    })) ?? [],
+  const plan = org.pools.slice(0, 2).flatMap(
+    (pool) =>
+      (pool as { name: string; profiles?: Array<{ name: string; capabilities?: Record<string, string> }> }).profiles?.map((p) => ({
+        pool: pool.name,
+        profile: p.name,
+        demands: Object.entries(p.capabilities ?? {}).map(([name, value]) => (value ? `${name} -equals ${value}` : name)),
+      })) ?? [],
   );
   print(`demo: queueing ${plan.length * jobsPerProfile} jobs over ${new Set(plan.map((p) => p.pool)).size} pools (start with --no-demo to skip)`);
   const jobs: DemoJob[] = [];
@@ -45,9 +46,14 @@ export async function runDemoWorkload(stack: EmulatorStack, print: (line: string
     }
   }
   await watching;
-  const waited = jobs.filter((j) => j.running !== undefined).map((j) => j.running! - j.queuedAt).sort((a, b) => a - b);
+  const waited = jobs
+    .filter((j) => j.running !== undefined)
+    .map((j) => j.running! - j.queuedAt)
+    .sort((a, b) => a - b);
   const median = waited[Math.floor(waited.length / 2)];
-  print(`demo: ${jobs.filter((j) => j.finished === 'succeeded').length}/${jobs.length} jobs succeeded; queued → running: median ${seconds(median)}, max ${seconds(waited.at(-1))}`);
+  print(
+    `demo: ${jobs.filter((j) => j.finished === 'succeeded').length}/${jobs.length} jobs succeeded; queued → running: median ${seconds(median)}, max ${seconds(waited.at(-1))}`,
+  );
 }
 
 function observe(stack: EmulatorStack, j: DemoJob, print: (line: string) => void): void {

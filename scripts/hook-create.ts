@@ -39,14 +39,17 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   const org = normaliseOrgUrl(args.org!);
   if ('error' in org) return usage(io, `--org: ${org.error}`);
   const url = args.url!.trim();
-  if (!/^https?:\/\/[^/\s]+\/\S*$/i.test(url)) return usage(io, `--url: "${url}" must be the webhook function's URL, e.g. https://<app>.azurewebsites.net/api/webhook`);
+  if (!/^https?:\/\/[^/\s]+\/\S*$/i.test(url))
+    return usage(io, `--url: "${url}" must be the webhook function's URL, e.g. https://<app>.azurewebsites.net/api/webhook`);
   const username = (args.username ?? io.env.WEBHOOK_USERNAME ?? '').trim();
   if (!username) return usage(io, 'no webhook user name: pass --username or set WEBHOOK_USERNAME (the value the function app has)');
 
   // The same rule the app applies to WEBHOOK_PASSWORD, so the subscription never carries one it refuses.
   const password = io.env.WEBHOOK_PASSWORD || (await readSecret(io, 'Webhook password (the app setting WEBHOOK_PASSWORD): '));
   if (password.length < 16) {
-    io.err(`hook:create: the webhook password is ${password ? 'shorter than 16 characters' : 'empty'}; use the function app's WEBHOOK_PASSWORD (at least 16 characters)`);
+    io.err(
+      `hook:create: the webhook password is ${password ? 'shorter than 16 characters' : 'empty'}; use the function app's WEBHOOK_PASSWORD (at least 16 characters)`,
+    );
     return 1;
   }
   try {

@@ -73,13 +73,21 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     const client = new SecretClient(vaultUrl, new DefaultAzureCredential());
     const stored = await client.setSecret(name, pat, expiresOn ? { expiresOn } : {});
     const checked = targets.map((t) => `pool "${t.pool}" of ${t.orgUrl}`).join(', ');
-    io.out(`stored the new PAT as version ${stored.properties.version ?? '?'} of secret "${name}" in ${vaultUrl}${expiresOn ? `, expiring ${expiresOn.toISOString()}` : ''}`);
-    io.out(`  checked against ${checked}. The scaler reads it on the Key Vault event, or at its next 401; revoke the old PAT once agents started before now have registered.`);
+    io.out(
+      `stored the new PAT as version ${stored.properties.version ?? '?'} of secret "${name}" in ${vaultUrl}${expiresOn ? `, expiring ${expiresOn.toISOString()}` : ''}`,
+    );
+    io.out(
+      `  checked against ${checked}. The scaler reads it on the Key Vault event, or at its next 401; revoke the old PAT once agents started before now have registered.`,
+    );
     return 0;
   } catch (e) {
     const status = (e as { statusCode?: number }).statusCode;
     const hint = status === 403 ? ' Setting secrets needs the "Key Vault Secrets Officer" role on the vault.' : '';
-    io.err(safe(`pat:rotate: Key Vault did not store the new version of "${name}" in ${vaultUrl} (${status ?? 'no answer'}): ${messageOf(e).split('\n')[0]}.${hint}`));
+    io.err(
+      safe(
+        `pat:rotate: Key Vault did not store the new version of "${name}" in ${vaultUrl} (${status ?? 'no answer'}): ${messageOf(e).split('\n')[0]}.${hint}`,
+      ),
+    );
     return 1;
   }
 }

@@ -51,7 +51,17 @@ export async function benchMain(args: BenchArgs): Promise<number> {
       // The clock runs `speed` times faster, the CPU does not: ADO's 10 s for the webhook to answer
       // stays 10 s of wall clock, or a webhook sharing two cores with every emulator and agent
       // would time out where on its own instance it answers in milliseconds.
-      const result = await benchScenario(trace, { pollSeconds: args.pollSeconds, seed: args.seed, agentPollMs: 50 * args.speed, hookTimeoutMs: 10_000 * args.speed, tls: ca, identity, log, prices, clearOfTimerTicks: true });
+      const result = await benchScenario(trace, {
+        pollSeconds: args.pollSeconds,
+        seed: args.seed,
+        agentPollMs: 50 * args.speed,
+        hookTimeoutMs: 10_000 * args.speed,
+        tls: ca,
+        identity,
+        log,
+        prices,
+        clearOfTimerTicks: true,
+      });
       results.push(result);
       console.log(scenarioTable(result) + '\n');
     } finally {

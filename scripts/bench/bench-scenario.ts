@@ -35,7 +35,9 @@ export async function benchScenario(trace: Trace, options: BenchOptions): Promis
 /** Per profile of the trace's configuration ("pool/profile", as the runs key their agents) with its tags, and per tag value. */
 function costRowsOf(trace: Trace, scaler: ReturnType<typeof costByProfile>, baseline: ReturnType<typeof costByProfile>) {
   const { config } = traceConfig(trace);
-  const tags = new Map(config.organizations.flatMap((o) => o.pools.flatMap((pool) => pool.profiles.map((p) => [profileKey(pool.name, p.name), p.tags] as const))));
+  const tags = new Map(
+    config.organizations.flatMap((o) => o.pools.flatMap((pool) => pool.profiles.map((p) => [profileKey(pool.name, p.name), p.tags] as const))),
+  );
   return costRows(scaler, baseline, (profile) => tags.get(profile), [...tags.keys()]);
 }
 
@@ -56,7 +58,8 @@ export function idealMakespanMs(trace: Trace, seed: number): number {
         name: `${pool.name}/${p.name}`,
         maxAgents: p.maxAgents,
         createLimited: p.launcher.kind === 'aci',
-        startMs: () => draw(p.launcher.kind === 'aci' ? (trace.latencies.aciStart ?? 0.1) : (trace.latencies.aksStart ?? 0.02)) + draw(trace.latencies.agentRegistration),
+        startMs: () =>
+          draw(p.launcher.kind === 'aci' ? (trace.latencies.aciStart ?? 0.1) : (trace.latencies.aksStart ?? 0.02)) + draw(trace.latencies.agentRegistration),
       })),
     ),
   );

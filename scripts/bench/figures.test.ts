@@ -83,7 +83,13 @@ describe('ratios and verdict', () => {
 });
 
 describe('standbyBackAfter', () => {
-  const agent = (createdAt: number, registeredAt: number, jobStartedAt?: number) => ({ createdAt: s(createdAt), registeredAt: s(registeredAt), ...(jobStartedAt !== undefined ? { jobStartedAt: s(jobStartedAt) } : {}), cpu: 1, memoryGb: 2 });
+  const agent = (createdAt: number, registeredAt: number, jobStartedAt?: number) => ({
+    createdAt: s(createdAt),
+    registeredAt: s(registeredAt),
+    ...(jobStartedAt !== undefined ? { jobStartedAt: s(jobStartedAt) } : {}),
+    cpu: 1,
+    memoryGb: 2,
+  });
 
   it('measures from the last agent beginning its job until the target is idle again', () => {
     // Two standby agents take jobs at 30 and 31; their replacements register at 36 and 38.
@@ -121,9 +127,13 @@ describe('cost per profile and per tag', () => {
         { createdAt: s(90), cpu: 1, memoryGb: 2 },
       ],
     });
-  const tags: Record<string, Record<string, string>> = { 'linux/small': { team: 'web', costCenter: '1234' }, 'dotnet/big': { team: 'dotnet' }, 'linux/gpu': { team: 'ml' } };
+  const tags: Record<string, Record<string, string>> = {
+    'linux/small': { team: 'web', costCenter: '1234' },
+    'dotnet/big': { team: 'dotnet' },
+    'linux/gpu': { team: 'ml' },
+  };
 
-  it('divides each profile\'s agent cost by the jobs its agents served, and the profiles add up to the run', () => {
+  it("divides each profile's agent cost by the jobs its agents served, and the profiles add up to the run", () => {
     const rows = costByProfile(tagged(), prices);
     expect(rows.map((r) => [r.key, r.agents, r.served])).toEqual([
       ['(unknown)', 1, 0],

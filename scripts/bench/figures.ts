@@ -198,8 +198,17 @@ export function standbyBackAfter(run: RunObservation, target: number): number {
   if (taken.length === 0) return Number.NaN;
   const from = Math.max(...taken);
   const idleAt = (t: number) =>
-    run.agents.filter((a) => a.registeredAt !== undefined && a.registeredAt <= t && !(a.jobStartedAt !== undefined && a.jobStartedAt <= t) && !(a.exitedAt !== undefined && a.exitedAt <= t)).length;
-  const moments = [from, ...run.agents.flatMap((a) => (a.registeredAt !== undefined && a.registeredAt > from && a.registeredAt <= run.endedAt ? [a.registeredAt] : []))].sort((a, b) => a - b);
+    run.agents.filter(
+      (a) =>
+        a.registeredAt !== undefined &&
+        a.registeredAt <= t &&
+        !(a.jobStartedAt !== undefined && a.jobStartedAt <= t) &&
+        !(a.exitedAt !== undefined && a.exitedAt <= t),
+    ).length;
+  const moments = [
+    from,
+    ...run.agents.flatMap((a) => (a.registeredAt !== undefined && a.registeredAt > from && a.registeredAt <= run.endedAt ? [a.registeredAt] : [])),
+  ].sort((a, b) => a - b);
   const back = moments.find((t) => idleAt(t) >= target);
   return back === undefined ? Number.NaN : (back - from) / 1000;
 }

@@ -35,7 +35,7 @@ const ROWS: readonly Row[] = [
   ['jobs first found by the timer', 'foundByTimer', 0],
   ['jobs whose every event was lost', 'unannounced', 0],
   ['  the longest one waited (s)', 'unannouncedMaxWait', 1],
-  ['  ... for its pool\'s next pass (s)', 'unannouncedMaxLook', 1],
+  ["  ... for its pool's next pass (s)", 'unannouncedMaxLook', 1],
   ['agents registered but never given a job', 'joblessAgents', 0],
   ['  the longest one stayed (s)', 'joblessAgentMaxIdle', 1],
   ['jobs abandoned (busy agent stopped)', 'abandoned', 0],
@@ -49,7 +49,8 @@ const ROWS: readonly Row[] = [
 
 /** One table per scenario: each figure for the scaler and the baseline, and their ratio. */
 export function scenarioTable(result: ScenarioResult): string {
-  const value = (f: Figures, key: keyof Figures, digits: number) => (Number.isNaN(f[key]) ? 'never' : (key === 'costPerJob' ? f[key] * 1000 : f[key]).toFixed(digits));
+  const value = (f: Figures, key: keyof Figures, digits: number) =>
+    Number.isNaN(f[key]) ? 'never' : (key === 'costPerJob' ? f[key] * 1000 : f[key]).toFixed(digits);
   const lines = [
     `${result.name}: ${result.description} (${result.scaler.jobs} jobs; both runs took ${result.realSeconds.toFixed(0)} s here)`,
     `  ${'figure'.padEnd(40)}${'scaler'.padStart(10)}${'KEDA-like'.padStart(11)}${'ratio'.padStart(8)}`,
@@ -71,13 +72,18 @@ export function scenarioTable(result: ScenarioResult): string {
 export function costTable(rows: readonly CostRow[]): string[] {
   if (rows.length === 0) return [];
   const label = (r: CostRow) => {
-    const tags = Object.entries(r.tags).map(([k, v]) => `${k}=${v}`).join(', ');
+    const tags = Object.entries(r.tags)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ');
     return r.kind === 'tag' ? `by tag ${r.label}` : `${r.label}${tags ? ` [${tags}]` : ''}`;
   };
   const width = Math.max(40, ...rows.map((r) => label(r).length + 4));
   const cost = (c: CostRow['scaler']) => (c === undefined ? '-' : Number.isNaN(c.costPerJob) ? 'no jobs' : (c.costPerJob * 1000).toFixed(2));
   return [
     `  ${'agent cost per 1000 jobs by profile (USD)'.padEnd(width)}${'scaler'.padStart(10)}${'KEDA-like'.padStart(11)}  jobs served`,
-    ...rows.map((r) => `  ${`  ${label(r)}`.padEnd(width)}${cost(r.scaler).padStart(10)}${cost(r.baseline).padStart(11)}  ${r.scaler?.served ?? 0} / ${r.baseline?.served ?? 0}`),
+    ...rows.map(
+      (r) =>
+        `  ${`  ${label(r)}`.padEnd(width)}${cost(r.scaler).padStart(10)}${cost(r.baseline).padStart(11)}  ${r.scaler?.served ?? 0} / ${r.baseline?.served ?? 0}`,
+    ),
   ];
 }

@@ -81,7 +81,9 @@ export async function runTrace(trace: Trace, options: RunOptions): Promise<RunOb
     ...(aciCreateLimit ? { aciCreateRateLimit: { count: aciCreateLimit.count, windowMs: aciCreateLimit.windowSeconds * 1000 } } : {}),
     ado: {
       ...(options.hookTimeoutMs !== undefined ? { hookTimeoutMs: options.hookTimeoutMs } : {}),
-      ...(hookLossRate > 0 || hookDuplicateRate > 0 ? { hookLoss: { lossRate: hookLossRate, duplicateRate: hookDuplicateRate, random: seededRandom(options.seed + 1) } } : {}),
+      ...(hookLossRate > 0 || hookDuplicateRate > 0
+        ? { hookLoss: { lossRate: hookLossRate, duplicateRate: hookDuplicateRate, random: seededRandom(options.seed + 1) } }
+        : {}),
     },
   });
   Object.assign(process.env, stack.appSettings, { WEBHOOK_USERNAME, WEBHOOK_PASSWORD });
@@ -95,7 +97,17 @@ export async function runTrace(trace: Trace, options: RunOptions): Promise<RunOb
     const played = playTrace(trace, stack, durations);
     if (armThrottle) {
       for (const at of armThrottle.at) {
-        setTimeout(() => stack.arm.injectFault({ status: 429, count: armThrottle.count, retryAfterSeconds: armThrottle.retryAfterSeconds, method: 'PUT', pathContains: 'containerGroups' }), at * 1000);
+        setTimeout(
+          () =>
+            stack.arm.injectFault({
+              status: 429,
+              count: armThrottle.count,
+              retryAfterSeconds: armThrottle.retryAfterSeconds,
+              method: 'PUT',
+              pathContains: 'containerGroups',
+            }),
+          at * 1000,
+        );
       }
     }
     const lastArrival = Math.max(...trace.jobs.map((j) => j.at));
@@ -107,7 +119,11 @@ export async function runTrace(trace: Trace, options: RunOptions): Promise<RunOb
       if (played.allQueued() && played.allEnded()) break;
       if (Date.now() > deadline) {
         const open = stack.ado.jobs().filter((j) => j.state !== 'finished');
-        options.log('warning', 'bench', `${trace.name}/${options.system}: drain time over with jobs still open: ${open.map((j) => `${j.requestId} ${j.state}`).join(', ')}`);
+        options.log(
+          'warning',
+          'bench',
+          `${trace.name}/${options.system}: drain time over with jobs still open: ${open.map((j) => `${j.requestId} ${j.state}`).join(', ')}`,
+        );
         break;
       }
       await new Promise((r) => setTimeout(r, 1_000));
@@ -126,7 +142,9 @@ export async function runTrace(trace: Trace, options: RunOptions): Promise<RunOb
       system: options.system,
       startedAt,
       endedAt,
-      jobs: played.jobs(options.system === 'scaler' ? firstLooks(stack) : () => ({ byTimer: true }), options.system === 'scaler', (agent) => profileOf.get(agent)),
+      jobs: played.jobs(options.system === 'scaler' ? firstLooks(stack) : () => ({ byTimer: true }), options.system === 'scaler', (agent) =>
+        profileOf.get(agent),
+      ),
       agents: stack.containers().map((c) => {
         const key = profileOf.get(c.name);
         const profile = config.organizations.flatMap((o) => o.pools.flatMap((pool) => pool.profiles.filter((p) => profileKey(pool.name, p.name) === key)))[0];
@@ -224,7 +242,12 @@ function playTrace(trace: Trace, stack: EmulatorStack, durations: Map<number, nu
       profileOf: (agentName: string) => string | undefined,
     ): RunObservation['jobs'] {
       const byId = views();
-      const announced = new Set(stack.ado.deliveries().filter((d) => d.jobState === 'waiting' && d.outcome === 'delivered').map((d) => d.requestId));
+      const announced = new Set(
+        stack.ado
+          .deliveries()
+          .filter((d) => d.jobState === 'waiting' && d.outcome === 'delivered')
+          .map((d) => d.requestId),
+      );
       return trace.jobs.flatMap((_, i) => {
         const view = byId.get(requestIds[i] ?? -1);
         if (!view) return [];

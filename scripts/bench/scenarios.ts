@@ -18,13 +18,30 @@ export function threeProfileConfig(): unknown {
             name: 'linux',
             profiles: [
               { name: 'linux-small', capabilities: { 'Agent.OS': 'Linux' }, image: 'bench/ado-agent:4', cpu: 1, memoryGb: 2, maxAgents: 20, launcher: AKS },
-              { name: 'linux-docker', capabilities: { 'Agent.OS': 'Linux', docker: '' }, image: 'bench/ado-agent:4', cpu: 2, memoryGb: 4, maxAgents: 10, tags: { team: 'web', costCenter: '1234' }, launcher: ACI },
+              {
+                name: 'linux-docker',
+                capabilities: { 'Agent.OS': 'Linux', docker: '' },
+                image: 'bench/ado-agent:4',
+                cpu: 2,
+                memoryGb: 4,
+                maxAgents: 10,
+                tags: { team: 'web', costCenter: '1234' },
+                launcher: ACI,
+              },
             ],
           },
           {
             name: 'dotnet',
             profiles: [
-              { name: 'dotnet-8', capabilities: { 'Agent.OS': 'Linux', dotnet: '8.0' }, image: 'bench/ado-agent-dotnet:4', cpu: 2, memoryGb: 4, maxAgents: 5, launcher: ACI },
+              {
+                name: 'dotnet-8',
+                capabilities: { 'Agent.OS': 'Linux', dotnet: '8.0' },
+                image: 'bench/ado-agent-dotnet:4',
+                cpu: 2,
+                memoryGb: 4,
+                maxAgents: 5,
+                launcher: ACI,
+              },
             ],
           },
         ],
@@ -40,7 +57,12 @@ function oneProfileConfig(profile: Record<string, unknown> = {}): unknown {
       {
         url: ORG,
         auth: AUTH,
-        pools: [{ name: 'linux', profiles: [{ name: 'linux-aci', capabilities: { 'Agent.OS': 'Linux' }, image: 'bench/ado-agent:4', maxAgents: 20, launcher: ACI, ...profile }] }],
+        pools: [
+          {
+            name: 'linux',
+            profiles: [{ name: 'linux-aci', capabilities: { 'Agent.OS': 'Linux' }, image: 'bench/ado-agent:4', maxAgents: 20, launcher: ACI, ...profile }],
+          },
+        ],
       },
     ],
   };
@@ -109,12 +131,17 @@ export function scenario(name: ScenarioName, seed = 1): Trace {
         jobs: steadyJobs(240, 0.5, random),
       };
     case 'lossy':
-      return { ...scenario('steady', seed), name, description: 'steady, with 30 % of service hook deliveries lost and 5 % delivered twice', faults: { hookLossRate: 0.3, hookDuplicateRate: 0.05 } };
+      return {
+        ...scenario('steady', seed),
+        name,
+        description: 'steady, with 30 % of service hook deliveries lost and 5 % delivered twice',
+        faults: { hookLossRate: 0.3, hookDuplicateRate: 0.05 },
+      };
     case 'quota':
       return {
         ...scenario('burst', seed),
         name,
-        description: 'burst under ACI\'s create limit (100 per 5 minutes) with two bursts of ARM 429s',
+        description: "burst under ACI's create limit (100 per 5 minutes) with two bursts of ARM 429s",
         drainSeconds: 1500,
         faults: { ...NO_FAULTS, aciCreateLimit: { count: 100, windowSeconds: 300 }, armThrottle: { at: [0, 60], count: 10, retryAfterSeconds: 10 } },
       };

@@ -37,8 +37,7 @@ export function installTimeWarp(speed: number): void {
   globalThis.Date = WarpedDate as DateConstructor;
 
   const { setTimeout: realSetTimeout, setInterval: realSetInterval } = globalThis;
-  const warpedSetTimeout = ((fn: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) =>
-    realSetTimeout(fn, scaled(ms), ...args)) as typeof setTimeout;
+  const warpedSetTimeout = ((fn: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) => realSetTimeout(fn, scaled(ms), ...args)) as typeof setTimeout;
   // Intervals are polls (the Service Bus emulator looks for due messages every 20 ms): polling
   // more than 100 times a real second only takes CPU from the systems under test.
   const warpedSetInterval = ((fn: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) =>

@@ -24,7 +24,7 @@ describe('parseTrace', () => {
     for (const path of ['name', 'latencies.aciStart', 'jobs.0.at', 'jobs.0.durationSeconds']) expect(message).toContain(`- ${path}:`);
   });
 
-  it('turns latencies in seconds into the emulators\' milliseconds', () => {
+  it("turns latencies in seconds into the emulators' milliseconds", () => {
     expect(latencyMs(2)).toBe(2000);
     expect(latencyMs({ kind: 'uniform', min: 1, max: 3 })).toEqual({ kind: 'uniform', minMs: 1000, maxMs: 3000 });
     expect(latencyMs({ kind: 'lognormal', median: 15, p95: 30 })).toEqual({ kind: 'lognormal', medianMs: 15000, p95Ms: 30000 });

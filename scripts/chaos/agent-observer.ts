@@ -21,7 +21,9 @@ export function observeAgents(poolUrl: string, pat: string, intervalMs = 1_000):
   let stopped = false;
   const poll = async () => {
     const auth = Buffer.from(`:${pat}`).toString('base64');
-    const response = await fetch(`${poolUrl}/agents?includeCapabilities=true&api-version=7.1`, { headers: { authorization: `Basic ${auth}`, 'user-agent': OBSERVER_USER_AGENT } });
+    const response = await fetch(`${poolUrl}/agents?includeCapabilities=true&api-version=7.1`, {
+      headers: { authorization: `Basic ${auth}`, 'user-agent': OBSERVER_USER_AGENT },
+    });
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     const body = (await response.json()) as { value?: Array<{ id: number; name: string }> };
     for (const a of body.value ?? []) {

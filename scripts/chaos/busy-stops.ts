@@ -35,7 +35,9 @@ export function busyStops(jobs: readonly JobView[], requests: readonly RequestLo
       continue;
     }
     const at = Date.parse(r.time);
-    const running = (byAgent.get(name) ?? []).find((j) => j.assignTime !== undefined && Date.parse(j.assignTime) <= at && (j.finishTime === undefined || Date.parse(j.finishTime) > at));
+    const running = (byAgent.get(name) ?? []).find(
+      (j) => j.assignTime !== undefined && Date.parse(j.assignTime) <= at && (j.finishTime === undefined || Date.parse(j.finishTime) > at),
+    );
     if (running) busyDeletes.push(`${name} (job request ${running.requestId})`);
   }
   return {

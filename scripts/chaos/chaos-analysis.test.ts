@@ -83,7 +83,12 @@ describe('busy agents stopped', () => {
     ]);
     const jobs = [job(1000, 'agent-1', 10, 20), job(1001, 'agent-2', 10), job(1002, 'agent-3', 10, 15, 'abandoned')];
     const requests = [del(1, 21), del(2, 12), del(1, 19, 'VstsAgentCore-linux-x64/4.255.0 (simulated)'), del(9, 30)];
-    expect(busyStops(jobs, requests, names)).toEqual({ abandonedJobs: [1002], busyRegistrationsDeleted: ['agent-2 (job request 1001)'], registrationsDeleted: 3, unknownDeleted: 1 });
+    expect(busyStops(jobs, requests, names)).toEqual({
+      abandonedJobs: [1002],
+      busyRegistrationsDeleted: ['agent-2 (job request 1001)'],
+      registrationsDeleted: 3,
+      unknownDeleted: 1,
+    });
   });
 });
 
@@ -98,7 +103,7 @@ describe('the plan', () => {
     expect(planJobs(plan, seededRandom(3))).toEqual(jobs);
   });
 
-  it('restarts the host inside the Key Vault outage, and outlasts ADO\'s hook retries with the Service Bus outage', () => {
+  it("restarts the host inside the Key Vault outage, and outlasts ADO's hook retries with the Service Bus outage", () => {
     const plan = chaosPlan(500);
     const kv = plan.keyVaultOutage;
     expect(plan.hostKill.restartAt).toBeGreaterThan(kv.from);
@@ -108,7 +113,7 @@ describe('the plan', () => {
     expect(plan.patRotation.at).toBeGreaterThan(plan.serviceBusOutage.from + plan.serviceBusOutage.seconds);
   });
 
-  it('never overlaps two ARM windows (the end of one clears the ARM emulator\'s faults)', () => {
+  it("never overlaps two ARM windows (the end of one clears the ARM emulator's faults)", () => {
     const windows = [...chaosPlan(500).armThrottles, ...chaosPlan(500).armErrors].sort((a, b) => a.from - b.from);
     windows.slice(1).forEach((w, i) => expect(w.from).toBeGreaterThan(windows[i]!.from + windows[i]!.seconds));
   });

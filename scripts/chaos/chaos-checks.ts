@@ -31,7 +31,11 @@ export function chaosChecks(plan: ChaosPlan, f: ChaosFigures, o: ChaosObservatio
       `${left.liveContainers} live, ${left.finishedBeyondKeep} finished beyond keepFinished, ${left.orphanedSecrets} orphaned Secrets, ${left.runningAgents} agent processes running` +
         `${f.containersLeaked ? ` (${few(left.names.filter((n) => !n.startsWith('registration')))})` : ''}; ${left.finishedKept} finished kept by design`,
     ),
-    invariant('0 registrations leaked after two upkeep runs', left.registrations === 0, left.registrations ? few(left.names.filter((n) => n.startsWith('registration'))) : 'only the placeholders are left'),
+    invariant(
+      '0 registrations leaked after two upkeep runs',
+      left.registrations === 0,
+      left.registrations ? few(left.names.filter((n) => n.startsWith('registration'))) : 'only the placeholders are left',
+    ),
     invariant(
       '0 busy agents stopped',
       f.busyStopped === 0,
@@ -52,16 +56,26 @@ export function chaosChecks(plan: ChaosPlan, f: ChaosFigures, o: ChaosObservatio
         ? few(secrets.findings.map((s) => `${s.secret} in ${s.where}`))
         : `${secrets.values} values searched in ${Object.entries(secrets.searched)
             .map(([k, n]) => `${n} ${k}`)
-            .join(', ')}; seen where they belong in ${secrets.belonging.aciCreates} ACI creates (secureValue) and ${secrets.belonging.kubernetesSecrets} Kubernetes Secret writes`,
+            .join(
+              ', ',
+            )}; seen where they belong in ${secrets.belonging.aciCreates} ACI creates (secureValue) and ${secrets.belonging.kubernetesSecrets} Kubernetes Secret writes`,
     ),
     chaos(`${plan.jobs} jobs queued`, f.queued === plan.jobs, `${f.queued} queued`),
-    chaos(`${Math.round(plan.cancelRate * 100)} % of jobs cancelled`, cancels === wanted, `${cancels} cancelled (${f.cancelledWaiting} waiting, ${f.cancelledRunning} running; ${f.cancelStandIns} stand-ins for jobs already ended)`),
+    chaos(
+      `${Math.round(plan.cancelRate * 100)} % of jobs cancelled`,
+      cancels === wanted,
+      `${cancels} cancelled (${f.cancelledWaiting} waiting, ${f.cancelledRunning} running; ${f.cancelStandIns} stand-ins for jobs already ended)`,
+    ),
     chaos(
       'service hook deliveries lost and duplicated',
       f.hookLost > 0 && f.hookDuplicated > 0,
       `${f.hookLost} of ${f.hookEvents} events lost (${pct(f.hookLost, f.hookEvents)}), ${f.hookDuplicated} delivered twice (${pct(f.hookDuplicated, f.hookEvents - f.hookLost)})`,
     ),
-    chaos('ARM 429 and 500 bursts met', e.armInjected429 > 0 && e.armInjected500 > 0, `${e.armInjected429} creates answered 429, ${e.armInjected500} calls answered 500`),
+    chaos(
+      'ARM 429 and 500 bursts met',
+      e.armInjected429 > 0 && e.armInjected500 > 0,
+      `${e.armInjected429} creates answered 429, ${e.armInjected500} calls answered 500`,
+    ),
     chaos('Kubernetes 503s met', e.kubernetesInjected503 > 0, `${e.kubernetesInjected503} calls answered 503`),
     chaos(`Key Vault outage of ${plan.keyVaultOutage.seconds} s met`, e.keyVaultRefused > 0, `${e.keyVaultRefused} Key Vault requests answered 503`),
     chaos(
@@ -72,7 +86,9 @@ export function chaosChecks(plan: ChaosPlan, f: ChaosFigures, o: ChaosObservatio
     chaos(
       'host killed and restarted while the emulators ran',
       kill?.restartedAt !== undefined && hostsServed >= 2,
-      kill ? `SIGKILL at t+${secs(kill.at - o.startedAt)}, listening again at t+${secs((kill.restartedAt ?? NaN) - o.startedAt)}; ${hostsServed} host processes ran functions` : 'no kill',
+      kill
+        ? `SIGKILL at t+${secs(kill.at - o.startedAt)}, listening again at t+${secs((kill.restartedAt ?? NaN) - o.startedAt)}; ${hostsServed} host processes ran functions`
+        : 'no kill',
     ),
     chaos(
       'PAT rotated, old one revoked; agents started after carry only the new one',
@@ -82,7 +98,11 @@ export function chaosChecks(plan: ChaosPlan, f: ChaosFigures, o: ChaosObservatio
         : 'no rotation',
     ),
     chaos('every scheduled fault applied', faults.errors.length === 0, faults.errors.length ? few(faults.errors) : 'all applied on time'),
-    chaos('bad messages dead-lettered as such', faults.poisonSent > 0 && f.badDeadLetters === faults.poisonSent, `${faults.poisonSent} sent, ${f.badDeadLetters} dead-lettered as bad messages`),
+    chaos(
+      'bad messages dead-lettered as such',
+      faults.poisonSent > 0 && f.badDeadLetters === faults.poisonSent,
+      `${faults.poisonSent} sent, ${f.badDeadLetters} dead-lettered as bad messages`,
+    ),
   ];
 }
 

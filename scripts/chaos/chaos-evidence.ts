@@ -41,7 +41,8 @@ export function chaosEvidence(stack: EmulatorStack, record: FaultRecord, pats: {
     keyVaultRefused: stack.keyVault.requests().filter((r) => r.status === 503).length,
     probationsInOutage: inOutage.length,
     deliveredAfterProbation: inOutage.length > 0 && stack.ado.deliveries().some((d) => d.outcome === 'delivered' && Date.parse(d.time) > lastProbation),
-    ado401s: stack.ado.requests().filter((r) => r.status === 401 && !r.userAgent?.startsWith(SIMULATED_AGENT_USER_AGENT) && r.userAgent !== OBSERVER_USER_AGENT).length,
+    ado401s: stack.ado.requests().filter((r) => r.status === 401 && !r.userAgent?.startsWith(SIMULATED_AGENT_USER_AGENT) && r.userAgent !== OBSERVER_USER_AGENT)
+      .length,
     startsAfterRevoke: { newPat: starts.filter((r) => carries(r.body, pats.new)).length, oldPat: starts.filter((r) => carries(r.body, pats.old)).length },
   };
 }

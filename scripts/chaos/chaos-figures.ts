@@ -89,7 +89,11 @@ export function chaosFigures(o: ChaosObservation): ChaosFigures {
   });
   const waits = views.filter((v) => v.assignTime && cancelled.get(v.requestId)?.state !== 'waiting');
   const slowest = waits
-    .map((v) => ({ requestId: v.requestId, waitSeconds: (Date.parse(v.assignTime!) - Date.parse(v.queueTime)) / 1000, queuedAtSeconds: (Date.parse(v.queueTime) - o.startedAt) / 1000 }))
+    .map((v) => ({
+      requestId: v.requestId,
+      waitSeconds: (Date.parse(v.assignTime!) - Date.parse(v.queueTime)) / 1000,
+      queuedAtSeconds: (Date.parse(v.queueTime) - o.startedAt) / 1000,
+    }))
     .sort((a, b) => b.waitSeconds - a.waitSeconds)[0];
   const firstAttempts = o.deliveries.filter((d) => d.attempt <= 1);
   return {

@@ -117,7 +117,15 @@ export function chaosConfig(): unknown {
             name: 'linux',
             profiles: [
               { name: 'linux-aks', capabilities: { 'Agent.OS': 'Linux' }, image: 'chaos/ado-agent:4', cpu: 1, memoryGb: 2, maxAgents: 25, launcher: AKS },
-              { name: 'linux-docker', capabilities: { 'Agent.OS': 'Linux', docker: '' }, image: 'chaos/ado-agent:4', cpu: 2, memoryGb: 4, maxAgents: 20, launcher: ACI },
+              {
+                name: 'linux-docker',
+                capabilities: { 'Agent.OS': 'Linux', docker: '' },
+                image: 'chaos/ado-agent:4',
+                cpu: 2,
+                memoryGb: 4,
+                maxAgents: 20,
+                launcher: ACI,
+              },
             ],
           },
         ],

@@ -94,7 +94,11 @@ export async function runChaos({ seed, plan }: ChaosArgs): Promise<Check[]> {
     stack.keyVault.setSecret('ado-hooks-pat', hooksPat);
     const first = await host.start();
     log(`host listening on ${host.url} (pid ${first.pid}, ${first.startedInMs} ms); emulators: ${Object.keys(stack.urls).join(', ')}`);
-    await createAdoClient({ orgUrl, credential: fixedPatCredential(adminPat, 'the operator\'s PAT') }).ensureJobStateSubscription({ url: hookUrl, username: WEBHOOK_USERNAME, password: webhookPassword });
+    await createAdoClient({ orgUrl, credential: fixedPatCredential(adminPat, "the operator's PAT") }).ensureJobStateSubscription({
+      url: hookUrl,
+      username: WEBHOOK_USERNAME,
+      password: webhookPassword,
+    });
     await host.runTimer('upkeep');
     log('service hook subscribed, placeholders registered');
     const timerMs = UPKEEP_SECONDS * 1000;
@@ -104,7 +108,11 @@ export async function runChaos({ seed, plan }: ChaosArgs): Promise<Check[]> {
     const startedAt = t0;
     const workload = playJobs(planJobs(plan, seededRandom(seed + 2)), stack.ado, org!, 'linux', durations, log);
     const faults = scheduleFaults({ stack, host, plan, secretName: 'ado-pat', oldPat: pats.old, newPat: pats.new, log });
-    const lastFault = Math.max(plan.patRotation.at + plan.patRotation.revokeAfter, plan.serviceBusOutage.from + plan.serviceBusOutage.seconds, plan.keyVaultOutage.from + plan.keyVaultOutage.seconds);
+    const lastFault = Math.max(
+      plan.patRotation.at + plan.patRotation.revokeAfter,
+      plan.serviceBusOutage.from + plan.serviceBusOutage.seconds,
+      plan.keyVaultOutage.from + plan.keyVaultOutage.seconds,
+    );
     const deadline = startedAt + (plan.arrivalSeconds + plan.drainSeconds) * 1000;
     let lastProgress = 0;
     for (;;) {
@@ -118,7 +126,9 @@ export async function runChaos({ seed, plan }: ChaosArgs): Promise<Check[]> {
         lastProgress = elapsed;
         const jobs = stack.ado.jobs();
         const by = (s: string) => jobs.filter((j) => j.state === s).length;
-        log(`progress: ${workload.requestIds.length} queued, ${by('waiting')} waiting, ${by('running')} running, ${by('finished')} finished; ${stack.containers().length} agents started`);
+        log(
+          `progress: ${workload.requestIds.length} queued, ${by('waiting')} waiting, ${by('running')} running, ${by('finished')} finished; ${stack.containers().length} agents started`,
+        );
       }
       await new Promise((r) => setTimeout(r, 1_000));
     }
@@ -153,7 +163,7 @@ export async function runChaos({ seed, plan }: ChaosArgs): Promise<Check[]> {
           { label: 'the first PAT', value: pats.old },
           { label: 'the rotated PAT', value: pats.new },
           { label: 'the service hooks PAT', value: hooksPat },
-          { label: 'the operator\'s PAT', value: adminPat },
+          { label: "the operator's PAT", value: adminPat },
           { label: 'the webhook password', value: webhookPassword },
         ],
         [...host.logFiles, driverLog].filter((f) => existsSync(f)),
@@ -164,7 +174,9 @@ export async function runChaos({ seed, plan }: ChaosArgs): Promise<Check[]> {
     const figures = chaosFigures(observation);
     const evidence = chaosEvidence(stack, faults.record, pats, HOOK_RETRY_DELAYS_MS.reduce((a, b) => a + b, 0) + 15_000);
     // A host that logged from a function ran it (the first line of each is the host's own).
-    const hostsServed = host.logFiles.filter((f) => existsSync(f) && /^\[[^\]]+\] (webhook|scheduler|reconcile|upkeep|secret-events) /m.test(readFileSync(f, 'utf8'))).length;
+    const hostsServed = host.logFiles.filter(
+      (f) => existsSync(f) && /^\[[^\]]+\] (webhook|scheduler|reconcile|upkeep|secret-events) /m.test(readFileSync(f, 'utf8')),
+    ).length;
     const checks = chaosChecks(plan, figures, observation, evidence, faults.record, hostsServed);
     console.log(`\n${figuresTable(figures, observation, evidence, Date.now() - began)}\n\n${checkLines(checks)}\n`);
     console.log(`logs: ${path.relative(process.cwd(), logDir)}/ (driver.log, ${host.logFiles.map((f) => path.basename(f)).join(', ')})`);

@@ -13,7 +13,15 @@ export function secretNewVersionEvent(vaultUrl: string, secretName: string, vers
     subject: secretName,
     eventType: 'Microsoft.KeyVault.SecretNewVersionCreated',
     eventTime: new Date().toISOString(),
-    data: { Id: `${vault.origin}/secrets/${secretName}/${version}`, VaultName: vaultName, ObjectType: 'Secret', ObjectName: secretName, Version: version, NBF: '', EXP: '' },
+    data: {
+      Id: `${vault.origin}/secrets/${secretName}/${version}`,
+      VaultName: vaultName,
+      ObjectType: 'Secret',
+      ObjectName: secretName,
+      Version: version,
+      NBF: '',
+      EXP: '',
+    },
     dataVersion: '1',
     metadataVersion: '1',
   };
@@ -23,7 +31,12 @@ export function secretNewVersionEvent(vaultUrl: string, secretName: string, vers
  * Posts the events to the host's Event Grid webhook for `functionName`, retrying as Event Grid
  * does while the host is down or answers an error; answers the attempts it took.
  */
-export async function deliverEventGrid(hostUrl: string, functionName: string, events: unknown[], options: { retryMs?: number; deadlineMs?: number } = {}): Promise<number> {
+export async function deliverEventGrid(
+  hostUrl: string,
+  functionName: string,
+  events: unknown[],
+  options: { retryMs?: number; deadlineMs?: number } = {},
+): Promise<number> {
   const deadline = Date.now() + (options.deadlineMs ?? 120_000);
   for (let attempt = 1; ; attempt++) {
     const status = await fetch(`${hostUrl}/runtime/webhooks/eventgrid?functionName=${functionName}`, {

@@ -60,18 +60,26 @@ export function scheduleFaults(ctx: FaultContext): { record: FaultRecord; settle
     return run;
   };
   for (const w of plan.armThrottles) {
-    at(w.from, 'ARM 429 window', () => armInTurn(async () => {
-      log(`ARM: every container group create answers 429 (Retry-After ${w.retryAfterSeconds} s) for ${w.seconds} s`);
-      const met = await armWindow(stack.arm, { status: 429, retryAfterSeconds: w.retryAfterSeconds, method: 'PUT', pathContains: 'containerGroups' }, windowLength(w));
-      log(`ARM: creates accepted again (${met} answered 429)`);
-    }));
+    at(w.from, 'ARM 429 window', () =>
+      armInTurn(async () => {
+        log(`ARM: every container group create answers 429 (Retry-After ${w.retryAfterSeconds} s) for ${w.seconds} s`);
+        const met = await armWindow(
+          stack.arm,
+          { status: 429, retryAfterSeconds: w.retryAfterSeconds, method: 'PUT', pathContains: 'containerGroups' },
+          windowLength(w),
+        );
+        log(`ARM: creates accepted again (${met} answered 429)`);
+      }),
+    );
   }
   for (const w of plan.armErrors) {
-    at(w.from, 'ARM 500 window', () => armInTurn(async () => {
-      log(`ARM: every call answers 500 for ${w.seconds} s`);
-      const met = await armWindow(stack.arm, { status: 500 }, windowLength(w));
-      log(`ARM: answering again (${met} answered 500)`);
-    }));
+    at(w.from, 'ARM 500 window', () =>
+      armInTurn(async () => {
+        log(`ARM: every call answers 500 for ${w.seconds} s`);
+        const met = await armWindow(stack.arm, { status: 500 }, windowLength(w));
+        log(`ARM: answering again (${met} answered 500)`);
+      }),
+    );
   }
   for (const w of plan.kubernetesErrors) {
     at(w.from, 'Kubernetes 503 window', async () => {
@@ -131,7 +139,8 @@ export function scheduleFaults(ctx: FaultContext): { record: FaultRecord; settle
   at(rotation.at + rotation.revokeAfter, 'old PAT revoked', () => {
     const was = stack.ado.revokeToken(ctx.oldPat);
     // ARM's request log has no times: where it stood marks the creates that came after.
-    if (record.patRotation) Object.assign(record.patRotation, { revokedAt: Date.now(), revokedWasAccepted: was, armRequestsAtRevoke: stack.arm.requests().length });
+    if (record.patRotation)
+      Object.assign(record.patRotation, { revokedAt: Date.now(), revokedWasAccepted: was, armRequestsAtRevoke: stack.arm.requests().length });
     log('PAT rotation: the old PAT is revoked in ADO');
   });
 

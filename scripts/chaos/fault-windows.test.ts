@@ -21,7 +21,11 @@ afterAll(async () => {
 });
 
 const token = async (resource: string) =>
-  ((await (await fetch(`${identity.endpoint}?api-version=2019-08-01&resource=${resource}`, { headers: { 'x-identity-header': identity.header } })).json()) as { access_token: string }).access_token;
+  (
+    (await (await fetch(`${identity.endpoint}?api-version=2019-08-01&resource=${resource}`, { headers: { 'x-identity-header': identity.header } })).json()) as {
+      access_token: string;
+    }
+  ).access_token;
 const get = async (url: string, bearer: string) => (await fetch(url, { headers: { authorization: `Bearer ${bearer}` } })).status;
 
 it('fails every Kubernetes call in the window, lasts until two have failed, and leaves no fault behind', async () => {

@@ -76,7 +76,10 @@ export function hostSupervisor(options: HostSupervisorOptions): HostSupervisor {
         else p?.resolve();
       });
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`the host did not listen within ${options.readyTimeoutMs ?? 60_000} ms; see ${file}`)), options.readyTimeoutMs ?? 60_000);
+        const timer = setTimeout(
+          () => reject(new Error(`the host did not listen within ${options.readyTimeoutMs ?? 60_000} ms; see ${file}`)),
+          options.readyTimeoutMs ?? 60_000,
+        );
         proc.on('message', (message: HostMessage) => {
           if (message.kind !== 'ready') return;
           clearTimeout(timer);

@@ -34,7 +34,8 @@ export async function leftovers(stack: EmulatorStack, poolUrl: string, pat: stri
     finished++;
     finishedByProfile.set(profile, (finishedByProfile.get(profile) ?? 0) + 1);
   };
-  for (const g of stack.arm.groups()) count(g.body.tags?.[LABELS.profile] ?? '?', g.container.state === 'Terminated' || g.provisioningState === 'Failed', g.name);
+  for (const g of stack.arm.groups())
+    count(g.body.tags?.[LABELS.profile] ?? '?', g.container.state === 'Terminated' || g.provisioningState === 'Failed', g.name);
   const jobs = stack.kubernetes.jobs();
   for (const j of jobs) {
     const done = Number(j.status.succeeded ?? 0) + Number(j.status.failed ?? 0) > 0;
@@ -45,11 +46,21 @@ export async function leftovers(stack: EmulatorStack, poolUrl: string, pat: stri
   const orphaned = stack.kubernetes.secrets().filter((s) => !(s.metadata.ownerReferences ?? []).some((r) => jobUids.has(r.uid)));
   orphaned.forEach((s) => names.push(`Secret ${s.metadata.name}`));
 
-  const response = await fetch(`${poolUrl}/agents?api-version=7.1`, { headers: { authorization: `Basic ${Buffer.from(`:${pat}`).toString('base64')}`, 'user-agent': OBSERVER_USER_AGENT } });
+  const response = await fetch(`${poolUrl}/agents?api-version=7.1`, {
+    headers: { authorization: `Basic ${Buffer.from(`:${pat}`).toString('base64')}`, 'user-agent': OBSERVER_USER_AGENT },
+  });
   if (!response.ok) throw new Error(`listing the pool's agents failed: HTTP ${response.status}`);
   const agents = ((await response.json()) as { value: Array<{ name: string; status: string }> }).value.filter((a) => !a.name.startsWith('placeholder-'));
   agents.forEach((a) => names.push(`registration ${a.name} (${a.status})`));
   const running = stack.containers().filter((c) => c.exitedAt === undefined);
   running.forEach((c) => names.push(`agent process of ${c.name}`));
-  return { liveContainers: live, finishedKept: finished - beyond, finishedBeyondKeep: beyond, orphanedSecrets: orphaned.length, registrations: agents.length, runningAgents: running.length, names };
+  return {
+    liveContainers: live,
+    finishedKept: finished - beyond,
+    finishedBeyondKeep: beyond,
+    orphanedSecrets: orphaned.length,
+    registrations: agents.length,
+    runningAgents: running.length,
+    names,
+  };
 }

@@ -63,17 +63,27 @@ export async function searchSecrets(
     for (const form of secretForms(s.value)) for (const where of armPatExposures(arm, form)) seen.add(where);
     seen.forEach((where) => findings.push({ secret: s.label, where: `ARM ${where}` }));
   }
-  stack.arm.groups().forEach((g) => look('ACI container groups', `ACI group ${g.name} (stored, secureValues left out)`, JSON.stringify(g, (k, v: unknown) => (k === 'secureValue' ? undefined : v))));
+  stack.arm.groups().forEach((g) =>
+    look(
+      'ACI container groups',
+      `ACI group ${g.name} (stored, secureValues left out)`,
+      JSON.stringify(g, (k, v: unknown) => (k === 'secureValue' ? undefined : v)),
+    ),
+  );
 
   const kube = stack.kubernetes.requests();
   searched['Kubernetes requests'] = kube.length;
   for (const s of secrets) patExposures(kube, s.value).forEach((where) => findings.push({ secret: s.label, where: `Kubernetes ${where}` }));
-  [...stack.kubernetes.jobs(), ...stack.kubernetes.pods()].forEach((o) => look('Kubernetes Jobs and pods', `Kubernetes ${o.kind} ${o.metadata.name}`, JSON.stringify(o)));
+  [...stack.kubernetes.jobs(), ...stack.kubernetes.pods()].forEach((o) =>
+    look('Kubernetes Jobs and pods', `Kubernetes ${o.kind} ${o.metadata.name}`, JSON.stringify(o)),
+  );
   stack.kubernetes.secrets().forEach((o) => look('Kubernetes Secret metadata', `Kubernetes Secret ${o.metadata.name} metadata`, JSON.stringify(o.metadata)));
 
   stack.keyVault.requests().forEach((r) => look('Key Vault requests', `Key Vault ${r.method} ${r.path}`, JSON.stringify(r)));
   const queue = stack.serviceBus.queue(SIGNAL_QUEUE);
-  [...queue.accepted(), ...queue.deadLettered()].forEach((m) => look('Service Bus messages', `Service Bus message ${String(m.messageId)}`, JSON.stringify({ ...m, messageId: String(m.messageId) })));
+  [...queue.accepted(), ...queue.deadLettered()].forEach((m) =>
+    look('Service Bus messages', `Service Bus message ${String(m.messageId)}`, JSON.stringify({ ...m, messageId: String(m.messageId) })),
+  );
   for (const row of await tableRows(stack.storage.connectionString)) look('table rows', `table ${row.table} row ${row.key}`, row.text);
   look('status page', 'GET /api/status', seen.statusPage);
   seen.registrations.forEach((text, id) => look('ADO agent registrations', `ADO agent ${id} (as registered, capabilities included)`, text));

@@ -46,7 +46,14 @@ export interface RunningWorkload {
  * picked ones after their delay. A picked job that has ended by then is replaced by the youngest
  * job still open, so the share cancelled is the plan's.
  */
-export function playJobs(jobs: readonly PlannedJob[], ado: AdoEmulator, org: string, pool: string, durations: Map<number, number>, log: (line: string) => void): RunningWorkload {
+export function playJobs(
+  jobs: readonly PlannedJob[],
+  ado: AdoEmulator,
+  org: string,
+  pool: string,
+  durations: Map<number, number>,
+  log: (line: string) => void,
+): RunningWorkload {
   const requestIds: number[] = [];
   const cancels: CancelRecord[] = [];
   const timers = new Set<NodeJS.Timeout>();

@@ -31,7 +31,9 @@ async function main(): Promise<void> {
   const port = Number(process.env.LOCAL_HOST_PORT ?? 7071);
   const functionsDir = process.env.LOCAL_HOST_FUNCTIONS ?? path.join(root, 'dist', 'functions');
   const host = await startLocalHost({ functionsDir, port, scheduleTimers: true, log: printLog });
-  console.log(`[${new Date().toISOString()}] host information: listening on ${host.url} (pid ${process.pid}); functions: ${host.functions.map((f) => f.name).join(', ')}`);
+  console.log(
+    `[${new Date().toISOString()}] host information: listening on ${host.url} (pid ${process.pid}); functions: ${host.functions.map((f) => f.name).join(', ')}`,
+  );
   const send = (message: HostMessage) => process.send?.(message);
   process.on('message', (message: RunTimerMessage) => {
     if (message?.kind !== 'run-timer') return;

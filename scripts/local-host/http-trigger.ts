@@ -14,13 +14,20 @@ export async function serveHttpFunctions(registrations: readonly Registration[],
     .filter((r) => triggerOf(r).type === 'httpTrigger')
     .map((r) => {
       const t = triggerOf(r);
-      return { r, route: ((t.route as string | undefined) ?? r.name).toLowerCase(), methods: ((t.methods as string[] | undefined) ?? ['GET', 'POST']).map((m) => m.toUpperCase()) };
+      return {
+        r,
+        route: ((t.route as string | undefined) ?? r.name).toLowerCase(),
+        methods: ((t.methods as string[] | undefined) ?? ['GET', 'POST']).map((m) => m.toUpperCase()),
+      };
     });
   const server = http.createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
       if (url.pathname.toLowerCase() === EVENT_GRID_PATH) return send(res, await deliverEventGrid(registrations, url, req, log));
-      const path = url.pathname.replace(/^\/api\//i, '').replace(/\/+$/, '').toLowerCase();
+      const path = url.pathname
+        .replace(/^\/api\//i, '')
+        .replace(/\/+$/, '')
+        .toLowerCase();
       const match = routes.find((x) => x.route === path);
       if (!match) return send(res, { status: 404, jsonBody: { error: `no function at ${url.pathname}` } });
       if (!match.methods.includes(req.method ?? 'GET')) return send(res, { status: 405 });

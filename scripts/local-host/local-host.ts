@@ -36,7 +36,10 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   installFunctionsCoreShim();
   const log = options.log ?? printLog;
   if (options.functionsDir) {
-    for (const file of fs.readdirSync(options.functionsDir).filter((f) => f.endsWith('.js')).sort()) {
+    for (const file of fs
+      .readdirSync(options.functionsDir)
+      .filter((f) => f.endsWith('.js'))
+      .sort()) {
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- loading function files by folder is what the host does
       require(path.join(options.functionsDir, file));
     }

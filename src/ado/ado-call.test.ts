@@ -49,7 +49,13 @@ describe('callAdo on 401', () => {
   it('reports a missing scope when ADO accepts the very credential it refused the call', async () => {
     const cred = credential('pat');
     await expect(
-      callAdo('listing subscriptions', cred, () => undefined, () => Promise.reject(unauthorized()), { accepted: () => Promise.resolve(true) }),
+      callAdo(
+        'listing subscriptions',
+        cred,
+        () => undefined,
+        () => Promise.reject(unauthorized()),
+        { accepted: () => Promise.resolve(true) },
+      ),
     ).rejects.toMatchObject({ message: expect.stringMatching(/lacks the scope/) as unknown });
     expect(cred.refreshes).toBe(0);
   });

@@ -90,7 +90,10 @@ export function createAdoClient(options: AdoClientOptions): AdoClient {
       );
     }
     if (matches.length > 1) {
-      throw new ScalerError('permanent', `Agent pool name "${poolName}" is ambiguous in ${orgUrl} (ids ${matches.map((p) => p.id).join(', ')}): rename one of the pools`);
+      throw new ScalerError(
+        'permanent',
+        `Agent pool name "${poolName}" is ambiguous in ${orgUrl} (ids ${matches.map((p) => p.id).join(', ')}): rename one of the pools`,
+      );
     }
     return matches[0]!.id!;
   };
@@ -128,7 +131,10 @@ export function createAdoClient(options: AdoClientOptions): AdoClient {
       const url = `${orgUrl}/_apis/projects/${encodeURIComponent(projectName)}?api-version=7.1`;
       const response = await call(`the lookup of project "${projectName}"`, () => webApi.rest.get<{ id?: string }>(url), PROJECT_READ_SCOPE);
       if (response.statusCode === 404 || !response.result?.id) {
-        throw new ScalerError('permanent', `Project "${projectName}" was not found in ${orgUrl}: check its name under Organization settings > Projects (the PAT or identity must be able to read it)`);
+        throw new ScalerError(
+          'permanent',
+          `Project "${projectName}" was not found in ${orgUrl}: check its name under Organization settings > Projects (the PAT or identity must be able to read it)`,
+        );
       }
       return response.result.id;
     },

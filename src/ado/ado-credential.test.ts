@@ -20,7 +20,12 @@ function store(): PatSource & { latest: string; refreshes: number } {
 }
 
 const rejectedCall = (credential: ReturnType<typeof patCredential>) =>
-  callAdo('the job request listing of pool 10', credential, () => {}, () => Promise.reject(Object.assign(new Error('401'), { statusCode: 401 })));
+  callAdo(
+    'the job request listing of pool 10',
+    credential,
+    () => {},
+    () => Promise.reject(Object.assign(new Error('401'), { statusCode: 401 })),
+  );
 
 describe('a PAT that ADO rejects', () => {
   it('is explained once per secret version, naming the secret and pat:rotate, then only reminded of', async () => {
@@ -29,7 +34,9 @@ describe('a PAT that ADO rejects', () => {
     const messages: string[] = [];
     for (let i = 0; i < 3; i++) messages.push(await rejectedCall(credential).catch((e: Error) => e.message));
     expect(source.refreshes).toBe(3);
-    expect(messages[0]).toMatch(/Key Vault secret "ado-pat" of https:\/\/kv\.vault\.azure\.net \(version v1\).*expired or was revoked.*npm run pat:rotate -- --vault https:\/\/kv\.vault\.azure\.net --secret ado-pat/);
+    expect(messages[0]).toMatch(
+      /Key Vault secret "ado-pat" of https:\/\/kv\.vault\.azure\.net \(version v1\).*expired or was revoked.*npm run pat:rotate -- --vault https:\/\/kv\.vault\.azure\.net --secret ado-pat/,
+    );
     expect(messages.slice(1)).toEqual([expect.stringContaining('still rejected'), expect.stringContaining('still rejected')]);
     expect(messages.filter((m) => m.includes('expired or was revoked'))).toHaveLength(1);
 

@@ -15,9 +15,7 @@ export function parseDemand(raw: string): Demand {
   const match = operator.exec(text);
   if (match) {
     const [, name = '', op = '', value = ''] = match;
-    return op.toLowerCase() === 'equals'
-      ? { kind: 'equals', name, value: value.trim() }
-      : { kind: 'gtVersion', name, value: value.trim() };
+    return op.toLowerCase() === 'equals' ? { kind: 'equals', name, value: value.trim() } : { kind: 'gtVersion', name, value: value.trim() };
   }
   // A bare capability name has no spaces; anything else uses an operator we do not know.
   return /^\S+$/.test(text) ? { kind: 'exists', name: text } : { kind: 'unsupported', raw: text };

@@ -24,7 +24,9 @@ describe('currentJobRequests', () => {
 
   it('reads a recorded finished request, as completedRequestCount adds them, with the agent ADO gave it to', () => {
     const body = JSON.parse(readFileSync(join(fixtures, 'keda.jobrequest_completed_item.json'), 'utf8')) as { reservedAgent: { name: string } };
-    expect(currentJobRequests({ value: [body] })).toEqual([expect.objectContaining({ requestId: 890659, state: 'finished', agentName: body.reservedAgent.name })]);
+    expect(currentJobRequests({ value: [body] })).toEqual([
+      expect.objectContaining({ requestId: 890659, state: 'finished', agentName: body.reservedAgent.name }),
+    ]);
   });
 
   it('keeps when a request was assigned and finished, how it ended and its pipeline, for the dashboard', () => {

@@ -41,7 +41,10 @@ const jobRequestSchema = z.looseObject({
   reservedAgent: z.looseObject({ name: z.string().optional() }).nullish().catch(undefined),
   definition: z.looseObject({ name: z.string().optional() }).nullish().catch(undefined),
   demands: z.array(z.string()).nullish(),
-  matchedAgents: z.array(z.looseObject({ name: z.string().optional() })).nullish().catch(undefined),
+  matchedAgents: z
+    .array(z.looseObject({ name: z.string().optional() }))
+    .nullish()
+    .catch(undefined),
 });
 
 export const jobRequestListSchema = z.looseObject({ value: z.array(jobRequestSchema).nullish() });

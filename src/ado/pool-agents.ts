@@ -57,10 +57,14 @@ export function poolAgentCalls(api: () => Promise<ITaskAgentApi>, call: AdoCall,
       }
     },
     async replaceAgent(poolId, agentId, agent) {
-      await call(`the update of agent ${agent.name} in ${where(poolId)}`, async () => (await api()).replaceAgent({ ...registration(agent), id: agentId }, poolId, agentId));
+      await call(`the update of agent ${agent.name} in ${where(poolId)}`, async () =>
+        (await api()).replaceAgent({ ...registration(agent), id: agentId }, poolId, agentId),
+      );
     },
     async setAgentEnabled(poolId, agentId, enabled) {
-      await call(`${enabled ? 'enabling' : 'disabling'} agent ${agentId} in ${where(poolId)}`, async () => (await api()).updateAgent({ id: agentId, enabled }, poolId, agentId));
+      await call(`${enabled ? 'enabling' : 'disabling'} agent ${agentId} in ${where(poolId)}`, async () =>
+        (await api()).updateAgent({ id: agentId, enabled }, poolId, agentId),
+      );
     },
     async deleteAgent(poolId, agentId) {
       try {
@@ -75,7 +79,14 @@ export function poolAgentCalls(api: () => Promise<ITaskAgentApi>, call: AdoCall,
 function registration(agent: AgentRegistration): TaskAgent {
   // Offline and enabled: ADO counts it when it checks whether any agent could run a job (so the
   // job waits), and gives it none, since only an online agent receives work.
-  return { name: agent.name, version: agent.version, status: TaskAgentStatus.Offline, enabled: true, maxParallelism: 1, systemCapabilities: { ...agent.systemCapabilities } };
+  return {
+    name: agent.name,
+    version: agent.version,
+    status: TaskAgentStatus.Offline,
+    enabled: true,
+    maxParallelism: 1,
+    systemCapabilities: { ...agent.systemCapabilities },
+  };
 }
 
 function poolAgent(a: TaskAgent): PoolAgent | undefined {

@@ -57,7 +57,11 @@ export type AdoCall = <T>(what: string, request: () => Promise<T>, scope?: AdoSc
 export async function jobStateSubscriptions(rest: RestClient, call: AdoCall, orgUrl: string): Promise<HookSubscription[]> {
   // The filters keep the answer small in organizations with many subscriptions.
   const query = `publisherId=${PUBLISHER}&eventType=${encodeURIComponent(JOB_STATE_EVENT)}&consumerId=webHooks&${API}`;
-  const list = await call('the service hook subscription listing', () => rest.get<{ value?: HookSubscription[] }>(`${orgUrl}/_apis/hooks/subscriptions?${query}`), SERVICE_HOOKS_SCOPE);
+  const list = await call(
+    'the service hook subscription listing',
+    () => rest.get<{ value?: HookSubscription[] }>(`${orgUrl}/_apis/hooks/subscriptions?${query}`),
+    SERVICE_HOOKS_SCOPE,
+  );
   return (list.result?.value ?? []).filter((s) => s.eventType === JOB_STATE_EVENT && s.consumerId === 'webHooks');
 }
 
@@ -76,7 +80,11 @@ export async function enableSubscription(rest: RestClient, call: AdoCall, orgUrl
   const fields = subscriptionFields(sub);
   const consumerInputs = { ...sub.consumerInputs, basicAuthUsername: webhook.username, basicAuthPassword: webhook.password };
   const body = { ...fields, consumerInputs, status: 'enabled' };
-  await call(`the re-enabling of service hook subscription ${sub.id}`, () => rest.replace(`${orgUrl}/_apis/hooks/subscriptions/${sub.id}?${API}`, body), SERVICE_HOOKS_SCOPE);
+  await call(
+    `the re-enabling of service hook subscription ${sub.id}`,
+    () => rest.replace(`${orgUrl}/_apis/hooks/subscriptions/${sub.id}?${API}`, body),
+    SERVICE_HOOKS_SCOPE,
+  );
 }
 
 /**

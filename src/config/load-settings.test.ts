@@ -63,7 +63,12 @@ describe('loadSettings', () => {
   });
 
   it('accepts identity-based Service Bus settings', () => {
-    const env = { WEBHOOK_USERNAME: 'hook', WEBHOOK_PASSWORD: 'a-long-enough-password', SCALER_CONFIG: JSON.stringify(good), AzureWebJobsStorage__accountName: 'scalerst' };
+    const env = {
+      WEBHOOK_USERNAME: 'hook',
+      WEBHOOK_PASSWORD: 'a-long-enough-password',
+      SCALER_CONFIG: JSON.stringify(good),
+      AzureWebJobsStorage__accountName: 'scalerst',
+    };
     const s = loadSettings({ ...env, ServiceBusConnection__fullyQualifiedNamespace: 'ns.servicebus.windows.net', ServiceBusConnection__clientId: 'abc' });
     expect(s.serviceBus).toEqual({ fullyQualifiedNamespace: 'ns.servicebus.windows.net', clientId: 'abc' });
     expect(s.storage).toEqual({ tableServiceUri: 'https://scalerst.table.core.windows.net' });
@@ -144,14 +149,20 @@ describe('loadSettings', () => {
     expect([undefined, false, true, 'preferred', 'required'].map(spotOf)).toEqual([false, false, 'preferred', 'preferred', 'required']);
     for (const wrong of ['always', 'Preferred', 1]) {
       expect(problemsOf({ ...baseEnv, SCALER_CONFIG: withSpot(wrong) })).toEqual([
-        { path: 'organizations[0].pools[0].profiles[0].launcher.spot', message: expect.stringMatching(/^spot must be "preferred" .*, "required" .* or false .*; true means "preferred"$/) as unknown },
+        {
+          path: 'organizations[0].pools[0].profiles[0].launcher.spot',
+          message: expect.stringMatching(/^spot must be "preferred" .*, "required" .* or false .*; true means "preferred"$/) as unknown,
+        },
       ]);
     }
   });
 
   it('reports a missing document, unreadable file and invalid JSON clearly', () => {
     expect(problemsOf(baseEnv)[0]).toMatchObject({ path: 'SCALER_CONFIG', message: expect.stringMatching(/SCALER_CONFIG_FILE/) as unknown });
-    expect(problemsOf({ ...baseEnv, SCALER_CONFIG_FILE: '/nonexistent/config.json' })[0]).toMatchObject({ path: 'SCALER_CONFIG_FILE', message: expect.stringMatching(/ENOENT/) as unknown });
+    expect(problemsOf({ ...baseEnv, SCALER_CONFIG_FILE: '/nonexistent/config.json' })[0]).toMatchObject({
+      path: 'SCALER_CONFIG_FILE',
+      message: expect.stringMatching(/ENOENT/) as unknown,
+    });
     expect(problemsOf({ ...baseEnv, SCALER_CONFIG: '{"organizations": [' })[0]?.message).toMatch(/not valid JSON/);
   });
 

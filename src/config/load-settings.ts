@@ -8,9 +8,7 @@ export const SIGNAL_QUEUE = 'signals';
 /** App setting prefix the Service Bus trigger binding reads (`connection: 'ServiceBusConnection'`). */
 export const SERVICE_BUS_CONNECTION = 'ServiceBusConnection';
 
-export type ServiceBusSettings =
-  | { readonly connectionString: string }
-  | { readonly fullyQualifiedNamespace: string; readonly clientId?: string };
+export type ServiceBusSettings = { readonly connectionString: string } | { readonly fullyQualifiedNamespace: string; readonly clientId?: string };
 
 /** The function app's storage account, where the pool leases and upkeep's marks live. */
 export type StorageSettings = { readonly connectionString: string } | { readonly tableServiceUri: string; readonly clientId?: string };
@@ -51,11 +49,18 @@ export function loadSettings(env: Env): Settings {
   }
   const webhookUrl = env.WEBHOOK_URL?.trim();
   if (webhookUrl && !/^https?:\/\/[^/]+\/\S*$/i.test(webhookUrl)) {
-    problems.push({ path: 'WEBHOOK_URL', message: 'must be the webhook function\'s URL, e.g. https://<app>.azurewebsites.net/api/webhook; unset it to recognise the service hook subscription by WEBHOOK_USERNAME' });
+    problems.push({
+      path: 'WEBHOOK_URL',
+      message:
+        "must be the webhook function's URL, e.g. https://<app>.azurewebsites.net/api/webhook; unset it to recognise the service hook subscription by WEBHOOK_USERNAME",
+    });
   }
   const armEndpoint = (env.AZURE_RESOURCE_MANAGER_ENDPOINT?.trim() || 'https://management.azure.com').replace(/\/+$/, '');
   if (!/^https:\/\//.test(armEndpoint)) {
-    problems.push({ path: 'AZURE_RESOURCE_MANAGER_ENDPOINT', message: 'must be an https URL, e.g. https://management.azure.com; unset it for the public cloud' });
+    problems.push({
+      path: 'AZURE_RESOURCE_MANAGER_ENDPOINT',
+      message: 'must be an https URL, e.g. https://management.azure.com; unset it for the public cloud',
+    });
   }
   if (problems.length > 0 || !config || !serviceBus || !storage) throw new ConfigError(problems);
   const azureClientId = env.AZURE_CLIENT_ID?.trim();
@@ -86,7 +91,7 @@ function readConfigDocument(env: Env, problems: ConfigProblem[]): ScalerConfig |
   const source = inline ? 'SCALER_CONFIG' : `SCALER_CONFIG_FILE (${file})`;
   let text: string;
   try {
-    text = inline || readFileSync(file ?? "", "utf8");
+    text = inline || readFileSync(file ?? '', 'utf8');
   } catch (e) {
     problems.push({ path: 'SCALER_CONFIG_FILE', message: `cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'}); check the path` });
     return undefined;
@@ -115,10 +120,7 @@ function valueAt(json: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 function describeIssue(issue: z.core.$ZodIssue, json: unknown): ConfigProblem {
-  const path = issue.path.reduce<string>(
-    (acc, seg) => (typeof seg === 'number' ? `${acc}[${seg}]` : acc ? `${acc}.${String(seg)}` : String(seg)),
-    '',
-  );
+  const path = issue.path.reduce<string>((acc, seg) => (typeof seg === 'number' ? `${acc}[${seg}]` : acc ? `${acc}.${String(seg)}` : String(seg)), '');
   let message = issue.message;
   // Zod leaves `input` unset unless asked: whether the key is missing is read from the document.
   if (issue.code === 'invalid_type' && valueAt(json, issue.path) === undefined) {

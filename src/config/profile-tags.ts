@@ -74,14 +74,22 @@ export function profileTagProblems(tags: Readonly<Record<string, string>>, launc
     const reserved = AZURE_RESERVED_PREFIX.exec(name)?.[1];
     if (name.trim() === '') refuse('a tag name must not be empty or blank; name it, e.g. "team"');
     else if (name.length > 512) refuse(`the tag name is ${name.length} characters; Azure allows at most 512: shorten it`);
-    else if (forbidden !== undefined) refuse(`the tag name has ${JSON.stringify(forbidden)}, which Azure refuses in tag names (< > % & \\ ? / and control characters); rename it, e.g. "${suggestedName(name)}"`);
-    else if (reserved !== undefined) refuse(`the tag name starts with "${reserved}", a prefix Azure reserves (as "microsoft", "azure" and "windows"); rename it, e.g. "${suggestedName(name.slice(reserved.length)) || 'team'}"`);
+    else if (forbidden !== undefined)
+      refuse(
+        `the tag name has ${JSON.stringify(forbidden)}, which Azure refuses in tag names (< > % & \\ ? / and control characters); rename it, e.g. "${suggestedName(name)}"`,
+      );
+    else if (reserved !== undefined)
+      refuse(
+        `the tag name starts with "${reserved}", a prefix Azure reserves (as "microsoft", "azure" and "windows"); rename it, e.g. "${suggestedName(name.slice(reserved.length)) || 'team'}"`,
+      );
     else if (OWN_TAGS.some((own) => own === folded)) {
       refuse(`is a tag the scaler sets itself on every agent (${OWN_TAGS.join(', ')}; Azure tag names ignore case); rename it, e.g. "team"`);
     } else if (seen.has(folded)) {
       refuse(`differs from the tag "${seen.get(folded)}" only in case, and Azure tag names ignore case; keep one of them`);
     } else if (launcher === 'aksVirtualNode' && !isLabel(name)) {
-      refuse(`is not a valid Kubernetes label name, which an AKS profile's tags must be (they label its Jobs and pods): at most 63 letters, digits, "-", "_" or ".", beginning and ending with a letter or digit; rename it, e.g. "${suggestedName(name)}"`);
+      refuse(
+        `is not a valid Kubernetes label name, which an AKS profile's tags must be (they label its Jobs and pods): at most 63 letters, digits, "-", "_" or ".", beginning and ending with a letter or digit; rename it, e.g. "${suggestedName(name)}"`,
+      );
     } else if (launcher === 'aksVirtualNode' && KUBERNETES_JOB_LABELS.includes(name)) {
       refuse(`is a label Kubernetes sets on every pod of a Job itself; rename it, e.g. "team"`);
     } else if (launcher === 'aksVirtualNode' && VIRTUAL_NODE_TAGS.some((t) => t.toLowerCase() === folded)) {
@@ -104,7 +112,12 @@ function isLabel(text: string): boolean {
 
 /** A name of the same words that Azure and Kubernetes both take, to suggest. */
 function suggestedName(name: string): string {
-  return name.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63).replace(/-+$/, '').toLowerCase();
+  return name
+    .replace(/[^A-Za-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 63)
+    .replace(/-+$/, '')
+    .toLowerCase();
 }
 
 function suggestedValue(value: string): string {

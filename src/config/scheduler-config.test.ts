@@ -70,18 +70,35 @@ describe('standby windows', () => {
 
   it('reports every problem of every window at once, each at its own path', () => {
     const { problems } = parse({
-      standby: [window, { ...window, from: '8:00' }, { ...window, timeZone: 'Mars/Olympus' }, { ...window, days: 'WEEKDAYS' }, { ...window, agents: 9 }, { ...window, agents: 0 }, { ...window, from: '19:00' }],
+      standby: [
+        window,
+        { ...window, from: '8:00' },
+        { ...window, timeZone: 'Mars/Olympus' },
+        { ...window, days: 'WEEKDAYS' },
+        { ...window, agents: 9 },
+        { ...window, agents: 0 },
+        { ...window, from: '19:00' },
+      ],
     });
     expect(problems.map((p) => p.path).sort()).toEqual(
-      [`${PROFILE}.standby[1]`, `${PROFILE}.standby[2]`, `${PROFILE}.standby[3]`, `${PROFILE}.standby[4].agents`, `${PROFILE}.standby[5].agents`, `${PROFILE}.standby[6]`].sort(),
+      [
+        `${PROFILE}.standby[1]`,
+        `${PROFILE}.standby[2]`,
+        `${PROFILE}.standby[3]`,
+        `${PROFILE}.standby[4].agents`,
+        `${PROFILE}.standby[5].agents`,
+        `${PROFILE}.standby[6]`,
+      ].sort(),
     );
   });
 
   it('says what to write for empty days', () => {
-    expect(parse({ standby: [{ ...window, days: '' }] }).problems).toEqual([{ path: `${PROFILE}.standby[0].days`, message: expect.stringMatching(/days of the week as in cron/) as string }]);
+    expect(parse({ standby: [{ ...window, days: '' }] }).problems).toEqual([
+      { path: `${PROFILE}.standby[0].days`, message: expect.stringMatching(/days of the week as in cron/) as string },
+    ]);
   });
 
-  it('checks agents against the profile\'s own maxAgents, the default 10 included', () => {
+  it("checks agents against the profile's own maxAgents, the default 10 included", () => {
     expect(parse({ standby: [{ ...window, agents: 4 }] }).problems).toEqual([]);
     const problems: ConfigProblem[] = [];
     const unset = doc({ standby: [{ ...window, agents: 11 }] });
@@ -101,7 +118,10 @@ describe('maxParallelJobs', () => {
   it('rejects 0 and negative counts, naming where the number is found', () => {
     for (const n of [0, -3]) {
       expect(parse({ maxParallelJobs: n }).problems).toEqual([
-        { path: 'organizations[0].maxParallelJobs', message: expect.stringMatching(/at least 1: the self-hosted parallel jobs of the organization \(Organization settings > Parallel jobs\)/) as string },
+        {
+          path: 'organizations[0].maxParallelJobs',
+          message: expect.stringMatching(/at least 1: the self-hosted parallel jobs of the organization \(Organization settings > Parallel jobs\)/) as string,
+        },
       ]);
     }
   });
@@ -116,7 +136,9 @@ describe('maxParallelJobs', () => {
 
   // Zod 4 leaves `input` out of its issues: a wrong-typed value used to be reported as missing.
   it('says a fraction must be a whole number rather than that it is missing', () => {
-    expect(parse({ maxParallelJobs: 1.5 }).problems).toEqual([{ path: 'organizations[0].maxParallelJobs', message: expect.stringMatching(/whole number/) as string }]);
+    expect(parse({ maxParallelJobs: 1.5 }).problems).toEqual([
+      { path: 'organizations[0].maxParallelJobs', message: expect.stringMatching(/whole number/) as string },
+    ]);
   });
 });
 
@@ -132,12 +154,16 @@ describe('scheduler.idleGraceSeconds', () => {
     [0, /idleGraceSeconds \(how long an agent no waiting job needs may stay idle before it is stopped\) must be at least 1 second, e\.g\. 30/],
     [86_401, /idleGraceSeconds .* must be at most 86400 \(a day\)/],
   ])('rejects %s, saying what the setting means and its bounds', (value, message) => {
-    expect(parse({ scheduler: { idleGraceSeconds: value } }).problems).toEqual([{ path: 'scheduler.idleGraceSeconds', message: expect.stringMatching(message) as string }]);
+    expect(parse({ scheduler: { idleGraceSeconds: value } }).problems).toEqual([
+      { path: 'scheduler.idleGraceSeconds', message: expect.stringMatching(message) as string },
+    ]);
   });
 
   it('rejects a fraction, and a misspelt key with the key named', () => {
     expect(parse({ scheduler: { idleGraceSeconds: 2.5 } }).problems.map((p) => p.path)).toEqual(['scheduler.idleGraceSeconds']);
-    expect(parse({ scheduler: { idleGrace: 5 } }).problems).toEqual([{ path: 'scheduler', message: expect.stringMatching(/unknown key "idleGrace"/) as string }]);
+    expect(parse({ scheduler: { idleGrace: 5 } }).problems).toEqual([
+      { path: 'scheduler', message: expect.stringMatching(/unknown key "idleGrace"/) as string },
+    ]);
   });
 
   it('is reported together with the other problems of the document', () => {

@@ -5,11 +5,9 @@ import { profileTagProblems } from './profile-tags';
 
 // Names end up in container group, Job and agent names (with a request id), which ACI caps at
 // 63 characters of lowercase letters, digits and dashes.
-const dnsLabel = z
-  .string()
-  .regex(/^[a-z0-9]([a-z0-9-]{0,22}[a-z0-9])?$/, {
-    error: 'must be 1-24 lowercase letters, digits or dashes (it becomes part of container names), e.g. "linux-small"',
-  });
+const dnsLabel = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,22}[a-z0-9])?$/, {
+  error: 'must be 1-24 lowercase letters, digits or dashes (it becomes part of container names), e.g. "linux-small"',
+});
 
 const orgUrl = z.string().transform((raw, ctx) => {
   const result = normaliseOrgUrl(raw);
@@ -36,7 +34,7 @@ const auth = z.discriminatedUnion(
     }),
     z.strictObject({
       kind: z.literal('managedIdentity'),
-      clientId: z.guid({ error: 'must be the client id (a GUID) of a user-assigned identity; omit it for the app\'s identity' }).optional(),
+      clientId: z.guid({ error: "must be the client id (a GUID) of a user-assigned identity; omit it for the app's identity" }).optional(),
     }),
   ],
   { error: 'auth.kind must be "pat" (a PAT in Key Vault) or "managedIdentity" (Microsoft Entra)' },
@@ -48,7 +46,8 @@ const auth = z.discriminatedUnion(
  */
 const spotPolicy = z
   .union([z.boolean(), z.enum(['preferred', 'required'])], {
-    error: 'spot must be "preferred" (Spot, falling back to Regular when Spot has no capacity), "required" (Spot only: wait for Spot capacity) or false (Regular only); true means "preferred"',
+    error:
+      'spot must be "preferred" (Spot, falling back to Regular when Spot has no capacity), "required" (Spot only: wait for Spot capacity) or false (Regular only); true means "preferred"',
   })
   .default(false)
   .transform((v): SpotPolicy => (v === true ? 'preferred' : v));
@@ -60,8 +59,11 @@ const aciLauncher = z.strictObject({
   subscriptionId: z.guid({ error: 'must be the subscription id (a GUID) where agents run' }),
   resourceGroup: z.string().min(1, { error: 'must name the resource group for agent container groups' }),
   location: z.string().min(1, { error: 'must be an Azure region, e.g. "westeurope"' }),
-  identityId: z.string().startsWith('/subscriptions/', { error: 'must be the resource id of the agents\' user-assigned identity' }).optional(),
-  subnetId: z.string().startsWith('/subscriptions/', { error: 'must be the resource id of a subnet delegated to Microsoft.ContainerInstance/containerGroups' }).optional(),
+  identityId: z.string().startsWith('/subscriptions/', { error: "must be the resource id of the agents' user-assigned identity" }).optional(),
+  subnetId: z
+    .string()
+    .startsWith('/subscriptions/', { error: 'must be the resource id of a subnet delegated to Microsoft.ContainerInstance/containerGroups' })
+    .optional(),
   spot: spotPolicy,
   registry: z
     .strictObject({
@@ -73,9 +75,15 @@ const aciLauncher = z.strictObject({
 
 const aksVirtualNodeLauncher = z.strictObject({
   kind: z.literal('aksVirtualNode'),
-  apiServer: z.url({ protocol: /^https$/, error: 'must be the cluster API server URL, e.g. https://<cluster-dns>.hcp.westeurope.azmk8s.io:443 (az aks show --query fqdn)' }),
+  apiServer: z.url({
+    protocol: /^https$/,
+    error: 'must be the cluster API server URL, e.g. https://<cluster-dns>.hcp.westeurope.azmk8s.io:443 (az aks show --query fqdn)',
+  }),
   /** PEM of the cluster CA; omitted when the API server's certificate chains to a public root. */
-  caCert: z.string().includes('BEGIN CERTIFICATE', { error: 'must be the PEM text of the cluster CA (az aks get-credentials, then certificate-authority-data base64-decoded)' }).optional(),
+  caCert: z
+    .string()
+    .includes('BEGIN CERTIFICATE', { error: 'must be the PEM text of the cluster CA (az aks get-credentials, then certificate-authority-data base64-decoded)' })
+    .optional(),
   namespace: dnsLabel.default('ado-agents'),
   virtualNode: z.enum(['legacy', 'v2'], { error: 'virtualNode must be "legacy" (the ACI add-on) or "v2" (virtual nodes v2)' }).default('v2'),
 });
@@ -120,7 +128,8 @@ const profile = z
       ctx.addIssue({ code: 'custom', path: problem.name === undefined ? ['tags'] : ['tags', problem.name], message: problem.message });
     }
     p.standby.forEach((w, i) => {
-      if (w.agents > p.maxAgents) ctx.addIssue({ code: 'custom', path: ['standby', i, 'agents'], message: `is more than maxAgents (${p.maxAgents}); lower it or raise maxAgents` });
+      if (w.agents > p.maxAgents)
+        ctx.addIssue({ code: 'custom', path: ['standby', i, 'agents'], message: `is more than maxAgents (${p.maxAgents}); lower it or raise maxAgents` });
     });
     if (p.launcher.kind === 'aci' && p.launcher.spot && p.launcher.subnetId) {
       ctx.addIssue({
@@ -145,26 +154,30 @@ const organization = z.strictObject({
    */
   hooksAuth: auth.optional(),
   /** The self-hosted parallel jobs the organization pays for: agents beyond it would only idle. */
-  maxParallelJobs: z.int().min(1, { error: 'maxParallelJobs must be at least 1: the self-hosted parallel jobs of the organization (Organization settings > Parallel jobs)' }).optional(),
+  maxParallelJobs: z
+    .int()
+    .min(1, { error: 'maxParallelJobs must be at least 1: the self-hosted parallel jobs of the organization (Organization settings > Parallel jobs)' })
+    .optional(),
   pools: z.array(pool).min(1, { error: 'list at least one agent pool by name' }),
 });
 
 // Timer functions fire on an NCRONTAB schedule, which paces evenly only for these intervals.
-const timerInterval = z
-  .int()
-  .refine((s) => (s >= 10 && s <= 60 && 60 % s === 0) || (s > 60 && s <= 3600 && s % 60 === 0 && 3600 % s === 0), {
-    error: 'intervalSeconds must divide a minute (10, 15, 20, 30, 60) or an hour in whole minutes (120, 300, 600, ...)',
-  });
+const timerInterval = z.int().refine((s) => (s >= 10 && s <= 60 && 60 % s === 0) || (s > 60 && s <= 3600 && s % 60 === 0 && 3600 % s === 0), {
+  error: 'intervalSeconds must divide a minute (10, 15, 20, 30, 60) or an hour in whole minutes (120, 300, 600, ...)',
+});
 
 const seconds = (what: string, example: number) =>
-  z.int().min(1, { error: `${what} must be at least 1 second, e.g. ${example}` }).max(86_400, { error: `${what} must be at most 86400 (a day)` });
+  z
+    .int()
+    .min(1, { error: `${what} must be at least 1 second, e.g. ${example}` })
+    .max(86_400, { error: `${what} must be at most 86400 (a day)` });
 
 const upkeep = z.strictObject({
   intervalSeconds: timerInterval.default(60),
   keepFinished: z
     .int()
     .min(0, { error: 'keepFinished must be 0 or more: how many finished agent containers per profile to keep for debugging' })
-    .max(100, { error: 'keepFinished must be at most 100 (finished ACI container groups count against the region\'s quota)' })
+    .max(100, { error: "keepFinished must be at most 100 (finished ACI container groups count against the region's quota)" })
     .default(5),
   orphanGraceSeconds: seconds('orphanGraceSeconds (how long a new agent has to register before it counts as orphaned)', 300).default(300),
 });
@@ -185,7 +198,11 @@ export const scalerConfigSchema = z
     c.organizations.forEach((o, i) => {
       const first = seen.get(o.url.key);
       if (first !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['organizations', i, 'url'], message: `names the same organization as organizations[${first}]; merge their pools` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['organizations', i, 'url'],
+          message: `names the same organization as organizations[${first}]; merge their pools`,
+        });
       }
       seen.set(o.url.key, i);
       duplicates(o.pools.map((p) => p.name.toLowerCase())).forEach((j) =>
@@ -193,7 +210,11 @@ export const scalerConfigSchema = z
       );
       o.pools.forEach((p, j) =>
         duplicates(p.profiles.map((x) => x.name)).forEach((k) =>
-          ctx.addIssue({ code: 'custom', path: ['organizations', i, 'pools', j, 'profiles', k, 'name'], message: 'profile name used twice in this pool; rename one' }),
+          ctx.addIssue({
+            code: 'custom',
+            path: ['organizations', i, 'pools', j, 'profiles', k, 'name'],
+            message: 'profile name used twice in this pool; rename one',
+          }),
         ),
       );
     });

@@ -4,7 +4,7 @@ import { standbyAt, standbyWindowProblem, type StandbyWindow } from './standby-w
 const weekdays: StandbyWindow = { days: 'MON-FRI', from: '08:00', to: '18:00', timeZone: 'Europe/Berlin', agents: 2 };
 
 describe('standbyAt', () => {
-  it('keeps the target inside the window, in the window\'s time zone, and says when it closes', () => {
+  it("keeps the target inside the window, in the window's time zone, and says when it closes", () => {
     // Tuesday 2026-12-01 09:30 in Berlin is 08:30 UTC (CET, UTC+1).
     const inside = standbyAt([weekdays], new Date('2026-12-01T08:30:00Z'));
     expect(inside).toEqual({ agents: 2, nextChange: new Date('2026-12-01T17:00:00Z') });

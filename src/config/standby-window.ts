@@ -61,7 +61,8 @@ export function standbyWindowProblem(w: StandbyWindow): string | undefined {
     return m ? Number(m[1]) * 60 + Number(m[2]) : undefined;
   };
   const [from, to] = [minutes(w.from), w.to === END_OF_DAY ? 24 * 60 : minutes(w.to)];
-  if (from === undefined || to === undefined) return 'from and to must be times of day as "HH:MM", e.g. "08:00" and "18:00" (to may be "24:00", the end of the day)';
+  if (from === undefined || to === undefined)
+    return 'from and to must be times of day as "HH:MM", e.g. "08:00" and "18:00" (to may be "24:00", the end of the day)';
   if (from >= to) return `from (${w.from}) must be before to (${w.to}); split a window across midnight into two`;
   try {
     new Intl.DateTimeFormat('en', { timeZone: w.timeZone });

@@ -7,7 +7,18 @@ const base = {
     {
       url: 'https://dev.azure.com/contoso',
       auth: { kind: 'pat', vaultUrl: 'https://kv.vault.azure.net', secretName: 'ado-pat' },
-      pools: [{ name: 'linux', profiles: [{ name: 'p', image: 'img', launcher: { kind: 'aci', subscriptionId: '11111111-2222-3333-4444-555555555555', resourceGroup: 'rg', location: 'westeurope' } }] }],
+      pools: [
+        {
+          name: 'linux',
+          profiles: [
+            {
+              name: 'p',
+              image: 'img',
+              launcher: { kind: 'aci', subscriptionId: '11111111-2222-3333-4444-555555555555', resourceGroup: 'rg', location: 'westeurope' },
+            },
+          ],
+        },
+      ],
     },
   ],
 };

@@ -11,7 +11,19 @@ const config = parseConfig(
       {
         url: 'https://dev.azure.com/contoso',
         auth: { kind: 'pat', vaultUrl: 'https://x.vault.azure.net', secretName: 'ado-pat' },
-        pools: [{ name: 'linux', profiles: [{ name: 'p', image: 'i', maxAgents: 3, launcher: { kind: 'aci', subscriptionId: '00000000-0000-0000-0000-000000000000', resourceGroup: 'rg', location: 'westeurope' } }] }],
+        pools: [
+          {
+            name: 'linux',
+            profiles: [
+              {
+                name: 'p',
+                image: 'i',
+                maxAgents: 3,
+                launcher: { kind: 'aci', subscriptionId: '00000000-0000-0000-0000-000000000000', resourceGroup: 'rg', location: 'westeurope' },
+              },
+            ],
+          },
+        ],
       },
     ],
   },
@@ -34,13 +46,27 @@ describe('dashboardPage', () => {
       },
     } as unknown as AdoClient;
     const launcher = { list: () => Promise.resolve([]) } as unknown as Launcher;
-    const response = await dashboardPage({ config, ado: () => Promise.resolve(ado), launcher: () => Promise.resolve(launcher), hooks: () => Promise.resolve(undefined), webhookUsername: 'ado-hook' }, 15);
+    const response = await dashboardPage(
+      {
+        config,
+        ado: () => Promise.resolve(ado),
+        launcher: () => Promise.resolve(launcher),
+        hooks: () => Promise.resolve(undefined),
+        webhookUsername: 'ado-hook',
+      },
+      15,
+    );
     expect(asked.sort()).toEqual([
       ['agents 7', undefined],
       ['jobRequests 7', 20],
     ]);
     expect(response.status).toBe(200);
-    expect(response.headers).toMatchObject({ 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': DASHBOARD_CSP, 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-store' });
+    expect(response.headers).toMatchObject({
+      'Content-Type': 'text/html; charset=utf-8',
+      'Content-Security-Policy': DASHBOARD_CSP,
+      'X-Content-Type-Options': 'nosniff',
+      'Cache-Control': 'no-store',
+    });
     expect(response.body).toContain('<meta http-equiv="refresh" content="15">');
     expect(response.body).toContain('not checked: no credential for service hooks');
   });

@@ -16,7 +16,18 @@ const config = parseConfig(
     organizations: ['contoso', 'fabrikam', 'tailspin', 'adatum'].map((name) => ({
       url: `https://dev.azure.com/${name}`,
       auth: { kind: 'pat', vaultUrl: 'https://x.vault.azure.net', secretName: 'ado-pat' },
-      pools: [{ name: 'linux', profiles: [{ name: 'p', image: 'i', launcher: { kind: 'aci', subscriptionId: '00000000-0000-0000-0000-000000000000', resourceGroup: 'rg', location: 'westeurope' } }] }],
+      pools: [
+        {
+          name: 'linux',
+          profiles: [
+            {
+              name: 'p',
+              image: 'i',
+              launcher: { kind: 'aci', subscriptionId: '00000000-0000-0000-0000-000000000000', resourceGroup: 'rg', location: 'westeurope' },
+            },
+          ],
+        },
+      ],
     })),
   },
   [],
@@ -34,14 +45,20 @@ describe('hookStatusOf', () => {
       summary: 'on probation after 2 failed probation retries: ADO drops events meanwhile; upkeep enables it again at its next run',
       subscriptions: [{ id: 'a', status: 'onProbation', probationRetries: 2 }],
     });
-    expect(hookStatusOf('o', [sub('a', 'disabledByUser')])).toMatchObject({ tone: 'warning', summary: expect.stringContaining('disabled by a user') as unknown });
-    expect(hookStatusOf('o', [sub('a', 'onProbation'), sub('b', 'disabledBySystem')])).toMatchObject({ tone: 'error', summary: expect.stringMatching(/^disabledBySystem: /) as unknown });
+    expect(hookStatusOf('o', [sub('a', 'disabledByUser')])).toMatchObject({
+      tone: 'warning',
+      summary: expect.stringContaining('disabled by a user') as unknown,
+    });
+    expect(hookStatusOf('o', [sub('a', 'onProbation'), sub('b', 'disabledBySystem')])).toMatchObject({
+      tone: 'error',
+      summary: expect.stringMatching(/^disabledBySystem: /) as unknown,
+    });
     expect(hookStatusOf('o', [])).toMatchObject({ tone: 'error', summary: expect.stringContaining('npm run hook:create') as unknown });
   });
 });
 
 describe('hookStatus', () => {
-  it("reads each organization with its hooks credential, keeps only our subscriptions, and says why one was not read", async () => {
+  it('reads each organization with its hooks credential, keeps only our subscriptions, and says why one was not read', async () => {
     const calls: string[] = [];
     const statuses = await hookStatus({
       config,

@@ -46,7 +46,11 @@ export async function hookStatus(deps: HookStatusDeps): Promise<OrgHookStatus[]>
 
 /** What our subscriptions' statuses mean for jobs: the worst of them decides the tone. */
 export function hookStatusOf(orgUrl: string, subscriptions: readonly HookSubscription[]): OrgHookStatus {
-  const listed = subscriptions.map((s) => ({ id: s.id, status: s.status ?? 'enabled', ...(typeof s.probationRetries === 'number' ? { probationRetries: s.probationRetries } : {}) }));
+  const listed = subscriptions.map((s) => ({
+    id: s.id,
+    status: s.status ?? 'enabled',
+    ...(typeof s.probationRetries === 'number' ? { probationRetries: s.probationRetries } : {}),
+  }));
   const base = { orgUrl, subscriptions: listed };
   if (listed.length === 0) {
     return { ...base, tone: 'error', summary: 'no subscription sends job events to the webhook: jobs wait for the reconcile sweep (npm run hook:create)' };

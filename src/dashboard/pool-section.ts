@@ -32,7 +32,8 @@ ${!pool.registrations && html`<p class="note">The pool's agents could not be lis
 <tbody>${state.profiles.map((p) => profileRow(p))}</tbody>
 </table>
 <h3 class="muted">Last ${timeline.jobs.length} jobs (times in UTC)${
-    waits && html` · wait for an agent: median ${duration(waits.median)}, longest ${duration(waits.longest)}${waits.waiting > 0 && html`, ${waits.waiting} still waiting`}`
+    waits &&
+    html` · wait for an agent: median ${duration(waits.median)}, longest ${duration(waits.longest)}${waits.waiting > 0 && html`, ${waits.waiting} still waiting`}`
   }</h3>
 ${timelineSvg(timeline, now, pool.pool.name)}
 ${timeline.jobs.length > 0 && legend()}
@@ -47,7 +48,9 @@ function profileRow(p: ProfileState): Html {
   }</td>${cells.map((c) => html`<td class="n">${c}</td>`)}<td class="n">${p.agents.busy}${
     p.agents.exiting > 0 && html` <span class="note">+${p.agents.exiting} exiting</span>`
   }</td><td class="n">${p.standby}</td><td class="n">${p.profile.maxAgents}</td><td class="tone-${tone}">${text}</td><td>${
-    p.backoff ? html`<span class="tone-warning">${p.backoff.source} until ${clock(p.backoff.until)} UTC</span><div class="note">${p.backoff.reason}</div>` : html`<span class="muted">none</span>`
+    p.backoff
+      ? html`<span class="tone-warning">${p.backoff.source} until ${clock(p.backoff.until)} UTC</span><div class="note">${p.backoff.reason}</div>`
+      : html`<span class="muted">none</span>`
   }</td></tr>`;
 }
 

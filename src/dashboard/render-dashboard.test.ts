@@ -15,7 +15,19 @@ const config = parseConfig(
       {
         url: 'https://dev.azure.com/contoso',
         auth: { kind: 'pat', vaultUrl: 'https://x.vault.azure.net', secretName: 'ado-pat' },
-        pools: [{ name: POOL, profiles: [{ name: 'linux-docker', image: 'i', maxAgents: 7, launcher: { kind: 'aci', subscriptionId: '00000000-0000-0000-0000-000000000000', resourceGroup: 'rg', location: 'westeurope' } }] }],
+        pools: [
+          {
+            name: POOL,
+            profiles: [
+              {
+                name: 'linux-docker',
+                image: 'i',
+                maxAgents: 7,
+                launcher: { kind: 'aci', subscriptionId: '00000000-0000-0000-0000-000000000000', resourceGroup: 'rg', location: 'westeurope' },
+              },
+            ],
+          },
+        ],
       },
     ],
   },
@@ -24,7 +36,14 @@ const config = parseConfig(
 if (!config) throw new Error('the test config does not parse');
 const [org] = config.organizations;
 const pool = org!.pools[0]!;
-const request = (requestId: number, state: JobRequest['state'], more: Partial<JobRequest> = {}): JobRequest => ({ requestId, jobId: `j${requestId}`, state, demands: [], rawDemands: [], ...more });
+const request = (requestId: number, state: JobRequest['state'], more: Partial<JobRequest> = {}): JobRequest => ({
+  requestId,
+  jobId: `j${requestId}`,
+  state,
+  demands: [],
+  rawDemands: [],
+  ...more,
+});
 
 const snapshot: FleetSnapshot = {
   at: NOW,
@@ -33,7 +52,14 @@ const snapshot: FleetSnapshot = {
       org: org!,
       pool,
       requests: [
-        request(1, 'finished', { queueTime: at(90), assignTime: at(80), finishTime: at(40), result: 'succeeded', pipeline: '<img src=x onerror=alert(1)>', agentName: '</title><script>alert(2)</script>' }),
+        request(1, 'finished', {
+          queueTime: at(90),
+          assignTime: at(80),
+          finishTime: at(40),
+          result: 'succeeded',
+          pipeline: '<img src=x onerror=alert(1)>',
+          agentName: '</title><script>alert(2)</script>',
+        }),
         request(2, 'running', { queueTime: at(30), assignTime: at(25), agentName: 'ado-b' }),
         request(3, 'waiting', { queueTime: at(10) }),
       ],
@@ -43,7 +69,14 @@ const snapshot: FleetSnapshot = {
     },
   ],
 };
-const hooks = [{ orgUrl: 'https://dev.azure.com/contoso', tone: 'warning' as const, summary: 'on <probation>', subscriptions: [{ id: '<i>sub</i>', status: 'onProbation' }] }];
+const hooks = [
+  {
+    orgUrl: 'https://dev.azure.com/contoso',
+    tone: 'warning' as const,
+    summary: 'on <probation>',
+    subscriptions: [{ id: '<i>sub</i>', status: 'onProbation' }],
+  },
+];
 
 describe('renderDashboard', () => {
   const page = renderDashboard({ snapshot, hooks, refreshSeconds: 30, counters: { '<b>passes</b>': 3 } });

@@ -7,7 +7,16 @@ const timeline: Timeline = {
   from: NOW - 100_000,
   to: NOW,
   jobs: [
-    { requestId: 1, pipeline: '<b>web</b>', agent: 'ado-"a"', queued: NOW - 100_000, assigned: NOW - 90_000, finished: NOW - 60_000, outcome: 'succeeded', result: 'succeeded' },
+    {
+      requestId: 1,
+      pipeline: '<b>web</b>',
+      agent: 'ado-"a"',
+      queued: NOW - 100_000,
+      assigned: NOW - 90_000,
+      finished: NOW - 60_000,
+      outcome: 'succeeded',
+      result: 'succeeded',
+    },
     { requestId: 2, queued: NOW - 50_000, assigned: NOW - 50_000, outcome: 'running' },
     { requestId: 3, queued: NOW - 40_000, finished: NOW - 30_000, outcome: 'canceled', result: 'canceled' },
     { requestId: 4, queued: NOW - 5_000, outcome: 'waiting' },
@@ -47,7 +56,15 @@ describe('timelineSvg', () => {
   });
 
   it('has clock ticks across the span and a line at now', () => {
-    expect([...svg.matchAll(/<text class="tick"[^>]*>([^<]+)</g)].map((m) => m[1])).toEqual(['11:58:30', '11:58:45', '11:59:00', '11:59:15', '11:59:30', '11:59:45', '12:00:00']);
+    expect([...svg.matchAll(/<text class="tick"[^>]*>([^<]+)</g)].map((m) => m[1])).toEqual([
+      '11:58:30',
+      '11:58:45',
+      '11:59:00',
+      '11:59:15',
+      '11:59:30',
+      '11:59:45',
+      '12:00:00',
+    ]);
     expect(svg).toMatch(/<line class="now" x1="944"/);
   });
 

@@ -59,7 +59,11 @@ function describe(job: TimelineJob, now: number): string {
   const parts = [`#${job.requestId}${job.pipeline ? ` ${job.pipeline}` : ''}`, `queued ${clock(job.queued)} UTC`];
   if (job.outcome === 'waiting') parts.push(`waiting for ${duration(waitOf(job, now))}`);
   else if (job.assigned === undefined) parts.push(`ended unassigned after ${duration(waitOf(job, now))}`);
-  else parts.push(`waited ${duration(waitOf(job, now))}`, `${job.finished === undefined ? 'running for' : 'ran'} ${duration((job.finished ?? now) - job.assigned)}${job.agent ? ` on ${job.agent}` : ''}`);
+  else
+    parts.push(
+      `waited ${duration(waitOf(job, now))}`,
+      `${job.finished === undefined ? 'running for' : 'ran'} ${duration((job.finished ?? now) - job.assigned)}${job.agent ? ` on ${job.agent}` : ''}`,
+    );
   if (job.finished !== undefined) parts.push(job.result ?? job.outcome);
   return parts.join(' · ');
 }

@@ -4,7 +4,14 @@ import { timelineOf, waitOf, waitSummary } from './timeline';
 
 const NOW = Date.parse('2026-12-02T12:00:00Z');
 const at = (secondsAgo: number) => new Date(NOW - secondsAgo * 1000).toISOString();
-const request = (requestId: number, state: JobRequest['state'], more: Partial<JobRequest> = {}): JobRequest => ({ requestId, jobId: `j${requestId}`, state, demands: [], rawDemands: [], ...more });
+const request = (requestId: number, state: JobRequest['state'], more: Partial<JobRequest> = {}): JobRequest => ({
+  requestId,
+  jobId: `j${requestId}`,
+  state,
+  demands: [],
+  rawDemands: [],
+  ...more,
+});
 
 describe('timelineOf', () => {
   it('keeps queued → assigned → finished per job, oldest first, with the result as the outcome', () => {
@@ -26,7 +33,16 @@ describe('timelineOf', () => {
       [5, 'other'],
       [3, 'waiting'],
     ]);
-    expect(t.jobs[0]).toEqual({ requestId: 1, pipeline: 'web', agent: 'ado-a', queued: NOW - 100_000, assigned: NOW - 90_000, finished: NOW - 60_000, outcome: 'failed', result: 'failed' });
+    expect(t.jobs[0]).toEqual({
+      requestId: 1,
+      pipeline: 'web',
+      agent: 'ado-a',
+      queued: NOW - 100_000,
+      assigned: NOW - 90_000,
+      finished: NOW - 60_000,
+      outcome: 'failed',
+      result: 'failed',
+    });
     expect(t.jobs[2]).not.toHaveProperty('assigned');
     expect([t.from, t.to]).toEqual([NOW - 100_000, NOW]);
     expect(t.jobs.map((j) => waitOf(j, NOW) / 1000)).toEqual([10, 2, 10, 1, 5]);

@@ -11,7 +11,12 @@ function adoError(statusCode: number, message: string, responseHeaders: Record<s
 describe('adoHttpFailure', () => {
   it('reads status, message, typeKey and activity id', () => {
     const failure = adoHttpFailure(
-      adoError(404, 'Agent pool 42 not found.', { 'x-vss-activityid': 'act-1' }, { typeKey: 'TaskAgentPoolNotFoundException', message: 'Agent pool 42 not found.' }),
+      adoError(
+        404,
+        'Agent pool 42 not found.',
+        { 'x-vss-activityid': 'act-1' },
+        { typeKey: 'TaskAgentPoolNotFoundException', message: 'Agent pool 42 not found.' },
+      ),
     );
     expect(failure).toEqual({ status: 404, typeKey: 'TaskAgentPoolNotFoundException', message: 'Agent pool 42 not found.', activityId: 'act-1' });
   });

@@ -21,7 +21,13 @@ function restError(status: number | undefined, code: string, message: string, he
 describe('azureRestFailure', () => {
   it('reads status, code, message and request id of a RestError', () => {
     const failure = azureRestFailure(restError(403, 'AuthorizationFailed', 'The client does not have authorization', { 'x-ms-request-id': 'req-9' }));
-    expect(failure).toEqual({ name: 'RestError', status: 403, code: 'AuthorizationFailed', message: 'The client does not have authorization', requestId: 'req-9' });
+    expect(failure).toEqual({
+      name: 'RestError',
+      status: 403,
+      code: 'AuthorizationFailed',
+      message: 'The client does not have authorization',
+      requestId: 'req-9',
+    });
   });
 
   it("falls back to the client's request id when the service sent none", () => {

@@ -45,7 +45,15 @@ interface RestErrorFields {
 export function azureRestFailure(error: unknown, now: () => number = Date.now): AzureRestFailure {
   if (typeof error !== 'object' || error === null) return { message: errorMessage(error) };
   const e: RestErrorFields = isRestError(error)
-    ? { name: error.name, message: error.message, statusCode: error.statusCode, code: error.code, details: error.details, response: error.response, request: error.request }
+    ? {
+        name: error.name,
+        message: error.message,
+        statusCode: error.statusCode,
+        code: error.code,
+        details: error.details,
+        response: error.response,
+        request: error.request,
+      }
     : error;
   const headers = e.response?.headers;
   const header = (name: string) => (typeof headers?.get === 'function' ? headers.get(name) : undefined);

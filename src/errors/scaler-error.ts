@@ -26,7 +26,7 @@ export class ScalerError extends Error {
 
 export function errorKind(error: unknown): ErrorKind {
   if (error && typeof error === 'object' && 'kind' in error) {
-    const kind = (error).kind;
+    const kind = error.kind;
     if (kind === 'transient' || kind === 'throttled' || kind === 'permanent') return kind;
   }
   return 'transient';

@@ -9,7 +9,12 @@ import { createHash, randomBytes } from 'node:crypto';
  * characters so that a 24-character profile name still fits ACI and Kubernetes naming: at most
  * 63 lowercase letters, digits and dashes, starting and ending with a letter or digit.
  */
-export function profileAgentName(orgUrl: string, pool: string, profile: string, suffix = randomBytes(4).readUInt32BE().toString(36).padStart(6, '0').slice(-6)): string {
+export function profileAgentName(
+  orgUrl: string,
+  pool: string,
+  profile: string,
+  suffix = randomBytes(4).readUInt32BE().toString(36).padStart(6, '0').slice(-6),
+): string {
   return `${poolPrefix(orgUrl, pool)}${profile}-${suffix}`;
 }
 

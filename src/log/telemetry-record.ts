@@ -37,7 +37,11 @@ export interface ErrorFields {
 }
 
 export function errorFields(error: unknown): ErrorFields {
-  const e = (typeof error === 'object' && error !== null ? error : {}) as { details?: { status?: unknown; code?: unknown }; statusCode?: unknown; code?: unknown };
+  const e = (typeof error === 'object' && error !== null ? error : {}) as {
+    details?: { status?: unknown; code?: unknown };
+    statusCode?: unknown;
+    code?: unknown;
+  };
   const status = e.details?.status ?? e.statusCode;
   const code = e.details?.code ?? e.code;
   return {

@@ -4,7 +4,7 @@ import { parsePoolSignal, signalDelivery } from './pool-signal';
 const ORG = 'https://dev.azure.com/contoso';
 
 describe('signalDelivery', () => {
-  it('gives every signal of a pool in one window the same id and the window\'s end as delivery time', () => {
+  it("gives every signal of a pool in one window the same id and the window's end as delivery time", () => {
     const a = signalDelivery(ORG, 'linux', 10_000, 1_000);
     expect(signalDelivery(ORG, 'Linux', 10_999, 1_000)).toEqual(a);
     expect(a.deliverAt.getTime()).toBe(11_000);
@@ -13,7 +13,7 @@ describe('signalDelivery', () => {
     expect(signalDelivery('https://dev.azure.com/fabrikam', 'linux', 10_000, 1_000).messageId).not.toBe(a.messageId);
   });
 
-  it('keeps ids within Service Bus\'s 128 characters whatever the names', () => {
+  it("keeps ids within Service Bus's 128 characters whatever the names", () => {
     expect(signalDelivery(`https://dev.azure.com/${'o'.repeat(300)}`, 'p'.repeat(500), Date.now()).messageId.length).toBeLessThanOrEqual(128);
   });
 });

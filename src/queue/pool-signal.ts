@@ -31,7 +31,12 @@ export const SIGNAL_WINDOW_MS = 500;
  * burst of events costs one pass, which sees all that they announced. The ids stay short
  * (Service Bus allows 128 characters) whatever the organization and pool are called.
  */
-export function signalDelivery(orgKey: string, pool: string, atMs: number, windowMs = SIGNAL_WINDOW_MS): { readonly scope: string; readonly messageId: string; readonly deliverAt: Date } {
+export function signalDelivery(
+  orgKey: string,
+  pool: string,
+  atMs: number,
+  windowMs = SIGNAL_WINDOW_MS,
+): { readonly scope: string; readonly messageId: string; readonly deliverAt: Date } {
   const window = Math.floor(atMs / windowMs);
   const scope = createHash('sha256').update(`${orgKey}|${pool.toLowerCase()}`).digest('hex').slice(0, 24);
   return { scope, messageId: `look-v2-${scope}-${window}`, deliverAt: new Date((window + 1) * windowMs) };

@@ -42,7 +42,16 @@ export function createSignalQueue(sender: ServiceBusSender, now: () => number = 
         const earlier = sent.get(id);
         if (earlier) waits.push(earlier.done);
         else if (!fresh.has(id)) {
-          fresh.set(id, { scope, message: { messageId: id, body: s, contentType: 'application/json', subject: `look/${s.reason}`, ...(lead ? {} : { scheduledEnqueueTimeUtc: deliverAt }) } });
+          fresh.set(id, {
+            scope,
+            message: {
+              messageId: id,
+              body: s,
+              contentType: 'application/json',
+              subject: `look/${s.reason}`,
+              ...(lead ? {} : { scheduledEnqueueTimeUtc: deliverAt }),
+            },
+          });
         }
         if (!later) lastSignalled.set(scope, t);
       }

@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { crashLoop, type FinishedAgent } from './crash-loop';
 
 const T = Date.parse('2026-12-01T10:00:00Z');
-const agent = (i: number, exitCode: number | undefined): FinishedAgent => ({ name: `a${i}`, endedAt: T + i * 1_000, ...(exitCode !== undefined ? { exitCode } : {}) });
+const agent = (i: number, exitCode: number | undefined): FinishedAgent => ({
+  name: `a${i}`,
+  endedAt: T + i * 1_000,
+  ...(exitCode !== undefined ? { exitCode } : {}),
+});
 
 describe('crashLoop', () => {
   it('leaves a healthy profile alone, and one with fewer failures in a row than the threshold', () => {

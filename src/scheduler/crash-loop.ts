@@ -65,7 +65,12 @@ export function activeCrashLoop(agents: readonly LaunchedAgent[], now: number): 
   const finished = agents.filter((a) => a.phase === 'finished');
   // The launchers report no finish time: creation stands in, which errs towards a shorter back-off.
   const loop = crashLoop(
-    finished.map((a) => ({ name: a.name, endedAt: a.createdAt.getTime(), ...(a.exitCode !== undefined ? { exitCode: a.exitCode } : {}), ...(a.failed ? { failed: a.failed } : {}) })),
+    finished.map((a) => ({
+      name: a.name,
+      endedAt: a.createdAt.getTime(),
+      ...(a.exitCode !== undefined ? { exitCode: a.exitCode } : {}),
+      ...(a.failed ? { failed: a.failed } : {}),
+    })),
   );
   return loop && loop.backedOffUntil > now ? loop : undefined;
 }

@@ -12,7 +12,12 @@ export function describePass(pool: string, reason: string, result: PassResult): 
       `${d.profile}: waiting ${d.waiting}, standby ${d.standby}, starting ${d.starting}, idle ${d.idle}, busy ${d.busy} → start ${d.start}, stop ${d.stop.length}` +
       (d.heldBack ? ` (held back by ${d.heldBack})` : ''),
   );
-  const unmatched = result.unmatched.length > 0 ? [`${result.unmatched.length} waiting job(s) no profile serves (demands ${[...new Set(result.unmatched.map((r) => r.rawDemands.join(', ')))].map((d) => `[${d}]`).join(' ')})`] : [];
+  const unmatched =
+    result.unmatched.length > 0
+      ? [
+          `${result.unmatched.length} waiting job(s) no profile serves (demands ${[...new Set(result.unmatched.map((r) => r.rawDemands.join(', ')))].map((d) => `[${d}]`).join(' ')})`,
+        ]
+      : [];
   const next = result.nextPassAt !== undefined ? `; next pass ${new Date(result.nextPassAt).toISOString()}` : '';
   return `scheduler: pool "${pool}" (${reason}): ${[...profiles, ...unmatched].join('; ')}${next}`;
 }

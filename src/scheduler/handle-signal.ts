@@ -75,7 +75,12 @@ export async function handleSignal(body: unknown, deps: SchedulerDeps): Promise<
     try {
       for (const p of pools) {
         current = p;
-        const result = await passPool(org, p, { ...deps, graceMs: deps.config.scheduler.idleGraceSeconds * 1000, stillHolder, profileBackoffs }, announced(org, passes, signal));
+        const result = await passPool(
+          org,
+          p,
+          { ...deps, graceMs: deps.config.scheduler.idleGraceSeconds * 1000, stillHolder, profileBackoffs },
+          announced(org, passes, signal),
+        );
         results.push(result);
         deps.counters.increment('agentsStarted', result.started.length);
         deps.counters.increment('agentsStopped', result.stopped.length);
@@ -101,7 +106,9 @@ export async function handleSignal(body: unknown, deps: SchedulerDeps): Promise<
       outcome = {
         failed: false,
         started: results.flatMap((r) => r.startedProfiles),
-        startFailures: results.flatMap((r) => r.startFailures.map((f) => ({ profile: f.profile, reason: f.message, ...(f.retryAfterMs !== undefined ? { retryAfterMs: f.retryAfterMs } : {}) }))),
+        startFailures: results.flatMap((r) =>
+          r.startFailures.map((f) => ({ profile: f.profile, reason: f.message, ...(f.retryAfterMs !== undefined ? { retryAfterMs: f.retryAfterMs } : {}) })),
+        ),
       };
     }
     if (waitCursors.size > 0) outcome = { ...outcome, waitCursors: Object.fromEntries(waitCursors) };
@@ -127,7 +134,15 @@ export async function handleSignal(body: unknown, deps: SchedulerDeps): Promise<
  * Azure Monitor's records of one pool pass (./pass-records.ts): the pass, and the wait
  * of every job ADO assigned since the pool's cursor, which moves on.
  */
-function logTelemetry(org: OrganizationConfig, pool: PoolConfig, trigger: string, result: PassResult, startBackoffs: ReadonlyMap<string, number>, waitCursors: Map<string, number>, log: Logger): void {
+function logTelemetry(
+  org: OrganizationConfig,
+  pool: PoolConfig,
+  trigger: string,
+  result: PassResult,
+  startBackoffs: ReadonlyMap<string, number>,
+  waitCursors: Map<string, number>,
+  log: Logger,
+): void {
   const record = passRecord({ orgUrl: org.url.url, pool, trigger, result, now: result.listedAt, startBackoffs });
   if (record) log.info(formatRecord(record));
   const key = pool.name.toLowerCase();
@@ -145,7 +160,10 @@ async function scheduleNext(signal: PoolSignal, pool: PoolConfig, times: readonl
   const at = Math.max(Math.min(...times), deps.now());
   // After a failure, signals find the pool deferred until then: this one must come.
   if (!failed && at > deps.now() + deps.config.reconcile.intervalSeconds * 1000) return;
-  await deps.signals.signal([{ version: 2, orgUrl: signal.orgUrl, pool: pool.name, reason: 'scheduled', observedAt: new Date(deps.now()).toISOString() }], new Date(at));
+  await deps.signals.signal(
+    [{ version: 2, orgUrl: signal.orgUrl, pool: pool.name, reason: 'scheduled', observedAt: new Date(deps.now()).toISOString() }],
+    new Date(at),
+  );
 }
 
 /**

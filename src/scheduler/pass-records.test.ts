@@ -53,7 +53,7 @@ describe('telemetry records', () => {
     expect(recordPrefix(JOB_WAIT_EVENT)).toBe('{"event":"scaler.jobWait",');
   });
 
-  it('tell which profile an agent name belongs to, and none for anyone else\'s agent or a placeholder', () => {
+  it("tell which profile an agent name belongs to, and none for anyone else's agent or a placeholder", () => {
     expect(profileOfAgent(ORG, pool, agent('linux'))).toBe('linux');
     // "linux" is a prefix of "linux-docker": the 6-character suffix tells them apart.
     expect(profileOfAgent(ORG, pool, agent('linux-docker'))).toBe('linux-docker');
@@ -72,11 +72,21 @@ describe('passRecord', () => {
       trigger: 'event',
       now: NOW,
       result: result({
-        plan: { profiles: [decision('linux', { waiting: 3, starting: 1, idle: 0, busy: 2, start: 2, heldBack: 'maxAgents' }), decision('linux-docker', { idle: 2, stop: [agent('linux-docker')] })] },
+        plan: {
+          profiles: [
+            decision('linux', { waiting: 3, starting: 1, idle: 0, busy: 2, start: 2, heldBack: 'maxAgents' }),
+            decision('linux-docker', { idle: 2, stop: [agent('linux-docker')] }),
+          ],
+        },
         nextPassAt: NOW + 10_000,
         started: [agent('linux', 'aaaaaa'), agent('linux', 'bbbbbb')],
         stopped: [agent('linux-docker')],
-        requests: [request(1, 'waiting', { queueTime: at(754.33) }), request(2, 'waiting', { queueTime: at(5) }), request(3, 'waiting', { queueTime: at(1) }), request(4, 'running', { queueTime: at(3600) })],
+        requests: [
+          request(1, 'waiting', { queueTime: at(754.33) }),
+          request(2, 'waiting', { queueTime: at(5) }),
+          request(3, 'waiting', { queueTime: at(1) }),
+          request(4, 'running', { queueTime: at(3600) }),
+        ],
         unmatched: [request(3, 'waiting')],
       }),
     });
@@ -98,14 +108,17 @@ describe('passRecord', () => {
     });
   });
 
-  it('says which profile backs off, why and until when, and the failed start\'s error code', () => {
+  it("says which profile backs off, why and until when, and the failed start's error code", () => {
     const quota = new ScalerError('throttled', "quota 'StandardCores' is used up", { status: 400, code: 'AciQuotaExceeded', retryAfterMs: 60_000 });
     const record = passRecord({
       orgUrl: ORG,
       pool,
       trigger: 'scheduled',
       now: NOW,
-      startBackoffs: new Map([['linux/linux-docker', NOW + 60_000], ['linux/linux', NOW - 1]]),
+      startBackoffs: new Map([
+        ['linux/linux-docker', NOW + 60_000],
+        ['linux/linux', NOW - 1],
+      ]),
       result: result({
         plan: { profiles: [decision('linux', { waiting: 1, heldBack: 'backoff' }), decision('linux-docker', { waiting: 2, start: 2 })] },
         crashLoops: { linux: { failures: 3, backedOffUntil: NOW + 120_000, reason: '3 agents in a row exited (code 1) without taking a job' } },
@@ -113,7 +126,13 @@ describe('passRecord', () => {
       }),
     });
     expect(record?.profiles).toEqual([
-      expect.objectContaining({ profile: 'linux', heldBack: 'backoff', backoff: 'crashLoop', backoffUntil: '2026-12-01T10:02:00.000Z', backoffReason: '3 agents in a row exited (code 1) without taking a job' }),
+      expect.objectContaining({
+        profile: 'linux',
+        heldBack: 'backoff',
+        backoff: 'crashLoop',
+        backoffUntil: '2026-12-01T10:02:00.000Z',
+        backoffReason: '3 agents in a row exited (code 1) without taking a job',
+      }),
       expect.objectContaining({
         profile: 'linux-docker',
         started: 0,
@@ -128,20 +147,38 @@ describe('passRecord', () => {
   });
 
   it('is absent for a quiet pass, as its log line is, and present for one that only backs off', () => {
-    expect(passRecord({ orgUrl: ORG, pool, trigger: 'timer', now: NOW, result: result({ requests: [request(9, 'finished', { queueTime: at(100), assignTime: at(90) })] }) })).toBeUndefined();
+    expect(
+      passRecord({
+        orgUrl: ORG,
+        pool,
+        trigger: 'timer',
+        now: NOW,
+        result: result({ requests: [request(9, 'finished', { queueTime: at(100), assignTime: at(90) })] }),
+      }),
+    ).toBeUndefined();
     const crashLoops = { linux: { failures: 3, backedOffUntil: NOW + 1_000, reason: 'r' } };
     expect(passRecord({ orgUrl: ORG, pool, trigger: 'timer', now: NOW, result: result({ crashLoops }) })?.profiles[0]).toMatchObject({ backoff: 'crashLoop' });
   });
 
   it('marks a pass that lost its lease before acting', () => {
-    const record = passRecord({ orgUrl: ORG, pool, trigger: 'event', now: NOW, result: result({ abandoned: true, requests: [request(1, 'waiting', { queueTime: at(2) })] }) });
+    const record = passRecord({
+      orgUrl: ORG,
+      pool,
+      trigger: 'event',
+      now: NOW,
+      result: result({ abandoned: true, requests: [request(1, 'waiting', { queueTime: at(2) })] }),
+    });
     expect(record).toMatchObject({ outcome: 'abandoned', waitingJobs: 1, oldestWaitSeconds: 2 });
   });
 });
 
 describe('errorFields', () => {
   it('reads the ScalerError kind, HTTP status and code, or what an SDK error carries', () => {
-    expect(errorFields(new ScalerError('permanent', 'no', { status: 403, code: 'AuthorizationFailed' }))).toEqual({ errorKind: 'permanent', errorStatus: 403, errorCode: 'AuthorizationFailed' });
+    expect(errorFields(new ScalerError('permanent', 'no', { status: 403, code: 'AuthorizationFailed' }))).toEqual({
+      errorKind: 'permanent',
+      errorStatus: 403,
+      errorCode: 'AuthorizationFailed',
+    });
     expect(errorFields(Object.assign(new Error('reset'), { code: 'ECONNRESET' }))).toEqual({ errorKind: 'transient', errorCode: 'ECONNRESET' });
     expect(errorFields(Object.assign(new Error('x'), { statusCode: 503 }))).toEqual({ errorKind: 'transient', errorStatus: 503 });
     expect(errorFields('a string')).toEqual({ errorKind: 'transient' });

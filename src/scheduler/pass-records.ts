@@ -108,7 +108,12 @@ export const FIRST_LOOK_BACK_MS = 5 * 60_000;
  * it again; with it, kept in the pool's lease between passes on any instance, each job is logged
  * once (twice only when a pass dies between logging and letting go of its lease).
  */
-export function jobWaitRecords(orgUrl: string, pool: PoolConfig, requests: readonly JobRequest[], since: number): { readonly records: JobWaitRecord[]; readonly cursor: number } {
+export function jobWaitRecords(
+  orgUrl: string,
+  pool: PoolConfig,
+  requests: readonly JobRequest[],
+  since: number,
+): { readonly records: JobWaitRecord[]; readonly cursor: number } {
   let cursor = since;
   const records: JobWaitRecord[] = [];
   for (const r of requests) {

@@ -20,7 +20,9 @@ const agents = (state: ObservedAgent['state'], n: number, profile = 'small', idl
 
 describe('planPool', () => {
   it('starts one agent per waiting job, less the agents already starting or idle', () => {
-    const plan = planPool(input({ waiting: new Map([['small', 5]]), agents: [...agents('starting', 2), ...agents('idle', 1, 'small', NOW), ...agents('busy', 3)] }));
+    const plan = planPool(
+      input({ waiting: new Map([['small', 5]]), agents: [...agents('starting', 2), ...agents('idle', 1, 'small', NOW), ...agents('busy', 3)] }),
+    );
     expect(plan.profiles[0]).toMatchObject({ waiting: 5, starting: 2, idle: 1, busy: 3, start: 2, stop: [] });
   });
 
@@ -74,11 +76,13 @@ describe('planPool', () => {
     const plan = planPool(input({ profiles: [{ name: 'small', maxAgents: 10, standby: 0, backedOffUntil: until }], waiting: new Map([['small', 3]]) }));
     expect(plan.profiles[0]).toMatchObject({ start: 0, heldBack: 'backoff' });
     expect(plan.nextPassAt).toBe(until);
-    const after = planPool(input({ now: until, profiles: [{ name: 'small', maxAgents: 10, standby: 0, backedOffUntil: until }], waiting: new Map([['small', 3]]) }));
+    const after = planPool(
+      input({ now: until, profiles: [{ name: 'small', maxAgents: 10, standby: 0, backedOffUntil: until }], waiting: new Map([['small', 3]]) }),
+    );
     expect(after.profiles[0]?.start).toBe(3);
   });
 
-  it('shares the organization\'s room among profiles in config order', () => {
+  it("shares the organization's room among profiles in config order", () => {
     const plan = planPool(
       input({
         profiles: [

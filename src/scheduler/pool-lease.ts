@@ -155,7 +155,16 @@ export function createPoolLease(client: TableClient, now: () => number = Date.no
   const read = async (poolKey: string): Promise<LeaseEntity | undefined> => {
     await table();
     try {
-      const e = await client.getEntity<{ holder?: string; until?: number; again?: boolean; failures?: number; notBefore?: number; reason?: string; profiles?: string; waits?: string }>(PARTITION, poolKey);
+      const e = await client.getEntity<{
+        holder?: string;
+        until?: number;
+        again?: boolean;
+        failures?: number;
+        notBefore?: number;
+        reason?: string;
+        profiles?: string;
+        waits?: string;
+      }>(PARTITION, poolKey);
       return {
         holder: e.holder ?? '',
         until: Number(e.until ?? 0),
@@ -196,7 +205,11 @@ export function createPoolLease(client: TableClient, now: () => number = Date.no
           if (await write(poolKey, { ...(lease ?? idle), holder, until: t + ttlMs, again: false }, lease?.etag)) {
             const profiles = Object.entries(parseProfiles(lease?.profiles ?? '')).filter(([, b]) => b.until > t);
             const waits = Object.entries(parseWaits(lease?.waits ?? ''));
-            return { state: 'acquired', profiles: new Map(profiles.map(([key, b]) => [key, b.until])), ...(waits.length ? { waitCursors: new Map(waits) } : {}) };
+            return {
+              state: 'acquired',
+              profiles: new Map(profiles.map(([key, b]) => [key, b.until])),
+              ...(waits.length ? { waitCursors: new Map(waits) } : {}),
+            };
           }
           continue;
         }
@@ -218,7 +231,11 @@ export function createPoolLease(client: TableClient, now: () => number = Date.no
         const t = now();
         const failures = outcome.failed ? lease.failures + 1 : 0;
         const notBefore = outcome.failed ? t + retryDelayMs(failures, outcome.retryAfterMs) : 0;
-        const why = { reason: outcome.failed ? (outcome.reason ?? '') : '', profiles: nextProfiles(lease.profiles, outcome, t), waits: nextWaits(lease.waits, outcome.waitCursors) };
+        const why = {
+          reason: outcome.failed ? (outcome.reason ?? '') : '',
+          profiles: nextProfiles(lease.profiles, outcome, t),
+          waits: nextWaits(lease.waits, outcome.waitCursors),
+        };
         if (lease.again && !outcome.failed && !final) {
           if (await write(poolKey, { ...lease, until: t + ttlMs, again: false, failures, notBefore, ...why }, lease.etag)) return 'again';
           continue;
@@ -251,7 +268,15 @@ function storageError(client: TableClient, action: string, error: unknown): Scal
   const status = statusOf(error);
   const where = tableLocation(client);
   if (status === 401 || status === 403) {
-    return new ScalerError('permanent', `The scheduler cannot ${action} its pool leases in ${where} (HTTP ${status}): grant the function app's identity "Storage Table Data Contributor" on the storage account.`, { status });
+    return new ScalerError(
+      'permanent',
+      `The scheduler cannot ${action} its pool leases in ${where} (HTTP ${status}): grant the function app's identity "Storage Table Data Contributor" on the storage account.`,
+      { status },
+    );
   }
-  return new ScalerError('transient', `The scheduler could not ${action} its pool leases in ${where} (${status ? `HTTP ${status}` : 'network error'}); the pass is tried again.`, status ? { status } : {});
+  return new ScalerError(
+    'transient',
+    `The scheduler could not ${action} its pool leases in ${where} (${status ? `HTTP ${status}` : 'network error'}); the pass is tried again.`,
+    status ? { status } : {},
+  );
 }

@@ -78,12 +78,22 @@ export async function passPool(org: OrganizationConfig, pool: PoolConfig, deps: 
   for (const profile of pool.profiles) launchers.set(profile, await deps.launcher(profile));
   // Job requests first: the agents ADO names running (or just done with) a job need no state
   // read from the launcher. The finished requests cover every agent that may still be exiting.
-  const requests = await ado.jobRequests(poolId, Math.min(pool.profiles.reduce((n, p) => n + p.maxAgents, 0), MAX_FINISHED_LISTED));
+  const requests = await ado.jobRequests(
+    poolId,
+    Math.min(
+      pool.profiles.reduce((n, p) => n + p.maxAgents, 0),
+      MAX_FINISHED_LISTED,
+    ),
+  );
   const running = agentsOf(requests, 'running');
   // A one-shot agent exits after its job; one still there a minute later is judged like any other.
-  const exiting = agentsOf(requests.filter((r) => !r.finishTime || now - Date.parse(r.finishTime) < EXITING_MS), 'finished');
+  const exiting = agentsOf(
+    requests.filter((r) => !r.finishTime || now - Date.parse(r.finishTime) < EXITING_MS),
+    'finished',
+  );
   // With an organization-wide cap, the other pools' agents count too, through their own launchers.
-  const scopes = org.maxParallelJobs !== undefined ? await Promise.all(org.pools.flatMap((p) => p.profiles).map((p) => deps.launcher(p))) : [...launchers.values()];
+  const scopes =
+    org.maxParallelJobs !== undefined ? await Promise.all(org.pools.flatMap((p) => p.profiles).map((p) => deps.launcher(p))) : [...launchers.values()];
   const all = await listContainers([...new Set(scopes)], org, org.maxParallelJobs !== undefined ? undefined : pool, new Set([...running, ...exiting]));
   const mine = all.filter((c) => same(c.pool, pool.name) && pool.profiles.some((p) => p.name === c.profile));
   const live = mine.filter((c) => c.phase !== 'finished');
@@ -100,7 +110,10 @@ export async function passPool(org: OrganizationConfig, pool: PoolConfig, deps: 
 
   const crashLoops: Record<string, CrashLoop> = {};
   for (const profile of pool.profiles) {
-    const loop = activeCrashLoop(mine.filter((c) => c.profile === profile.name), now);
+    const loop = activeCrashLoop(
+      mine.filter((c) => c.profile === profile.name),
+      now,
+    );
     if (loop) crashLoops[profile.name] = loop;
   }
   const elsewhere = all.filter((c) => c.phase !== 'finished' && !same(c.pool, pool.name)).length;
@@ -163,7 +176,9 @@ export async function passPool(org: OrganizationConfig, pool: PoolConfig, deps: 
     if (failure) {
       // This profile's other starts wait for its back-off to end; the pass recomputes them then.
       startFailures.push(failure);
-      deps.log.warn(`scheduler: starting agents of profile ${profile.name} in pool "${pool.name}" failed; ${startedHere} started, the rest after a back-off: ${failure.message}`);
+      deps.log.warn(
+        `scheduler: starting agents of profile ${profile.name} in pool "${pool.name}" failed; ${startedHere} started, the rest after a back-off: ${failure.message}`,
+      );
     }
     for (const name of decision.stop) {
       if (await stopIdle(ado, poolId, launcher, name, deps)) stopped.push(name);
@@ -185,7 +200,12 @@ export async function passPool(org: OrganizationConfig, pool: PoolConfig, deps: 
 }
 
 /** The organization's agents when it has an organization-wide cap, else only the pool's. */
-async function listContainers(launchers: readonly Launcher[], org: OrganizationConfig, pool: PoolConfig | undefined, running: ReadonlySet<string>): Promise<LaunchedAgent[]> {
+async function listContainers(
+  launchers: readonly Launcher[],
+  org: OrganizationConfig,
+  pool: PoolConfig | undefined,
+  running: ReadonlySet<string>,
+): Promise<LaunchedAgent[]> {
   const lists = await Promise.all(launchers.map((l) => l.list({ ...(pool ? { pool: pool.name } : {}), running })));
   return lists.flat().filter((a) => orgKeyOf(a.orgUrl) === org.url.key);
 }

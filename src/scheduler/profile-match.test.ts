@@ -33,7 +33,7 @@ describe('matchProfile', () => {
     expect(pick('DOCKER', 'agent.os -equals linux')).toBe('docker');
   });
 
-  it('checks -gtVersion against the profile\'s agent version (at least that version)', () => {
+  it("checks -gtVersion against the profile's agent version (at least that version)", () => {
     expect(pick('dotnet', 'Agent.Version -gtVersion 3.240.1')).toBe('dotnet');
     expect(pick('dotnet', 'Agent.Version -gtVersion 3.241.0')).toBeUndefined();
     expect(pick('Agent.Version -gtVersion 4.0.0')).toBe('docker');

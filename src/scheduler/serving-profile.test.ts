@@ -4,11 +4,20 @@ import type { ProfileConfig } from '../config/schema';
 import { servingProfile } from './serving-profile';
 
 const profile = (name: string, capabilities: Record<string, string>) =>
-  ({ name, capabilities, agentVersion: '4.255.0', image: 'x', cpu: 1, memoryGb: 2, maxAgents: 10, launcher: { kind: 'aksVirtualNode' } }) as unknown as ProfileConfig;
+  ({
+    name,
+    capabilities,
+    agentVersion: '4.255.0',
+    image: 'x',
+    cpu: 1,
+    memoryGb: 2,
+    maxAgents: 10,
+    launcher: { kind: 'aksVirtualNode' },
+  }) as unknown as ProfileConfig;
 const profiles = [profile('small', { 'Agent.OS': 'Linux' }), profile('docker', { 'Agent.OS': 'Linux', docker: '' })];
 
 describe('servingProfile', () => {
-  it('takes ADO\'s matchedAgents first: the first profile in config order whose placeholder ADO lists', () => {
+  it("takes ADO's matchedAgents first: the first profile in config order whose placeholder ADO lists", () => {
     const request = { requestId: 1, demands: parseDemands(['docker']), matchedAgents: ['ado-linux-77', 'Placeholder-Docker', 'placeholder-small'] };
     expect(servingProfile(profiles, request)?.name).toBe('small');
   });

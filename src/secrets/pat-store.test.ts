@@ -40,7 +40,10 @@ function vaultReads(emulator: KeyVaultEmulator, name: string): number {
 }
 
 async function failure(promise: Promise<unknown>): Promise<SecretAccessError> {
-  const err: unknown = await promise.then(() => undefined, (e: unknown) => e);
+  const err: unknown = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(SecretAccessError);
   return err as SecretAccessError;
 }
@@ -166,11 +169,7 @@ describe('PAT store', () => {
 
     await down.close();
     clock.advance(DEFAULT_PAT_TTL_MS);
-    const [stale, refreshed, uncached] = await Promise.allSettled([
-      store.get(ref),
-      store.refresh(ref),
-      createPatStore({ credential }).get(ref),
-    ]);
+    const [stale, refreshed, uncached] = await Promise.allSettled([store.get(ref), store.refresh(ref), createPatStore({ credential }).get(ref)]);
 
     expect(stale).toEqual({ status: 'fulfilled', value: 'still-valid' });
     for (const result of [refreshed, uncached]) {

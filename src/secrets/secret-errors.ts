@@ -72,21 +72,37 @@ export function secretError(err: unknown, vaultUrl: string, name: string): Secre
     `(az role assignment create --role "Key Vault Secrets User" --assignee <principal-id> --scope <vault-resource-id>)`;
 
   if (e.name === 'CredentialUnavailableError' || (e.name === 'AuthenticationError' && (e.status ?? 0) < 500)) {
-    return make('permanent', 'no-credential', `Cannot read ${where}: no Azure credential could get a token (${said}). Enable the function app's managed identity (set AZURE_CLIENT_ID for a user-assigned one), or run \`az login\` locally.`);
+    return make(
+      'permanent',
+      'no-credential',
+      `Cannot read ${where}: no Azure credential could get a token (${said}). Enable the function app's managed identity (set AZURE_CLIENT_ID for a user-assigned one), or run \`az login\` locally.`,
+    );
   }
   switch (e.status) {
     case 404:
-      return make('permanent', 'not-found', `${where} does not exist. Create it with ${setCommand(vaultUrl, name)}, or correct the secret name or vault URL in the configuration.`);
+      return make(
+        'permanent',
+        'not-found',
+        `${where} does not exist. Create it with ${setCommand(vaultUrl, name)}, or correct the secret name or vault URL in the configuration.`,
+      );
     case 403:
       if (e.innerCode === 'SecretDisabled') return unusableSecret('disabled', vaultUrl, name);
       return make('permanent', 'forbidden', `The function app may not read ${where} (${said}). ${grant}, or an access policy with secret Get permission.`);
     case 401:
-      return make('permanent', 'unauthorized', `${where}: the vault rejected the function app's token (${said}). Check that the managed identity belongs to the vault's tenant. ${grant}.`);
+      return make(
+        'permanent',
+        'unauthorized',
+        `${where}: the vault rejected the function app's token (${said}). Check that the managed identity belongs to the vault's tenant. ${grant}.`,
+      );
     case 429:
       return make('throttled', 'throttled', `${where}: Key Vault is throttling requests (${said}); retry later.`, e.retryAfterMs);
   }
   if (e.status === undefined || e.status === 408 || e.status >= 500) {
-    return make('transient', 'unavailable', `${where} could not be read: Key Vault is unreachable or failing (${said}); retry later. If it persists, check the vault URL and the network path to the vault.`);
+    return make(
+      'transient',
+      'unavailable',
+      `${where} could not be read: Key Vault is unreachable or failing (${said}); retry later. If it persists, check the vault URL and the network path to the vault.`,
+    );
   }
   return make('permanent', 'rejected', `Key Vault refused to read ${where} (${said}).`);
 }

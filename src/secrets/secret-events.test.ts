@@ -13,8 +13,16 @@ const profile = { name: 'p', image: 'i', launcher: { kind: 'aksVirtualNode', api
 const config = parseConfig(
   {
     organizations: [
-      { url: 'https://dev.azure.com/a', auth: { kind: 'pat', vaultUrl: 'https://sample-kv.vault.azure.net', secretName: 'NewSecret' }, pools: [{ name: 'x', profiles: [profile] }] },
-      { url: 'https://dev.azure.com/b', auth: { kind: 'pat', vaultUrl: 'https://other-kv.vault.azure.net', secretName: 'newsecret' }, pools: [{ name: 'x', profiles: [profile] }] },
+      {
+        url: 'https://dev.azure.com/a',
+        auth: { kind: 'pat', vaultUrl: 'https://sample-kv.vault.azure.net', secretName: 'NewSecret' },
+        pools: [{ name: 'x', profiles: [profile] }],
+      },
+      {
+        url: 'https://dev.azure.com/b',
+        auth: { kind: 'pat', vaultUrl: 'https://other-kv.vault.azure.net', secretName: 'newsecret' },
+        pools: [{ name: 'x', profiles: [profile] }],
+      },
       { url: 'https://dev.azure.com/c', auth: { kind: 'managedIdentity' }, pools: [{ name: 'x', profiles: [profile] }] },
     ],
   },
@@ -32,7 +40,11 @@ function harness(refresh: (orgUrl: string) => Promise<void> = () => Promise.reso
       refreshed.push(orgUrl);
       await refresh(orgUrl);
     },
-    log: { info: (m: unknown) => lines.push(['info', String(m)]), warn: (m: unknown) => lines.push(['warn', String(m)]), error: (m: unknown) => lines.push(['error', String(m)]) },
+    log: {
+      info: (m: unknown) => lines.push(['info', String(m)]),
+      warn: (m: unknown) => lines.push(['warn', String(m)]),
+      error: (m: unknown) => lines.push(['error', String(m)]),
+    },
   };
   return { deps, lines, refreshed, counters };
 }
@@ -41,7 +53,14 @@ const nearExpiry = {
   id: 'e1',
   eventType: 'Microsoft.KeyVault.SecretNearExpiry',
   subject: 'newsecret',
-  data: { id: 'https://sample-kv.vault.azure.net/secrets/newsecret/v2', vaultName: 'sample-kv', objectType: 'Secret', objectName: 'newsecret', version: 'v2', exp: 1767225600 },
+  data: {
+    id: 'https://sample-kv.vault.azure.net/secrets/newsecret/v2',
+    vaultName: 'sample-kv',
+    objectType: 'Secret',
+    objectName: 'newsecret',
+    version: 'v2',
+    exp: 1767225600,
+  },
 };
 
 describe('keyVaultEvents', () => {
@@ -61,7 +80,14 @@ describe('keyVaultEvents', () => {
 
   it('reads camelCase data with a numeric expiry, and skips what is not a Key Vault event', () => {
     expect(keyVaultEvents([nearExpiry, { eventType: 'Microsoft.Storage.BlobCreated', data: {} }, null, 'x'])).toEqual([
-      { type: 'SecretNearExpiry', vaultOrigin: 'https://sample-kv.vault.azure.net', vaultName: 'sample-kv', secretName: 'newsecret', version: 'v2', expiresOn: new Date('2026-01-01T00:00:00Z') },
+      {
+        type: 'SecretNearExpiry',
+        vaultOrigin: 'https://sample-kv.vault.azure.net',
+        vaultName: 'sample-kv',
+        secretName: 'newsecret',
+        version: 'v2',
+        expiresOn: new Date('2026-01-01T00:00:00Z'),
+      },
     ]);
   });
 });

@@ -79,10 +79,14 @@ export async function handleSecretEvents(body: unknown, deps: SecretEventDeps): 
         break;
       case 'SecretNearExpiry':
         deps.counters.increment('secretNearExpiry');
-        deps.log.warn(`secret events: ${what}, the PAT of ${users}, expires on ${expiry}. Create a new PAT in Azure DevOps and store it with \`${rotate}\` before then; no restart is needed`);
+        deps.log.warn(
+          `secret events: ${what}, the PAT of ${users}, expires on ${expiry}. Create a new PAT in Azure DevOps and store it with \`${rotate}\` before then; no restart is needed`,
+        );
         break;
       case 'SecretExpired':
-        deps.log.error(`secret events: ${what}, the PAT of ${users}, expired on ${expiry}; new agents cannot register until a new PAT is stored with \`${rotate}\``);
+        deps.log.error(
+          `secret events: ${what}, the PAT of ${users}, expired on ${expiry}; new agents cannot register until a new PAT is stored with \`${rotate}\``,
+        );
         break;
       default:
         deps.log.info(`secret events: ${event.type} for ${what} needs nothing from the scaler`);
@@ -112,7 +116,9 @@ function organizationsUsing(config: ScalerConfig, event: KeyVaultEvent): Organiz
 /** `data` with keys trimmed and lowercased and values as trimmed strings. */
 function normalised(data: unknown): Record<string, string> {
   if (typeof data !== 'object' || data === null) return {};
-  return Object.fromEntries(Object.entries(data).map(([k, v]) => [k.trim().toLowerCase(), typeof v === 'string' || typeof v === 'number' ? String(v).trim() : '']));
+  return Object.fromEntries(
+    Object.entries(data).map(([k, v]) => [k.trim().toLowerCase(), typeof v === 'string' || typeof v === 'number' ? String(v).trim() : '']),
+  );
 }
 
 /** `https://<vault>.vault.azure.net/secrets/<name>/<version>` */

@@ -53,7 +53,13 @@ const MAX_FINISHED_LISTED = 200;
  * its job counts as neither idle nor busy), and at least `atLeast` (the dashboard's timeline).
  */
 export function finishedToList(pool: PoolConfig, atLeast = 0): number {
-  return Math.min(MAX_FINISHED_LISTED, Math.max(atLeast, pool.profiles.reduce((n, p) => n + p.maxAgents, 0)));
+  return Math.min(
+    MAX_FINISHED_LISTED,
+    Math.max(
+      atLeast,
+      pool.profiles.reduce((n, p) => n + p.maxAgents, 0),
+    ),
+  );
 }
 
 /**
@@ -64,7 +70,9 @@ export function finishedToList(pool: PoolConfig, atLeast = 0): number {
  */
 export async function fleetSnapshot(deps: FleetDeps, options: { readonly finishedAtLeast?: number } = {}): Promise<FleetSnapshot> {
   const at = deps.now?.() ?? Date.now();
-  const pools = deps.config.organizations.flatMap((org) => org.pools.map((pool) => poolSnapshot(deps, org, pool, finishedToList(pool, options.finishedAtLeast), at)));
+  const pools = deps.config.organizations.flatMap((org) =>
+    org.pools.map((pool) => poolSnapshot(deps, org, pool, finishedToList(pool, options.finishedAtLeast), at)),
+  );
   return { at, pools: await Promise.all(pools) };
 }
 
@@ -88,7 +96,9 @@ async function poolSnapshot(deps: FleetDeps, org: OrganizationConfig, pool: Pool
   // container state (ACI) need not read those one by one, as in the scheduler's pass.
   const named = new Set(
     (requests.value ?? []).flatMap((r) =>
-      r.agentName && (r.state === 'running' || (r.state === 'finished' && r.finishTime && at - Date.parse(r.finishTime) < EXITING_MS)) ? [r.agentName.toLowerCase()] : [],
+      r.agentName && (r.state === 'running' || (r.state === 'finished' && r.finishTime && at - Date.parse(r.finishTime) < EXITING_MS))
+        ? [r.agentName.toLowerCase()]
+        : [],
     ),
   );
   const profiles = await Promise.all(

@@ -19,7 +19,14 @@ const config = parseConfig(
           {
             name: 'linux',
             profiles: [
-              { name: 'docker', capabilities: { docker: '' }, image: 'i', maxAgents: 4, standby: [{ days: '*', from: '00:00', to: '24:00', agents: 2 }], launcher: aci },
+              {
+                name: 'docker',
+                capabilities: { docker: '' },
+                image: 'i',
+                maxAgents: 4,
+                standby: [{ days: '*', from: '00:00', to: '24:00', agents: 2 }],
+                launcher: aci,
+              },
               { name: 'plain', image: 'i', maxAgents: 3, launcher: aci },
             ],
           },
@@ -50,7 +57,15 @@ const agent = (name: string, profile: string, phase: LaunchedAgent['phase'] = 'r
   phase,
   ...more,
 });
-const registration = (name: string, more: Partial<PoolAgent> = {}): PoolAgent => ({ id: 1, name, online: true, enabled: true, version: '4.255.0', systemCapabilities: {}, ...more });
+const registration = (name: string, more: Partial<PoolAgent> = {}): PoolAgent => ({
+  id: 1,
+  name,
+  online: true,
+  enabled: true,
+  version: '4.255.0',
+  systemCapabilities: {},
+  ...more,
+});
 
 describe('poolState', () => {
   it("counts per profile as the pass does (ADO's matched placeholder first): busy by ADO, exiting after a job, idle when registered, starting otherwise", () => {
@@ -65,22 +80,51 @@ describe('poolState', () => {
         request(5, 'finished', { agentName: 'ado-long-gone', finishTime: new Date(NOW - 600_000).toISOString() }),
         request(6, 'waiting', { demands: [{ kind: 'equals', name: 'Agent.OS', value: 'Windows' }] }),
       ],
-      registrations: [registration('ado-idle'), registration('ado-just-assigned', { assignedRequestId: 9 }), registration('placeholder-docker', { online: false })],
+      registrations: [
+        registration('ado-idle'),
+        registration('ado-just-assigned', { assignedRequestId: 9 }),
+        registration('placeholder-docker', { online: false }),
+      ],
       profiles: [
-        { profile: pool!.profiles[0]!, agents: [agent('ado-busy', 'docker'), agent('ado-exiting', 'docker'), agent('ado-idle', 'docker'), agent('ado-new', 'docker', 'starting'), agent('ado-old', 'docker', 'finished')] },
+        {
+          profile: pool!.profiles[0]!,
+          agents: [
+            agent('ado-busy', 'docker'),
+            agent('ado-exiting', 'docker'),
+            agent('ado-idle', 'docker'),
+            agent('ado-new', 'docker', 'starting'),
+            agent('ado-old', 'docker', 'finished'),
+          ],
+        },
         { profile: pool!.profiles[1]!, agents: [agent('ado-just-assigned', 'plain')] },
       ],
     };
     const state = poolState(snapshot, NOW);
     const [docker, plain] = state.profiles;
-    expect(docker).toMatchObject({ waiting: 1, standby: 2, agents: { starting: 1, idle: 1, busy: 1, exiting: 1 }, containers: { starting: 1, running: 3, finished: 1 } });
+    expect(docker).toMatchObject({
+      waiting: 1,
+      standby: 2,
+      agents: { starting: 1, idle: 1, busy: 1, exiting: 1 },
+      containers: { starting: 1, running: 3, finished: 1 },
+    });
     expect(plain).toMatchObject({ waiting: 1, standby: 0, agents: { starting: 0, idle: 0, busy: 1, exiting: 0 }, placeholder: 'missing' });
     expect(docker?.backoff).toBeUndefined();
     expect(state.unmatched).toBe(1);
   });
 
   it('without registrations nothing is idle and the placeholder is unknown', () => {
-    const state = poolState({ org: org!, pool: pool!, requests: [], profiles: [{ profile: pool!.profiles[0]!, agents: [agent('ado-a', 'docker')] }, { profile: pool!.profiles[1]!, error: 'ARM 500' }] }, NOW);
+    const state = poolState(
+      {
+        org: org!,
+        pool: pool!,
+        requests: [],
+        profiles: [
+          { profile: pool!.profiles[0]!, agents: [agent('ado-a', 'docker')] },
+          { profile: pool!.profiles[1]!, error: 'ARM 500' },
+        ],
+      },
+      NOW,
+    );
     expect(state.profiles[0]).toMatchObject({ agents: { starting: 1, idle: 0 } });
     expect(state.profiles[0]).not.toHaveProperty('placeholder');
     expect(state.profiles[1]).toMatchObject({ error: 'ARM 500', agents: { starting: 0, idle: 0, busy: 0, exiting: 0 } });
@@ -92,10 +136,26 @@ describe('poolState', () => {
       pool: { until: NOW + 5_000, reason: 'ADO answered 503' },
       profiles: new Map([['linux/plain', { until: NOW + 60_000, reason: 'waits for Spot capacity' }]]),
     };
-    const state = poolState({ org: org!, pool: pool!, requests: [], registrations: [], backoffs, profiles: [{ profile: pool!.profiles[0]!, agents: crashed }, { profile: pool!.profiles[1]!, agents: [] }] }, NOW);
+    const state = poolState(
+      {
+        org: org!,
+        pool: pool!,
+        requests: [],
+        registrations: [],
+        backoffs,
+        profiles: [
+          { profile: pool!.profiles[0]!, agents: crashed },
+          { profile: pool!.profiles[1]!, agents: [] },
+        ],
+      },
+      NOW,
+    );
     expect(state.profiles[0]?.backoff).toMatchObject({ source: 'crash loop', reason: expect.stringContaining('3 agents in a row exited') as unknown });
     expect(state.profiles[1]?.backoff).toEqual({ source: 'start failed', until: NOW + 60_000, reason: 'waits for Spot capacity' });
-    const poolOnly = poolState({ org: org!, pool: pool!, requests: [], backoffs: { pool: backoffs.pool, profiles: new Map() }, profiles: [{ profile: pool!.profiles[1]!, agents: [] }] }, NOW);
+    const poolOnly = poolState(
+      { org: org!, pool: pool!, requests: [], backoffs: { pool: backoffs.pool, profiles: new Map() }, profiles: [{ profile: pool!.profiles[1]!, agents: [] }] },
+      NOW,
+    );
     expect(poolOnly.profiles[0]?.backoff).toEqual({ source: 'pass failed', until: NOW + 5_000, reason: 'ADO answered 503' });
   });
 });

@@ -46,7 +46,8 @@ export interface PoolState {
 export function poolState(pool: PoolSnapshot, now: number): PoolState {
   const requests = pool.requests ?? [];
   const { waiting, unmatched } = waitingPerProfile(pool.pool, requests, pool.registrations ?? []);
-  const named = (keep: (r: (typeof requests)[number]) => boolean) => new Set(requests.flatMap((r) => (keep(r) && r.agentName ? [r.agentName.toLowerCase()] : [])));
+  const named = (keep: (r: (typeof requests)[number]) => boolean) =>
+    new Set(requests.flatMap((r) => (keep(r) && r.agentName ? [r.agentName.toLowerCase()] : [])));
   const running = named((r) => r.state === 'running');
   const exiting = named((r) => r.state === 'finished' && !!r.finishTime && now - Date.parse(r.finishTime) < EXITING_MS);
   const registered = new Map((pool.registrations ?? []).map((a) => [a.name.toLowerCase(), a]));

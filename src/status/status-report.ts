@@ -15,7 +15,12 @@ export interface PoolStatus {
   /** Waiting jobs no profile of the pool serves. */
   readonly unmatched: number;
   /** Job requests waiting right now, oldest first. */
-  readonly waitingRequests: ReadonlyArray<{ readonly requestId: number; readonly jobId: string; readonly queueTime?: string; readonly demands: readonly string[] }>;
+  readonly waitingRequests: ReadonlyArray<{
+    readonly requestId: number;
+    readonly jobId: string;
+    readonly queueTime?: string;
+    readonly demands: readonly string[];
+  }>;
   readonly error?: string;
 }
 
@@ -79,7 +84,12 @@ export function statusOf(snapshot: FleetSnapshot): Pick<StatusReport, 'pools' | 
       waiting: waiting.length,
       running: requests.filter((r) => r.state === 'running').length,
       unmatched: state.unmatched,
-      waitingRequests: waiting.map((r) => ({ requestId: r.requestId, jobId: r.jobId, ...(r.queueTime ? { queueTime: r.queueTime } : {}), demands: r.rawDemands })),
+      waitingRequests: waiting.map((r) => ({
+        requestId: r.requestId,
+        jobId: r.jobId,
+        ...(r.queueTime ? { queueTime: r.queueTime } : {}),
+        demands: r.rawDemands,
+      })),
       ...(p.error !== undefined ? { error: p.error } : {}),
     });
     for (const s of state.profiles) {

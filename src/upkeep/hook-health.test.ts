@@ -16,7 +16,10 @@ let ado: AdoEmulator;
 let config: ScalerConfig;
 
 beforeAll(async () => {
-  ado = await startAdoEmulator({ organizations: ['a', 'b', 'c'].map((name) => ({ name, pools: ['x'] })), tokens: [{ token: HOOKS_PAT, scopes: ['vso.build'] }] });
+  ado = await startAdoEmulator({
+    organizations: ['a', 'b', 'c'].map((name) => ({ name, pools: ['x'] })),
+    tokens: [{ token: HOOKS_PAT, scopes: ['vso.build'] }],
+  });
   const profile = { name: 'p', image: 'i', launcher: { kind: 'aksVirtualNode', apiServer: 'https://aks.example' } };
   const org = (name: string) => ({ url: ado.orgUrl(name), auth: { kind: 'managedIdentity' }, pools: [{ name: 'x', profiles: [profile] }] });
   config = parseConfig({ organizations: [org('a'), org('b'), org('c')] }, []) as ScalerConfig;
@@ -73,7 +76,14 @@ describe('checkHookHealth', () => {
     expect(errors[0]!.error).toMatch(/Azure DevOps failed the service hook subscription listing \(500\)/);
     // What upkeep's telemetry says per organization: a's paused one stays disabled, b could not be listed, c has none.
     expect(organizations.map((o) => [o.orgUrl, o.subscriptions, o.error !== undefined])).toEqual([
-      [ado.orgUrl('a'), [{ id: ids.ours, status: 'onProbation', reenabled: true }, { id: ids.paused, status: 'disabledByUser', reenabled: false }], false],
+      [
+        ado.orgUrl('a'),
+        [
+          { id: ids.ours, status: 'onProbation', reenabled: true },
+          { id: ids.paused, status: 'disabledByUser', reenabled: false },
+        ],
+        false,
+      ],
       [ado.orgUrl('b'), undefined, true],
       [ado.orgUrl('c'), [], false],
     ]);
@@ -84,12 +94,14 @@ describe('checkHookHealth', () => {
     ]);
     // Organizations are checked in parallel, so their lines interleave.
     expect(lines).toHaveLength(4);
-    expect(lines).toEqual(expect.arrayContaining([
-      expect.stringMatching(new RegExp(`^warn .*subscription ${ids.paused} in .*/a was disabled by a user`)),
-      expect.stringMatching(new RegExp(`^warn .*re-enabled subscription ${ids.ours} in .*/a .*onProbation after 0 failed probation retries`)),
-      expect.stringMatching(/^error .*\/b: Azure DevOps failed/),
-      expect.stringMatching(/^warn .*no service hook subscription in .*\/c .*hook:create/),
-    ]));
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(new RegExp(`^warn .*subscription ${ids.paused} in .*/a was disabled by a user`)),
+        expect.stringMatching(new RegExp(`^warn .*re-enabled subscription ${ids.ours} in .*/a .*onProbation after 0 failed probation retries`)),
+        expect.stringMatching(/^error .*\/b: Azure DevOps failed/),
+        expect.stringMatching(/^warn .*no service hook subscription in .*\/c .*hook:create/),
+      ]),
+    );
 
     // A second run repeats nothing that lasts (the paused subscription, c without one); b, listed
     // now, is new.

@@ -101,7 +101,9 @@ async function checkOrganization(deps: HookHealthDeps, orgUrl: string, isOurs: (
     listed = subscriptions.map((sub) => ({ id: sub.id, status: sub.status ?? 'enabled' }));
     if (found > 0) notices.forget(key('none'));
     else if (notices.first(key('none'))) {
-      deps.log.warn(`service hook health: no service hook subscription in ${orgUrl} sends job events to the webhook; jobs wait for the reconcile sweep. Create it with \`npm run hook:create\` (README: Configuring the service hook)`);
+      deps.log.warn(
+        `service hook health: no service hook subscription in ${orgUrl} sends job events to the webhook; jobs wait for the reconcile sweep. Create it with \`npm run hook:create\` (README: Configuring the service hook)`,
+      );
     }
     for (const sub of subscriptions) {
       const status = sub.status ?? 'enabled';
@@ -112,7 +114,9 @@ async function checkOrganization(deps: HookHealthDeps, orgUrl: string, isOurs: (
       }
       if (status === 'disabledByUser') {
         if (notices.first(`${episode} ${status}`)) {
-          deps.log.warn(`service hook health: subscription ${sub.id} in ${orgUrl} was disabled by a user and is left so; jobs wait for the reconcile sweep until it is enabled again (\`npm run hook:create\` does)`);
+          deps.log.warn(
+            `service hook health: subscription ${sub.id} in ${orgUrl} was disabled by a user and is left so; jobs wait for the reconcile sweep until it is enabled again (\`npm run hook:create\` does)`,
+          );
         }
         continue;
       }
@@ -157,7 +161,10 @@ function reenabledLine(orgUrl: string, sub: HookSubscription, status: string): s
 function webhookCredentials(deps: HookHealthDeps): WebhookCredentials {
   const username = deps.webhookUsername?.trim();
   if (!username || !deps.webhookPassword) {
-    throw new ScalerError('permanent', 'a subscription needs re-enabling, but WEBHOOK_USERNAME or WEBHOOK_PASSWORD is not known to upkeep; set both app settings');
+    throw new ScalerError(
+      'permanent',
+      'a subscription needs re-enabling, but WEBHOOK_USERNAME or WEBHOOK_PASSWORD is not known to upkeep; set both app settings',
+    );
   }
   return { username, password: deps.webhookPassword };
 }

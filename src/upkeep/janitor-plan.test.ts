@@ -94,9 +94,13 @@ describe('staleRegistrations', () => {
     expect(staleRegistrations(input([reg(3)], undefined))).toEqual([]);
   });
 
-  it('never touches placeholders, other pools\' agents or agents registered by anyone else', () => {
-    const others = [reg(1, { name: 'placeholder-linux' }), reg(2, { name: nameOf(2, 'windows') }), reg(3, { name: 'build-vm-3' }), reg(4, { name: nameOf(4, 'linux', 'https://dev.azure.com/other') })];
+  it("never touches placeholders, other pools' agents or agents registered by anyone else", () => {
+    const others = [
+      reg(1, { name: 'placeholder-linux' }),
+      reg(2, { name: nameOf(2, 'windows') }),
+      reg(3, { name: 'build-vm-3' }),
+      reg(4, { name: nameOf(4, 'linux', 'https://dev.azure.com/other') }),
+    ];
     expect(staleRegistrations(input(others, []))).toEqual([]);
   });
-
 });

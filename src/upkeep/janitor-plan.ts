@@ -76,4 +76,3 @@ export function staleRegistrations(input: RegistrationPlanInput): PoolAgent[] {
     return input.containers !== undefined && old;
   });
 }
-

@@ -23,7 +23,8 @@ export async function cleanProfile(
   const now = nowMs(deps);
   const plan = planProfile({ containers, registrations, marks: await deps.marks.list(scope), settings, now });
   const remove = (agent: LaunchedAgent) => launcher.delete(agent.name);
-  const mark = (agent: LaunchedAgent) => deps.marks.put(scope, { kind: 'orphan', name: agent.name, since: new Date(now), containerCreatedAt: agent.createdAt.toISOString() });
+  const mark = (agent: LaunchedAgent) =>
+    deps.marks.put(scope, { kind: 'orphan', name: agent.name, since: new Date(now), containerCreatedAt: agent.createdAt.toISOString() });
   const about = (a: LaunchedAgent) => `agent ${a.name} (profile ${profile.name}, ${where})`;
   let orphansDeleted = false;
 
@@ -38,7 +39,9 @@ export async function cleanProfile(
     await attempt(deps, `marking ${about(agent)} as orphaned`, async () => {
       await mark(agent);
       deps.counters.increment('orphansMarked');
-      deps.log.warn(`upkeep: ${about(agent)} has no registration ${seconds(now - agent.createdAt.getTime())} after it was created; marked, and deleted at the next run if still unregistered`);
+      deps.log.warn(
+        `upkeep: ${about(agent)} has no registration ${seconds(now - agent.createdAt.getTime())} after it was created; marked, and deleted at the next run if still unregistered`,
+      );
     });
   }
   for (const agent of plan.deleteOrphan) {
@@ -52,7 +55,9 @@ export async function cleanProfile(
       await deps.marks.remove(scope, 'orphan', agent.name);
       deps.counters.increment('orphansDeleted');
       orphansDeleted = true;
-      deps.log.warn(`upkeep: deleted orphaned ${about(agent)}: still no registration at a second run (image, network or token problem? see its container logs)`);
+      deps.log.warn(
+        `upkeep: deleted orphaned ${about(agent)}: still no registration at a second run (image, network or token problem? see its container logs)`,
+      );
     });
   }
   for (const m of plan.clearMarks) {
@@ -84,7 +89,9 @@ export async function removeStaleRegistrations(
       await ado.deleteAgent(poolId, registration.id);
       deps.counters.increment('registrationsRemoved');
       const container = containers?.get(registration.name.toLowerCase());
-      deps.log.info(`upkeep: removed the offline registration of agent ${registration.name} from ${where}; its container ${container ? 'has finished' : 'is gone'}`);
+      deps.log.info(
+        `upkeep: removed the offline registration of agent ${registration.name} from ${where}; its container ${container ? 'has finished' : 'is gone'}`,
+      );
     });
   }
 }

@@ -5,10 +5,18 @@ import { placeholderName } from '../scheduler/serving-profile';
 import { isPlaceholderName, placeholderRegistration, placeholderState } from './placeholders';
 
 const profile = { name: 'linux-docker', capabilities: { 'Agent.OS': 'Linux', docker: '' }, agentVersion: '4.255.0' };
-const agent = (extra: Partial<PoolAgent>): PoolAgent => ({ id: 1, name: 'placeholder-linux-docker', online: false, enabled: true, version: '4.255.0', systemCapabilities: {}, ...extra });
+const agent = (extra: Partial<PoolAgent>): PoolAgent => ({
+  id: 1,
+  name: 'placeholder-linux-docker',
+  online: false,
+  enabled: true,
+  version: '4.255.0',
+  systemCapabilities: {},
+  ...extra,
+});
 
 describe('placeholders', () => {
-  it('are named after the profile, apart from started agents, within ADO\'s 64 characters', () => {
+  it("are named after the profile, apart from started agents, within ADO's 64 characters", () => {
     expect(placeholderName('linux-docker')).toBe('placeholder-linux-docker');
     expect(placeholderName('a'.repeat(24)).length).toBeLessThanOrEqual(64);
     expect(isPlaceholderName('placeholder-linux-docker')).toBe(true);
@@ -16,7 +24,7 @@ describe('placeholders', () => {
     expect(isPlaceholderName('placeholder-Has Spaces')).toBe(false);
   });
 
-  it('register the profile\'s capabilities and version, Agent.Version included', () => {
+  it("register the profile's capabilities and version, Agent.Version included", () => {
     expect(placeholderRegistration(profile)).toEqual({
       name: 'placeholder-linux-docker',
       version: '4.255.0',

@@ -3,7 +3,6 @@ import type { ProfileConfig } from '../config/schema';
 import { placeholderName } from '../scheduler/serving-profile';
 import { attempt, type PoolContext } from './upkeep-context';
 
-
 // Profile names are 1-24 of [a-z0-9-] (config schema), so this matches exactly the names we
 // give placeholders, and never a started agent's ("ado-...").
 const PLACEHOLDER_NAME = /^placeholder-[a-z0-9]([a-z0-9-]{0,22}[a-z0-9])?$/i;
@@ -55,7 +54,9 @@ export async function keepPlaceholders(ctx: PoolContext, agents: readonly PoolAg
       if (found) {
         await ado.replaceAgent(poolId, found.id, wanted);
         deps.counters.increment('placeholdersUpdated');
-        deps.log.info(`upkeep: updated placeholder agent ${wanted.name} in ${where} to version ${wanted.version}, capabilities ${describe(wanted.systemCapabilities)}`);
+        deps.log.info(
+          `upkeep: updated placeholder agent ${wanted.name} in ${where} to version ${wanted.version}, capabilities ${describe(wanted.systemCapabilities)}`,
+        );
         return;
       }
       // 409: another run (or instance) registered it since the listing; names are unique per pool.
@@ -82,5 +83,7 @@ function sameCapabilities(a: Readonly<Record<string, string>>, b: Readonly<Recor
 }
 
 function describe(capabilities: Readonly<Record<string, string>>): string {
-  return Object.entries(capabilities).map(([k, v]) => (v ? `${k}=${v}` : k)).join(', ');
+  return Object.entries(capabilities)
+    .map(([k, v]) => (v ? `${k}=${v}` : k))
+    .join(', ');
 }

@@ -17,7 +17,6 @@ export interface UpkeepResult {
   readonly failures: number;
 }
 
-
 /**
  * One upkeep run: for every managed pool, its placeholder agents, then the janitor for each of
  * its profiles, then the registrations our agents left. Each pool, profile and action fails on

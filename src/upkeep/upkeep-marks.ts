@@ -60,7 +60,14 @@ export function createUpkeepMarks(client: TableClient): UpkeepMarks {
     },
     async put(scope, mark) {
       await table();
-      const entity = { partitionKey: scope, rowKey: rowKey(mark.kind, mark.name), kind: mark.kind, name: mark.name, since: mark.since.toISOString(), containerCreatedAt: mark.containerCreatedAt };
+      const entity = {
+        partitionKey: scope,
+        rowKey: rowKey(mark.kind, mark.name),
+        kind: mark.kind,
+        name: mark.name,
+        since: mark.since.toISOString(),
+        containerCreatedAt: mark.containerCreatedAt,
+      };
       await client.upsertEntity(entity, 'Replace').catch((e: unknown) => Promise.reject(storageError(client, 'write', e)));
     },
     async remove(scope, kind, name) {
@@ -84,7 +91,15 @@ function storageError(client: TableClient, action: string, error: unknown): Scal
   const status = azureRestFailure(error).status;
   const where = tableLocation(client);
   if (status === 401 || status === 403) {
-    return new ScalerError('permanent', `Upkeep cannot ${action} ${where} (HTTP ${status}): grant the function app's identity "Storage Table Data Contributor" on the storage account.`, { status });
+    return new ScalerError(
+      'permanent',
+      `Upkeep cannot ${action} ${where} (HTTP ${status}): grant the function app's identity "Storage Table Data Contributor" on the storage account.`,
+      { status },
+    );
   }
-  return new ScalerError('transient', `Upkeep could not ${action} ${where} (${status ? `HTTP ${status}` : 'network error'}); the next run tries again.`, status ? { status } : {});
+  return new ScalerError(
+    'transient',
+    `Upkeep could not ${action} ${where} (${status ? `HTTP ${status}` : 'network error'}); the next run tries again.`,
+    status ? { status } : {},
+  );
 }

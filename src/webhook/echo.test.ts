@@ -13,7 +13,15 @@ describe('echo', () => {
   });
 
   it('says what a value that is not text is', () => {
-    expect([undefined, null, '', 3, true, [], {}].map(describeValue)).toEqual(['nothing', 'null', 'an empty string', 'a number', 'a boolean', 'an array', 'an object']);
+    expect([undefined, null, '', 3, true, [], {}].map(describeValue)).toEqual([
+      'nothing',
+      'null',
+      'an empty string',
+      'a number',
+      'a boolean',
+      'an array',
+      'an object',
+    ]);
   });
 });
 

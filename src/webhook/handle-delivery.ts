@@ -64,7 +64,7 @@ async function answer(input: DeliveryInput, deps: WebhookDeps): Promise<Delivery
   };
 
   if (!isAuthorized(input.authorization, deps.credentials)) {
-    return reject(401, 'missing or wrong basic-auth credentials; set the subscription\'s user name and password to WEBHOOK_USERNAME / WEBHOOK_PASSWORD');
+    return reject(401, "missing or wrong basic-auth credentials; set the subscription's user name and password to WEBHOOK_USERNAME / WEBHOOK_PASSWORD");
   }
   if (input.body === 'tooLarge') return reject(413, `body larger than ${MAX_BODY_BYTES} bytes; a job state event is a few KB`);
   if (input.contentType && !/^application\/(.+\+)?json\b/i.test(input.contentType.trim())) {
@@ -99,7 +99,14 @@ async function answer(input: DeliveryInput, deps: WebhookDeps): Promise<Delivery
   }
 
   const observedAt = (deps.now?.() ?? new Date()).toISOString();
-  const signals = org.pools.map((p): PoolSignal => ({ version: 2, orgUrl: org.url.url, pool: p.name, reason: 'event', ...(state === 'waiting' ? { jobId } : {}), observedAt }));
+  const signals = org.pools.map((p): PoolSignal => ({
+    version: 2,
+    orgUrl: org.url.url,
+    pool: p.name,
+    reason: 'event',
+    ...(state === 'waiting' ? { jobId } : {}),
+    observedAt,
+  }));
   try {
     await deps.signals.signal(signals);
   } catch (e) {

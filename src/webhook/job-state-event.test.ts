@@ -25,7 +25,9 @@ describe('readServiceHookEvent', () => {
   it('answers a job id that is not a GUID with a reason naming the field and the fix, the value cut short', () => {
     // The issue's delivery: a long string where the id goes.
     const long = reason(event({ id: 'x'.repeat(100_000) }));
-    expect(long).toMatch(/^resource\.job\.id must be the job's GUID, e\.g\. d3d3d3d3-eeee-ffff-aaaa-b4b4b4b4b4b4, not "x+…" \(100000 characters\); send the event as ADO writes it$/);
+    expect(long).toMatch(
+      /^resource\.job\.id must be the job's GUID, e\.g\. d3d3d3d3-eeee-ffff-aaaa-b4b4b4b4b4b4, not "x+…" \(100000 characters\); send the event as ADO writes it$/,
+    );
     expect(long.length).toBeLessThan(200);
     expect(reason(event({ id: 42 }))).toContain('not a number');
     expect(reason(event({ id: `{${ID}}` }))).toContain('resource.job.id');
@@ -46,16 +48,22 @@ describe('readServiceHookEvent', () => {
     expect(readServiceHookEvent(odd)).toEqual({ kind: 'job', jobId: ID, state: 'waiting', organizationHints: [] });
   });
 
-  it('reads the body\'s own fields only: a __proto__ key is data, not a prototype', () => {
-    const forged = JSON.parse(`{"eventType":"${JOB_STATE_CHANGED}","resource":{"job":{"__proto__":{"id":"${ID}","state":"waiting"}}},"resourceContainers":{"account":{"__proto__":{"baseUrl":"${ORG}"}}}}`) as unknown;
+  it("reads the body's own fields only: a __proto__ key is data, not a prototype", () => {
+    const forged = JSON.parse(
+      `{"eventType":"${JOB_STATE_CHANGED}","resource":{"job":{"__proto__":{"id":"${ID}","state":"waiting"}}},"resourceContainers":{"account":{"__proto__":{"baseUrl":"${ORG}"}}}}`,
+    ) as unknown;
     expect(reason(forged)).toMatch(/^resource\.job\.id must be the job's GUID/);
-    const hints = JSON.parse(`{"eventType":"${JOB_STATE_CHANGED}","resource":{"job":{"id":"${ID}","state":"waiting"}},"resourceContainers":{"account":{"__proto__":{"baseUrl":"${ORG}"}}}}`) as unknown;
+    const hints = JSON.parse(
+      `{"eventType":"${JOB_STATE_CHANGED}","resource":{"job":{"id":"${ID}","state":"waiting"}},"resourceContainers":{"account":{"__proto__":{"baseUrl":"${ORG}"}}}}`,
+    ) as unknown;
     expect(readServiceHookEvent(hints)).toMatchObject({ kind: 'job', organizationHints: [] });
   });
 
   it('lists where the organization can be read, best first, and at most 16', () => {
     const links = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`l${i}`, { href: `${ORG}p/_build/results?buildId=${i}` }]));
-    const read = readServiceHookEvent(event({ _links: links }, { resourceContainers: { collection: { baseUrl: 'https://dev.azure.com/c/' }, account: { baseUrl: ORG } } }));
+    const read = readServiceHookEvent(
+      event({ _links: links }, { resourceContainers: { collection: { baseUrl: 'https://dev.azure.com/c/' }, account: { baseUrl: ORG } } }),
+    );
     expect(read.kind === 'job' && read.organizationHints.slice(0, 3)).toEqual([ORG, 'https://dev.azure.com/c/', `${ORG}p/_build/results?buildId=0`]);
     expect(read.kind === 'job' && read.organizationHints.length).toBe(16);
   });

@@ -57,7 +57,12 @@ export function readServiceHookEvent(json: unknown): ServiceHookEvent {
 /** Every URL in the delivery that can tell which organization sent it, best first. */
 function organizationHints(event: Record<string, unknown>, resource: unknown, job: Record<string, unknown>): string[] {
   const containers = field(event, 'resourceContainers');
-  const hrefs = (links: unknown) => (isRecord(links) ? Object.values(links).slice(0, MAX_HINTS).map((l) => field(l, 'href')) : []);
+  const hrefs = (links: unknown) =>
+    isRecord(links)
+      ? Object.values(links)
+          .slice(0, MAX_HINTS)
+          .map((l) => field(l, 'href'))
+      : [];
   return [
     field(field(containers, 'account'), 'baseUrl'),
     field(field(containers, 'collection'), 'baseUrl'),

@@ -55,11 +55,17 @@ describe('emulator stack', () => {
           name: 'agent',
           image: 'example.azurecr.io/agent:4',
           resources: { requests: { cpu: 1, memoryInGB: 2 } },
-          environmentVariables: Object.entries(agentEnv('agent-aci-1')).map(([name, value]) => (name === 'AZP_TOKEN' ? { name, secureValue: value } : { name, value })),
+          environmentVariables: Object.entries(agentEnv('agent-aci-1')).map(([name, value]) =>
+            name === 'AZP_TOKEN' ? { name, secureValue: value } : { name, value },
+          ),
         },
       ],
     });
-    const aciRecord = await eventually('the ACI agent to exit', () => stack.containers().find((c) => c.name === 'agent-aci-1'), (c) => c?.exitCode !== undefined);
+    const aciRecord = await eventually(
+      'the ACI agent to exit',
+      () => stack.containers().find((c) => c.name === 'agent-aci-1'),
+      (c) => c?.exitCode !== undefined,
+    );
     expect(aciRecord).toMatchObject({ kind: 'aci', requestId: aciJob.requestId, exitCode: 0 });
     expect(aciRecord!.createdAt).toBe(Date.parse(stack.arm.groups().find((g) => g.name === 'agent-aci-1')!.createdAt));
     expect(aciRecord!.startedAt - aciRecord!.createdAt).toBeGreaterThanOrEqual(28); // aciStart
@@ -69,13 +75,22 @@ describe('emulator stack', () => {
     const { token } = await credential.getToken(`${AKS_SERVER_APP}/.default`);
     const body = jobBody('agent-aks-1', { backoffLimit: 0, env: Object.entries(agentEnv('agent-aks-1')).map(([name, value]) => ({ name, value })) });
     expect((await rawClient(stack.kubernetes.url, token)('POST', '/apis/batch/v1/namespaces/ado-agents/jobs', body)).status).toBe(201);
-    const aksRecord = await eventually('the AKS agent to exit', () => stack.containers().find((c) => c.name === 'agent-aks-1'), (c) => c?.exitCode !== undefined);
+    const aksRecord = await eventually(
+      'the AKS agent to exit',
+      () => stack.containers().find((c) => c.name === 'agent-aks-1'),
+      (c) => c?.exitCode !== undefined,
+    );
     expect(aksRecord).toMatchObject({ kind: 'aks', requestId: aksJob.requestId, exitCode: 0 });
     expect(aksRecord!.startedAt - aksRecord!.createdAt).toBeGreaterThanOrEqual(8); // aksStart
     expectInOrder(aksRecord!);
 
     expect(stack.containers().map((c) => c.name)).toEqual(['agent-aci-1', 'agent-aks-1']);
-    expect(stack.ado.jobs().filter((j) => j.state === 'finished').map((j) => j.result)).toEqual(['succeeded', 'succeeded']);
+    expect(
+      stack.ado
+        .jobs()
+        .filter((j) => j.state === 'finished')
+        .map((j) => j.result),
+    ).toEqual(['succeeded', 'succeeded']);
   });
 
   it('passes further ADO emulator options through', async () => {

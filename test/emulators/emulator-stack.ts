@@ -201,7 +201,15 @@ export async function startEmulatorStack(options: EmulatorStackOptions): Promise
       keyVault.setSecret(o.hooksAuth.secretName ?? 'ado-hooks-pat', EMULATOR_HOOKS_PAT);
     }
   });
-  const urls = { ado: ado.url, serviceBus: `sb://127.0.0.1:${serviceBus.port}`, keyVault: keyVault.url, identity: identity.endpoint, storage: storage.tableUrl, arm: arm.url, kubernetes: kubernetes.url };
+  const urls = {
+    ado: ado.url,
+    serviceBus: `sb://127.0.0.1:${serviceBus.port}`,
+    keyVault: keyVault.url,
+    identity: identity.endpoint,
+    storage: storage.tableUrl,
+    arm: arm.url,
+    kubernetes: kubernetes.url,
+  };
   return {
     ado,
     serviceBus,
@@ -224,7 +232,15 @@ export async function startEmulatorStack(options: EmulatorStackOptions): Promise
       SCALER_EMULATORS: JSON.stringify(urls),
     },
     async close() {
-      await Promise.allSettled([ado.close(), serviceBus.close(), keyVault.close(), options.identity ? undefined : identity.close(), storage.close(), arm.close(), kubernetes.close()]);
+      await Promise.allSettled([
+        ado.close(),
+        serviceBus.close(),
+        keyVault.close(),
+        options.identity ? undefined : identity.close(),
+        storage.close(),
+        arm.close(),
+        kubernetes.close(),
+      ]);
     },
   };
 }

@@ -15,7 +15,7 @@ export interface WebhookTarget {
  */
 export async function subscribeWebhook(stack: Pick<EmulatorStack, 'config'>, target: WebhookTarget): Promise<void> {
   for (const org of stack.config.organizations) {
-    const ado = createAdoClient({ orgUrl: org.url, credential: fixedPatCredential(EMULATOR_ADMIN_PAT, 'the emulator\'s full-access PAT') });
+    const ado = createAdoClient({ orgUrl: org.url, credential: fixedPatCredential(EMULATOR_ADMIN_PAT, "the emulator's full-access PAT") });
     await ado.ensureJobStateSubscription(target);
   }
 }

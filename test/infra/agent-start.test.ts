@@ -137,7 +137,7 @@ async function runStart(env: Record<string, string>, whileRunning?: (pid: number
 }
 
 describe('agent image start.sh', () => {
-  it('fetches the organization\'s agent package, registers, runs one job and keeps the token from the job', async () => {
+  it("fetches the organization's agent package, registers, runs one job and keeps the token from the job", async () => {
     const run = await runStart({ AZP_TOKEN: TOKEN, AZP_RUN_AS_ROOT: 'true' });
 
     expect(run.code, run.stderr).toBe(0);

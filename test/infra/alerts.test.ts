@@ -7,7 +7,16 @@ import { errorFields, HOOK_EVENT, hookRecords, PASS_EVENT, recordPrefix } from '
 import { passRecord } from '../../src/scheduler/pass-records';
 import type { PoolConfig } from '../../src/config/schema';
 import { ScalerError } from '../../src/errors/scaler-error';
-import { compiledMainTemplate, moduleNamed, moduleParameter, REPO, resolveVariables, type ArmResource, type ArmTemplate, type Deployment } from './compiled-template';
+import {
+  compiledMainTemplate,
+  moduleNamed,
+  moduleParameter,
+  REPO,
+  resolveVariables,
+  type ArmResource,
+  type ArmTemplate,
+  type Deployment,
+} from './compiled-template';
 
 /**
  * The Azure Monitor alerts infra/modules/alerts.bicep adds, read off the compiled template: each
@@ -82,14 +91,18 @@ const fullPass = passRecord({
 })!;
 const passFields = Object.keys(fullPass);
 const profileFields = Object.keys(fullPass.profiles[0]!);
-const hookFields = Object.keys(hookRecords([{ orgUrl: 'https://dev.azure.com/contoso', subscriptions: [{ id: 'x', status: 'onProbation', reenabled: true }] }])[0]!);
+const hookFields = Object.keys(
+  hookRecords([{ orgUrl: 'https://dev.azure.com/contoso', subscriptions: [{ id: 'x', status: 'onProbation', reenabled: true }] }])[0]!,
+);
 
 describe('alert rules in infra/main.bicep', () => {
   it('come from the alerts module, deployed unless deployAlerts is false: four log search rules and one metric rule', () => {
     expect(alerts.resource.condition).toBe("[parameters('deployAlerts')]");
     expect(main.parameters?.deployAlerts).toEqual({ type: 'bool', defaultValue: true, metadata: expect.anything() as unknown });
     expect(rules.map((r) => r.type).sort()).toEqual(['Microsoft.Insights/metricAlerts', ...Array<string>(4).fill('Microsoft.Insights/scheduledQueryRules')]);
-    expect(moduleParameter(alerts, 'workspaceName')).toBe("[reference(resourceId('Microsoft.Resources/deployments', 'monitoring'), '2025-04-01').outputs.workspaceName.value]");
+    expect(moduleParameter(alerts, 'workspaceName')).toBe(
+      "[reference(resourceId('Microsoft.Resources/deployments', 'monitoring'), '2025-04-01').outputs.workspaceName.value]",
+    );
   });
 
   it('query the workspace as their own identity, which may read it (and nothing else) before any rule exists', () => {
@@ -105,7 +118,10 @@ describe('alert rules in infra/main.bicep', () => {
       const identity = resolveVariables(r.identity, alerts.template) as { type: string; userAssignedIdentities: Record<string, unknown> };
       expect(identity.type).toBe('UserAssigned');
       expect(Object.keys(identity.userAssignedIdentities)).toEqual([`[format('{0}', ${identityId})]`]);
-      expect((r.dependsOn as string[]).some((d) => d.includes("'Microsoft.Authorization/roleAssignments'")), `${r.name} waits for the role assignment`).toBe(true);
+      expect(
+        (r.dependsOn as string[]).some((d) => d.includes("'Microsoft.Authorization/roleAssignments'")),
+        `${r.name} waits for the role assignment`,
+      ).toBe(true);
       expect((r.properties as { enabled: boolean; autoMitigate: boolean }).enabled).toBe(true);
     }
   });
@@ -116,7 +132,12 @@ describe('alert rules in infra/main.bicep', () => {
     const c = logCriterion(r);
     expect(c.query).toContain(`Message startswith '${recordPrefix(PASS_EVENT)}'`);
     expect(c.query).toContain('arg_max(TimeGenerated, oldestWaitMinutes) by org, pool');
-    expect(c).toMatchObject({ metricMeasureColumn: 'oldestWaitMinutes', timeAggregation: 'Maximum', operator: 'GreaterThan', threshold: "[parameters('oldestWaitMinutes')]" });
+    expect(c).toMatchObject({
+      metricMeasureColumn: 'oldestWaitMinutes',
+      timeAggregation: 'Maximum',
+      operator: 'GreaterThan',
+      threshold: "[parameters('oldestWaitMinutes')]",
+    });
     expect(dimensionNames(c)).toEqual(['org', 'pool']);
     expect(moduleParameter(alerts, 'oldestWaitMinutes')).toBe("[parameters('alertOldestWaitMinutes')]");
     expect(main.parameters?.alertOldestWaitMinutes?.defaultValue).toBe(10);
@@ -128,7 +149,11 @@ describe('alert rules in infra/main.bicep', () => {
     const r = rule('dead-lettered');
     expect(r.type).toBe('Microsoft.Insights/metricAlerts');
     expect(r.location).toBe('global');
-    expect(r.properties).toMatchObject({ scopes: ["[resourceId('Microsoft.ServiceBus/namespaces', parameters('serviceBusNamespaceName'))]"], evaluationFrequency: 'PT5M', windowSize: 'PT5M' });
+    expect(r.properties).toMatchObject({
+      scopes: ["[resourceId('Microsoft.ServiceBus/namespaces', parameters('serviceBusNamespaceName'))]"],
+      evaluationFrequency: 'PT5M',
+      windowSize: 'PT5M',
+    });
     const criteria = r.properties.criteria as { 'odata.type': string; allOf: Array<Record<string, unknown>> };
     expect(criteria['odata.type']).toBe('Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria');
     expect(criteria.allOf).toEqual([
@@ -146,7 +171,7 @@ describe('alert rules in infra/main.bicep', () => {
     expect(resolveVariables(moduleParameter(alerts, 'queueName'), main)).toBe(SIGNAL_QUEUE);
   });
 
-  it('3: a service hook not enabled, from upkeep\'s latest record per organization', () => {
+  it("3: a service hook not enabled, from upkeep's latest record per organization", () => {
     const r = rule('hook-not-enabled');
     expect(r.properties).toMatchObject({ evaluationFrequency: 'PT5M', windowSize: 'PT15M' });
     const c = logCriterion(r);
@@ -154,7 +179,10 @@ describe('alert rules in infra/main.bicep', () => {
     expect(c.query).toContain("enabled == 'false'");
     expect(c).toMatchObject({ timeAggregation: 'Count', operator: 'GreaterThan', threshold: 0 });
     expect(dimensionNames(c)).toEqual(['org']);
-    expect(fieldsRead(c.query, 'r').every((f) => hookFields.includes(f)), fieldsRead(c.query, 'r').join()).toBe(true);
+    expect(
+      fieldsRead(c.query, 'r').every((f) => hookFields.includes(f)),
+      fieldsRead(c.query, 'r').join(),
+    ).toBe(true);
   });
 
   it('4: a profile in back-off now, from the latest pass record of its pool', () => {
@@ -186,15 +214,25 @@ describe('alert rules in infra/main.bicep', () => {
     const groups = alerts.template.resources.filter((r) => r.type === 'Microsoft.Insights/actionGroups');
     expect(groups).toHaveLength(1);
     const group = groups[0]!;
-    expect(resolveVariables(`[variables('${/^\[variables\('(\w+)'\)\]$/.exec(group.condition ?? '')?.[1]}')]`, alerts.template)).toBe("[not(empty(parameters('alertEmails')))]");
+    expect(resolveVariables(`[variables('${/^\[variables\('(\w+)'\)\]$/.exec(group.condition ?? '')?.[1]}')]`, alerts.template)).toBe(
+      "[not(empty(parameters('alertEmails')))]",
+    );
     expect(group.location).toBe('Global');
-    const props = group.properties as { enabled: boolean; groupShortName: string; copy: Array<{ name: string; count: string; input: Record<string, unknown> }> };
+    const props = group.properties as {
+      enabled: boolean;
+      groupShortName: string;
+      copy: Array<{ name: string; count: string; input: Record<string, unknown> }>;
+    };
     expect(props.enabled).toBe(true);
     expect(props.copy).toEqual([
       {
         name: 'emailReceivers',
         count: "[length(parameters('alertEmails'))]",
-        input: { name: "[format('email-{0}', copyIndex('emailReceivers'))]", emailAddress: "[parameters('alertEmails')[copyIndex('emailReceivers')]]", useCommonAlertSchema: true },
+        input: {
+          name: "[format('email-{0}', copyIndex('emailReceivers'))]",
+          emailAddress: "[parameters('alertEmails')[copyIndex('emailReceivers')]]",
+          useCommonAlertSchema: true,
+        },
       },
     ]);
     expect(moduleParameter(alerts, 'alertEmails')).toBe("[parameters('alertEmails')]");

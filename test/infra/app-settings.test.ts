@@ -45,7 +45,9 @@ beforeAll(() => {
 
 describe('function app settings in infra/main.bicep', () => {
   it('finds the settings the code reads', () => {
-    expect(codeSettings).toEqual(expect.arrayContaining(['SCALER_CONFIG', 'WEBHOOK_USERNAME', 'WEBHOOK_PASSWORD', 'ServiceBusConnection__fullyQualifiedNamespace']));
+    expect(codeSettings).toEqual(
+      expect.arrayContaining(['SCALER_CONFIG', 'WEBHOOK_USERNAME', 'WEBHOOK_PASSWORD', 'ServiceBusConnection__fullyQualifiedNamespace']),
+    );
   });
 
   it('set every setting the code reads, and nothing else but what the host reads', () => {
@@ -102,7 +104,7 @@ describe('names the code and the template share', () => {
     expect((namespaces[0]!.resource.sku as { tier?: string } | undefined)?.tier).toMatch(/^(Standard|Premium)$/);
   });
 
-  it('the queue is the one the functions\' Service Bus triggers read', () => {
+  it("the queue is the one the functions' Service Bus triggers read", () => {
     const triggers = readdirSync(path.join(REPO, 'functions'))
       .filter((f) => f.endsWith('.ts'))
       .flatMap((f) => [...readFileSync(path.join(REPO, 'functions', f), 'utf8').matchAll(/app\.serviceBusQueue\(\s*'([^']+)',\s*\{([^}]*)\}/g)])
@@ -128,11 +130,15 @@ describe('names the code and the template share', () => {
 
   it('main.parameters.json holds a valid configuration document once its placeholders are filled', () => {
     const placeholders = placeholdersOf(readFileSync(path.join(REPO, 'infra/main.bicep'), 'utf8'));
-    expect(placeholders).toEqual(expect.arrayContaining(['vaultUrl', 'agentsIdentityId', 'aciSubnetId', 'agentsResourceGroup', 'subscriptionId', 'location', 'aksApiServer']));
+    expect(placeholders).toEqual(
+      expect.arrayContaining(['vaultUrl', 'agentsIdentityId', 'aciSubnetId', 'agentsResourceGroup', 'subscriptionId', 'location', 'aksApiServer']),
+    );
     const sample: Record<string, string> = {
       vaultUrl: 'https://kv-adoscaler-abcdefgh.vault.azure.net',
-      agentsIdentityId: '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-ado-agents/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-adoscaler-agents',
-      aciSubnetId: '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet-adoscaler/subnets/aci-agents',
+      agentsIdentityId:
+        '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-ado-agents/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-adoscaler-agents',
+      aciSubnetId:
+        '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet-adoscaler/subnets/aci-agents',
       agentsResourceGroup: 'rg-ado-agents',
       subscriptionId: '00000000-0000-0000-0000-000000000000',
       location: 'westeurope',

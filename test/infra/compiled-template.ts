@@ -58,7 +58,9 @@ export function findResources(root: ArmTemplate, type: string): Located[] {
     if (!Array.isArray(template.resources)) {
       // Bicep switches a template to symbolic names (languageVersion 2.0) for typed parameters
       // and other newer features; these readers expect the classic resource array.
-      throw new Error(`a module compiled to languageVersion ${String((template as { languageVersion?: string }).languageVersion)}; keep infra/ to untyped params (array, object)`);
+      throw new Error(
+        `a module compiled to languageVersion ${String((template as { languageVersion?: string }).languageVersion)}; keep infra/ to untyped params (array, object)`,
+      );
     }
     for (const resource of template.resources) {
       if (resource.type.toLowerCase() === type.toLowerCase()) found.push({ resource, template, chain });

@@ -137,8 +137,16 @@ function principalOf(a: Located, root: ArmTemplate): string {
   if (new RegExp(`^\\[${cluster}, 'full'\\)\\.identity\\.principalId\\]$`).test(expr)) return AKS_CLUSTER;
   if (new RegExp(`^\\[${cluster}\\)\\.addonProfiles\\.aciConnectorLinux\\.identity\\.objectId\\]$`).test(expr)) return ACI_CONNECTOR;
   // The alerts module's own identity, declared beside the assignment.
-  const alerts = a.chain.length === 1 && a.chain[0]!.resource.name === 'alerts' ? a.template.resources.filter((r) => r.type === 'Microsoft.ManagedIdentity/userAssignedIdentities') : [];
-  if (alerts.length === 1 && expr === `[reference(resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', ${alerts[0]!.name.replace(/^\[(.*)\]$/, '$1')}), '2023-01-31').principalId]`) return ALERTS;
+  const alerts =
+    a.chain.length === 1 && a.chain[0]!.resource.name === 'alerts'
+      ? a.template.resources.filter((r) => r.type === 'Microsoft.ManagedIdentity/userAssignedIdentities')
+      : [];
+  if (
+    alerts.length === 1 &&
+    expr ===
+      `[reference(resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', ${alerts[0]!.name.replace(/^\[(.*)\]$/, '$1')}), '2023-01-31').principalId]`
+  )
+    return ALERTS;
   return `unrecognised principal ${expr}`;
 }
 
@@ -166,7 +174,9 @@ function scopeOf(a: Located, root: ArmTemplate): string {
   }
   const m = /^\[resourceId\('([^']+)', (.+)\)\]$/.exec(scope);
   if (!m) return `unrecognised scope ${scope}`;
-  return `${m[1]}(${splitArguments(m[2]!).map((arg) => String(fixedName(arg, a, root) ?? resolveArgument(arg, a.template))).join(', ')})`;
+  return `${m[1]}(${splitArguments(m[2]!)
+    .map((arg) => String(fixedName(arg, a, root) ?? resolveArgument(arg, a.template)))
+    .join(', ')})`;
 }
 
 /**

@@ -27,7 +27,8 @@ describe('npm run bench, tiny scenario', () => {
     expect(result.baseline.foundByTimer).toBe(2);
     expect(result.ratio.p95).toBeCloseTo(result.scaler.p95 / result.baseline.p95, 10);
     const table = scenarioTable(result);
-    for (const row of ['queued→assigned p95 (s)', 'ideal makespan (s)', 'agent cost per 1000 jobs (USD)', 'verdict: scaler vs KEDA-like']) expect(table).toContain(row);
+    for (const row of ['queued→assigned p95 (s)', 'ideal makespan (s)', 'agent cost per 1000 jobs (USD)', 'verdict: scaler vs KEDA-like'])
+      expect(table).toContain(row);
     // Cost per profile, from the agents' tags and labels, and per value of the profiles' tags.
     for (const system of ['scaler', 'baseline'] as const) {
       const served = Object.fromEntries(result.costs.filter((r) => r.kind === 'profile').map((r) => [r.label, r[system]?.served ?? 0]));

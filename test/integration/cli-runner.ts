@@ -12,7 +12,11 @@ export interface CliRun {
  * environment and stdin (a pipe). In-process, the CLI reaches the emulators this test started:
  * the Key Vault emulator's host name resolves here (loopback-dns.ts) and the test CA is trusted.
  */
-export async function runCli(main: (argv: string[], io: CliIo) => Promise<number>, argv: string[], options: { env: Record<string, string | undefined>; stdin?: string }): Promise<CliRun> {
+export async function runCli(
+  main: (argv: string[], io: CliIo) => Promise<number>,
+  argv: string[],
+  options: { env: Record<string, string | undefined>; stdin?: string },
+): Promise<CliRun> {
   const out: string[] = [];
   const err: string[] = [];
   const code = await main(argv, {

@@ -47,10 +47,19 @@ const config = {
               maxAgents: 6,
               launcher: { kind: 'aksVirtualNode', apiServer: 'https://aks.example', namespace: 'ado-agents', virtualNode: 'v2' },
             },
-            { name: 'linux-docker', capabilities: { 'Agent.OS': 'Linux', docker: '' }, image: 'contosoacr.azurecr.io/ado-agent:4', maxAgents: 4, launcher: aci },
+            {
+              name: 'linux-docker',
+              capabilities: { 'Agent.OS': 'Linux', docker: '' },
+              image: 'contosoacr.azurecr.io/ado-agent:4',
+              maxAgents: 4,
+              launcher: aci,
+            },
           ],
         },
-        { name: WEB, profiles: [{ name: 'web-std', capabilities: { 'Agent.OS': 'Linux' }, image: 'contosoacr.azurecr.io/ado-agent:4', maxAgents: 2, launcher: aci }] },
+        {
+          name: WEB,
+          profiles: [{ name: 'web-std', capabilities: { 'Agent.OS': 'Linux' }, image: 'contosoacr.azurecr.io/ado-agent:4', maxAgents: 2, launcher: aci }],
+        },
       ],
     },
   ],
@@ -67,7 +76,8 @@ describe('GET /api/dashboard in Chromium', () => {
 
   beforeAll(async () => {
     if (!executablePath) throw new Error('no Chromium found: install it (apt-get install chromium; .ci/run does) or set CHROMIUM_PATH to its executable');
-    if (!existsSync(executablePath)) throw new Error(`CHROMIUM_PATH is ${executablePath}, which does not exist: install Chromium (apt-get install chromium) or point CHROMIUM_PATH at it`);
+    if (!existsSync(executablePath))
+      throw new Error(`CHROMIUM_PATH is ${executablePath}, which does not exist: install Chromium (apt-get install chromium) or point CHROMIUM_PATH at it`);
     scaler = await startScaler({
       config,
       latencies: { aciStart: 200, aksStart: 100, jobDuration: ({ requestId }) => (slow.has(requestId) ? 120_000 : 1_500) },
@@ -135,7 +145,12 @@ describe('GET /api/dashboard in Chromium', () => {
     // The page loads nothing but itself, and its stylesheet applies (the policy allowed it).
     expect(requests).toEqual([`${scaler.host.url}/api/dashboard`]);
     expect(problems).toEqual([]);
-    expect(await page.locator('svg.timeline .o-succeeded').first().evaluate((e) => (globalThis as unknown as BrowserGlobals).getComputedStyle(e).fill)).toBe('rgb(46, 157, 87)');
+    expect(
+      await page
+        .locator('svg.timeline .o-succeeded')
+        .first()
+        .evaluate((e) => (globalThis as unknown as BrowserGlobals).getComputedStyle(e).fill),
+    ).toBe('rgb(46, 157, 87)');
 
     // Pool names as text, the one with markup in its name too: nothing ran.
     expect(await page.locator('section.pool h2').allTextContents()).toEqual(['linux', WEB]);
@@ -149,7 +164,14 @@ describe('GET /api/dashboard in Chromium', () => {
       const [name, launcher, waiting, starting, idle, busy, standby, max, placeholder] = await row.allTextContents();
       return { name, launcher, waiting, starting, idle, busy: busy?.split(' ')[0], standby, max, placeholder };
     };
-    expect(await cells(linux, 'linux-small')).toMatchObject({ launcher: 'aksVirtualNode', waiting: '0', busy: '0', standby: '0', max: '6', placeholder: 'registered' });
+    expect(await cells(linux, 'linux-small')).toMatchObject({
+      launcher: 'aksVirtualNode',
+      waiting: '0',
+      busy: '0',
+      standby: '0',
+      max: '6',
+      placeholder: 'registered',
+    });
     expect(await cells(linux, 'linux-docker')).toMatchObject({ launcher: 'aci', waiting: '0', busy: '0', standby: '0', max: '4', placeholder: 'registered' });
     const web = page.locator('section.pool').nth(1);
     expect(await web.locator('p.muted').first().textContent()).toContain('0 waiting · 1 running');

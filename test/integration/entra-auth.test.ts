@@ -30,11 +30,18 @@ const scalerCalls = () => scaler.stack.ado.requests().filter((r) => !r.userAgent
 
 /** One sweep whose pass has run: it waits for the next signal window first, so the sweep's signal is not a duplicate of the last one. */
 async function sweepAndPass(): Promise<void> {
-  const last = scaler.signals().filter((s) => s.reason === 'timer').at(-1);
+  const last = scaler
+    .signals()
+    .filter((s) => s.reason === 'timer')
+    .at(-1);
   if (last) await eventually(() => Date.now() >= last.dueAt, 5_000, 'the next signal window');
   const passes = dependencies().counters.get('passes');
   await scaler.sweep();
-  await eventually(() => dependencies().counters.get('passes') > passes && queue().active().length + queue().locked().length === 0, 20_000, 'the pass of the sweep');
+  await eventually(
+    () => dependencies().counters.get('passes') > passes && queue().active().length + queue().locked().length === 0,
+    20_000,
+    'the pass of the sweep',
+  );
 }
 
 it('serves a job the sweep found, authenticating to ADO with one Entra token from the managed identity and never reading Key Vault', async () => {

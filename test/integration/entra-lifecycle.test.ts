@@ -59,7 +59,7 @@ describe('managed identity end to end', () => {
     expect(scalerCalls().filter((r) => r.status === 401)).toEqual([]);
   });
 
-  it('lets a job outlive its agent\'s token: the job succeeds, the agent cannot deregister, and the janitor removes the registration with a fresh token', async () => {
+  it("lets a job outlive its agent's token: the job succeeds, the agent cannot deregister, and the janitor removes the registration with a fresh token", async () => {
     const { ado } = scaler.stack;
     const job = ado.queueJob({ pool: 'linux' });
     longJobs.add(job.requestId);
@@ -74,11 +74,15 @@ describe('managed identity end to end', () => {
     expect(await registration(started.agentName!)).toBeDefined();
 
     await upkeep();
-    await eventually(async () => {
-      if ((await registration(started.agentName!)) === undefined) return true;
-      await upkeep();
-      return false;
-    }, 20_000, 'the janitor to remove the registration');
+    await eventually(
+      async () => {
+        if ((await registration(started.agentName!)) === undefined) return true;
+        await upkeep();
+        return false;
+      },
+      20_000,
+      'the janitor to remove the registration',
+    );
 
     // The scaler asked for new tokens rather than reusing the expired one, and never mistook the expiry for a revoked PAT.
     expect(adoTokens().length).toBeGreaterThan(issuedBefore);

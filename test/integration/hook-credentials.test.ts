@@ -21,7 +21,11 @@ const config = {
 /** Three upkeep runs, as the timer makes them a minute apart. */
 const lines: LogLine[] = [];
 /** The hooks calls of the upkeep runs (not the subscription the harness made first, as hook:create would). */
-const hookCalls = (org: string) => scaler.stack.ado.requests().slice(mark).filter((r) => r.path.startsWith(`/${org}/_apis/hooks/`));
+const hookCalls = (org: string) =>
+  scaler.stack.ado
+    .requests()
+    .slice(mark)
+    .filter((r) => r.path.startsWith(`/${org}/_apis/hooks/`));
 let mark = 0;
 const secretReads = (name: string) => scaler.stack.keyVault.requests().filter((r) => r.method === 'GET' && r.path.startsWith(`/secrets/${name}/`)).length;
 const about = (org: string) => lines.filter((l) => /service hook/i.test(l.message) && l.message.includes(`/${org}`));

@@ -43,14 +43,17 @@ const reenabledCount = async () => (await scaler.status()).counters.hookReenable
 async function queueJob(): Promise<Array<[number | null, string]>> {
   const job = scaler.stack.ado.queueJob({ pool: 'linux' });
   await scaler.stack.ado.deliveriesSettled();
-  return scaler.stack.ado.deliveries().filter((d) => d.jobId === job.jobId).map((d) => [d.status, d.outcome]);
+  return scaler.stack.ado
+    .deliveries()
+    .filter((d) => d.jobId === job.jobId)
+    .map((d) => [d.status, d.outcome]);
 }
 
-describe('hook health on ADO\'s probation schedule', () => {
+describe("hook health on ADO's probation schedule", () => {
   const lines: LogLine[] = [];
   const said = (pattern: RegExp) => lines.filter((l) => pattern.test(l.message));
 
-  it('reports a probation with ADO\'s count and lifts it; while the webhook keeps failing, lifts it again each run but says so once', async () => {
+  it("reports a probation with ADO's count and lifts it; while the webhook keeps failing, lifts it again each run but says so once", async () => {
     gateway.failAll(true);
     expect(await queueJob()).toEqual([[500, 'probation']]);
     expect(ours()).toMatchObject({ status: 'onProbation', probationRetries: 0 });
@@ -58,7 +61,9 @@ describe('hook health on ADO\'s probation schedule', () => {
     await runUpkeepLater(0, lines);
     expect(ours()).not.toHaveProperty('status');
     expect(said(/re-enabled subscription/).map((l) => l.level)).toEqual(['warn']);
-    expect(said(/re-enabled subscription/)[0]!.message).toMatch(new RegExp(`re-enabled subscription ${ours().id as string} .*onProbation after 0 failed probation retries`));
+    expect(said(/re-enabled subscription/)[0]!.message).toMatch(
+      new RegExp(`re-enabled subscription ${ours().id as string} .*onProbation after 0 failed probation retries`),
+    );
 
     // Still down: the next event puts it back on probation, and the next run lifts it again.
     expect(await queueJob()).toEqual([[500, 'probation']]);
@@ -68,7 +73,7 @@ describe('hook health on ADO\'s probation schedule', () => {
     expect(said(/re-enabled subscription/)).toHaveLength(1);
   });
 
-  it('re-enables one ADO disabled after its seven probation retries failed (36 h without upkeep), with the webhook\'s password: events reach it again', async () => {
+  it("re-enables one ADO disabled after its seven probation retries failed (36 h without upkeep), with the webhook's password: events reach it again", async () => {
     expect(await queueJob()).toEqual([[500, 'probation']]);
     // No upkeep run for a day and a half (the app was stopped); ADO retries on its own schedule.
     for (let retry = 1; retry <= 7; retry++) {
@@ -76,7 +81,10 @@ describe('hook health on ADO\'s probation schedule', () => {
       await scaler.stack.ado.deliveriesSettled();
     }
     expect(ours()).toMatchObject({ status: 'disabledBySystem' });
-    const outcomes = scaler.stack.ado.deliveries().filter((d) => d.probationRetry !== undefined).map((d) => [d.probationRetry, d.status, d.outcome]);
+    const outcomes = scaler.stack.ado
+      .deliveries()
+      .filter((d) => d.probationRetry !== undefined)
+      .map((d) => [d.probationRetry, d.status, d.outcome]);
     expect(outcomes.at(-1)).toEqual([7, 500, 'disabled']);
     expect(await queueJob()).toEqual([[null, 'dropped']]);
 

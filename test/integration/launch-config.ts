@@ -18,7 +18,13 @@ export function launchConfig(options: { dotnetMax?: number; linuxMax?: number; r
                 maxAgents: options.linuxMax ?? 30,
                 launcher: { kind: 'aksVirtualNode', apiServer: 'https://aks.example', namespace: 'ado-agents', virtualNode: 'v2' },
               },
-              { name: 'linux-docker', capabilities: { 'Agent.OS': 'Linux', docker: '' }, image: 'contosoacr.azurecr.io/ado-agent:4', maxAgents: options.linuxMax ?? 30, launcher: aci },
+              {
+                name: 'linux-docker',
+                capabilities: { 'Agent.OS': 'Linux', docker: '' },
+                image: 'contosoacr.azurecr.io/ado-agent:4',
+                maxAgents: options.linuxMax ?? 30,
+                launcher: aci,
+              },
             ],
           },
           {

@@ -41,7 +41,13 @@ const bounded = (r: RequestLogEntry) => /^\d+$/.test(r.query.completedRequestCou
 // each pool's first, delivered at once, and not a window's later ones).
 beforeEach(async () => {
   for (const job of scaler.stack.ado.jobs().filter((j) => j.state === 'waiting')) scaler.stack.ado.cancelJob(job.requestId);
-  const lastSignal = () => Math.max(0, ...queue().accepted().map((m) => m.enqueuedTimeUtc.getTime()));
+  const lastSignal = () =>
+    Math.max(
+      0,
+      ...queue()
+        .accepted()
+        .map((m) => m.enqueuedTimeUtc.getTime()),
+    );
   await eventually(
     () =>
       Date.now() - lastSignal() > SIGNAL_WINDOW_MS &&
@@ -80,11 +86,21 @@ describe('reconcile', () => {
     // (location and resource area discovery, pool ids): the sweep made no call.
     const listings = ado.requests().slice(adoMark).filter(isListing);
     const setUp = (r: RequestLogEntry) => r.method === 'OPTIONS' || (r.method === 'GET' && /\/(distributedtask\/pools|ResourceAreas)$/i.test(r.path));
-    expect(ado.requests().slice(adoMark).filter((r) => !r.userAgent?.startsWith('VstsAgentCore') && !setUp(r))).toEqual(listings);
+    expect(
+      ado
+        .requests()
+        .slice(adoMark)
+        .filter((r) => !r.userAgent?.startsWith('VstsAgentCore') && !setUp(r)),
+    ).toEqual(listings);
     expect(listings.map((l) => l.poolId).sort()).toEqual(POOLS.map((p) => ado.poolId('contoso', p)).sort());
     expect(listings.map((l) => [l.status, bounded(l)])).toEqual(POOLS.map(() => [200, true]));
     // Nothing waits, nothing runs: no agent was started, and no pass asked for another.
-    expect(scaler.stack.arm.requests().slice(armMark).filter((r) => r.method === 'PUT')).toEqual([]);
+    expect(
+      scaler.stack.arm
+        .requests()
+        .slice(armMark)
+        .filter((r) => r.method === 'PUT'),
+    ).toEqual([]);
     expect(queue().scheduled()).toEqual([]);
   });
 
@@ -103,7 +119,13 @@ describe('reconcile', () => {
     expect(started.map((g) => g.name)).toEqual([served.agentName]);
     expect(started[0]!.body.tags?.['ado-pool']).toBe('windows');
     const log = scaler.logs.slice(logMark).find((l) => l.functionName === 'scheduler' && l.message.includes('pool "windows" (timer)'));
-    if (!log) console.log(scaler.logs.slice(logMark).map((l) => `${l.functionName} ${l.message}`).join('\n'));
+    if (!log)
+      console.log(
+        scaler.logs
+          .slice(logMark)
+          .map((l) => `${l.functionName} ${l.message}`)
+          .join('\n'),
+      );
     expect(log?.message).toMatch(/waiting 1, .*→ start 1/);
     // However many passes ran meanwhile, each listed its pool with a bound.
     const listings = ado.requests().slice(adoMark).filter(isListing);
@@ -127,10 +149,24 @@ describe('reconcile', () => {
 
     const served = await eventually(() => ado.jobs().find((j) => j.requestId === job.requestId && j.state === 'finished'), 30_000, 'the job to be served');
     expect(served.result).toBe('succeeded');
-    const calls = ado.requests().slice(adoMark).filter((r) => !r.userAgent?.startsWith('VstsAgentCore'));
+    const calls = ado
+      .requests()
+      .slice(adoMark)
+      .filter((r) => !r.userAgent?.startsWith('VstsAgentCore'));
     expect(calls.some((r) => r.status === 401)).toBe(true);
-    expect(calls.filter(isListing).filter((r) => r.status === 200).map((r) => r.poolId)).toEqual(expect.arrayContaining(POOLS.map((p) => ado.poolId('contoso', p))));
-    expect(arm.requests().slice(armMark).filter((r) => r.method === 'PUT').map((r) => r.body.includes(rotated))).toEqual([true]);
+    expect(
+      calls
+        .filter(isListing)
+        .filter((r) => r.status === 200)
+        .map((r) => r.poolId),
+    ).toEqual(expect.arrayContaining(POOLS.map((p) => ado.poolId('contoso', p))));
+    expect(
+      arm
+        .requests()
+        .slice(armMark)
+        .filter((r) => r.method === 'PUT')
+        .map((r) => r.body.includes(rotated)),
+    ).toEqual([true]);
     expect(scaler.logs.slice(logMark).filter((l) => l.level === 'warning' || l.level === 'error')).toEqual([]);
     const text = scaler.logs.map((l) => l.message).join('\n');
     expect(text).not.toContain(rotated);
@@ -151,11 +187,18 @@ describe('reconcile', () => {
       ['windows', 0, undefined],
     ]);
     const waiting = (pool: string) => status.pools.find((p) => p.pool === pool)!.waitingRequests;
-    expect(waiting('gpu')).toEqual([{ requestId: gpu.requestId, jobId: gpu.jobId, queueTime: expect.any(String) as unknown, demands: ['Agent.OS -equals Linux'] }]);
+    expect(waiting('gpu')).toEqual([
+      { requestId: gpu.requestId, jobId: gpu.jobId, queueTime: expect.any(String) as unknown, demands: ['Agent.OS -equals Linux'] },
+    ]);
     expect(waiting('linux').map((r) => [r.requestId, r.jobId])).toEqual(linux.map((j) => [j.requestId, j.jobId]));
     expect(waiting('windows')).toEqual([]);
     expect(status.emulators).toMatchObject({ ado: ado.url });
-    expect(status.counters).toMatchObject({ sweeps: expect.any(Number) as unknown, signalsSent: expect.any(Number) as unknown, passes: expect.any(Number) as unknown, passFailures: 0 });
+    expect(status.counters).toMatchObject({
+      sweeps: expect.any(Number) as unknown,
+      signalsSent: expect.any(Number) as unknown,
+      passes: expect.any(Number) as unknown,
+      passFailures: 0,
+    });
     expect(status.counters.passes).toBeGreaterThanOrEqual(status.counters.sweeps!);
     expect(status.counters).not.toHaveProperty('demandsEnqueued');
     // Looking is not acting: the status page starts nothing.

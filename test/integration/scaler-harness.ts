@@ -38,8 +38,26 @@ export interface Scaler {
 
 export interface StatusBody {
   counters: Record<string, number>;
-  pools: Array<{ organization: string; pool: string; waiting: number; running: number; error?: string; waitingRequests: Array<{ requestId: number; jobId: string }> }>;
-  profiles: Array<{ organization: string; pool: string; profile: string; launcher: string; maxAgents: number; starting: number; running: number; finished: number; backoff?: { until: string; reason: string }; error?: string }>;
+  pools: Array<{
+    organization: string;
+    pool: string;
+    waiting: number;
+    running: number;
+    error?: string;
+    waitingRequests: Array<{ requestId: number; jobId: string }>;
+  }>;
+  profiles: Array<{
+    organization: string;
+    pool: string;
+    profile: string;
+    launcher: string;
+    maxAgents: number;
+    starting: number;
+    running: number;
+    finished: number;
+    backoff?: { until: string; reason: string };
+    error?: string;
+  }>;
   emulators?: Record<string, string>;
 }
 
@@ -82,7 +100,11 @@ export async function startScaler(options: EmulatorStackOptions & { load: () => 
     },
     webhookUrl,
     logs,
-    signals: () => stack.serviceBus.queue(SIGNAL_QUEUE).accepted().map((m) => ({ ...parse(m.body), dueAt: (m.scheduledEnqueueTimeUtc ?? m.enqueuedTimeUtc).getTime() })),
+    signals: () =>
+      stack.serviceBus
+        .queue(SIGNAL_QUEUE)
+        .accepted()
+        .map((m) => ({ ...parse(m.body), dueAt: (m.scheduledEnqueueTimeUtc ?? m.enqueuedTimeUtc).getTime() })),
     async consumeSignals() {
       const receiver = client.createReceiver(SIGNAL_QUEUE);
       const signals: PoolSignal[] = [];
@@ -116,7 +138,10 @@ export async function startScaler(options: EmulatorStackOptions & { load: () => 
 }
 
 /** A configuration document with one organization and the given pools, each with one ACI profile. */
-export function configWithPools(pools: readonly string[], auth: Record<string, string> = { kind: 'pat', vaultUrl: 'https://x.vault.azure.net', secretName: 'ado-pat' }) {
+export function configWithPools(
+  pools: readonly string[],
+  auth: Record<string, string> = { kind: 'pat', vaultUrl: 'https://x.vault.azure.net', secretName: 'ado-pat' },
+) {
   return {
     organizations: [
       {

@@ -23,7 +23,12 @@ import { eventually, startScaler, type Scaler } from './scaler-harness';
 
 const aci = { kind: 'aci', subscriptionId: '00000000-0000-0000-0000-000000000000', resourceGroup: 'rg-agents', location: 'westeurope' };
 const auth = { kind: 'pat', vaultUrl: 'https://x.vault.azure.net', secretName: 'ado-pat' };
-const profile = (name: string, maxAgents: number, launcher: Record<string, string> = aci) => ({ name, image: 'contosoacr.azurecr.io/ado-agent:4', maxAgents, launcher });
+const profile = (name: string, maxAgents: number, launcher: Record<string, string> = aci) => ({
+  name,
+  image: 'contosoacr.azurecr.io/ado-agent:4',
+  maxAgents,
+  launcher,
+});
 
 /**
  * contoso: one pool, a profile of 4 agents at most. fabrikam: two pools of 4 each, but 3 parallel
@@ -138,7 +143,12 @@ function created(org: OrganizationConfig, pools: readonly string[]): string[] {
  * again, and every fifth round a reconcile sweep. Once, after `replaceAfter` finished jobs, the
  * host's instance stops mid-burst and a fresh one starts: what it held comes back after the lock.
  */
-async function stir(org: OrganizationConfig, pools: readonly string[], done: () => boolean, replaceAfter: number): Promise<{ rounds: number; replaced: boolean }> {
+async function stir(
+  org: OrganizationConfig,
+  pools: readonly string[],
+  done: () => boolean,
+  replaceAfter: number,
+): Promise<{ rounds: number; replaced: boolean }> {
   const { ado } = scaler.stack;
   const orgName = org.url.url.split('/').filter(Boolean).pop()!;
   let rounds = 0;
@@ -151,7 +161,9 @@ async function stir(org: OrganizationConfig, pools: readonly string[], done: () 
       if (some.length) ado.redeliverJob(some[rounds % some.length]!.requestId);
     }
     const body = (pool: string): PoolSignal => ({ version: 2, orgUrl: org.url.url, pool, reason: 'event', observedAt: new Date().toISOString() });
-    await sender.sendMessages(pools.flatMap((pool) => Array.from({ length: 3 }, () => ({ messageId: randomUUID(), body: body(pool), contentType: 'application/json' }))));
+    await sender.sendMessages(
+      pools.flatMap((pool) => Array.from({ length: 3 }, () => ({ messageId: randomUUID(), body: body(pool), contentType: 'application/json' }))),
+    );
     if (rounds % 5 === 0) await scaler.sweep();
     if (!replaced && mine.filter((j) => j.state === 'finished').length >= replaceAfter) {
       replaced = true;
@@ -174,7 +186,7 @@ describe('capacity with four instances passing the same pools', () => {
     expect(peak).toEqual({ max: 3, at: 12, alive: ['b', 'c', 'd'] });
   });
 
-  it("never has more agents of a profile alive than its maxAgents, and starts no agent beyond one per job, through a burst of overlapping passes", async () => {
+  it('never has more agents of a profile alive than its maxAgents, and starts no agent beyond one per job, through a burst of overlapping passes', async () => {
     const t0 = Date.now();
     const { ado } = scaler.stack;
     const org = organization('/contoso');
@@ -214,7 +226,7 @@ describe('capacity with four instances passing the same pools', () => {
     );
   }, 180_000);
 
-  it("never has more agents of an organization alive than its maxParallelJobs, across its pools, and serves every job of both", async () => {
+  it('never has more agents of an organization alive than its maxParallelJobs, across its pools, and serves every job of both', async () => {
     const t0 = Date.now();
     const { ado } = scaler.stack;
     const org = organization('/fabrikam');

@@ -35,7 +35,13 @@ const poolOf = (m: InspectedMessage) => {
 const dueAt = (m: InspectedMessage) => (m.scheduledEnqueueTimeUtc ?? m.enqueuedTimeUtc).getTime();
 /** Signals for `pool` being handled now, or due within a reconcile period. */
 const pending = (pool: string) =>
-  [...queue().active(), ...queue().locked(), ...queue().scheduled().filter((m) => dueAt(m) < Date.now() + 60_000)].filter((m) => poolOf(m) === pool);
+  [
+    ...queue().active(),
+    ...queue().locked(),
+    ...queue()
+      .scheduled()
+      .filter((m) => dueAt(m) < Date.now() + 60_000),
+  ].filter((m) => poolOf(m) === pool);
 const poolId = (pool: string) => scaler.stack.ado.poolId('contoso', pool);
 /** The scaler's job request listings of a pool since `mark`. */
 const listings = (pool: string, mark: number) =>
@@ -46,14 +52,21 @@ const listings = (pool: string, mark: number) =>
 const warningsAbout = (pool: string, logMark = 0) => scaler.logs.slice(logMark).filter((l) => l.level === 'warning' && l.message.includes(`pool "${pool}"`));
 
 async function served(requestId: number) {
-  const job = await eventually(() => scaler.stack.ado.jobs().find((j) => j.requestId === requestId && j.state === 'finished'), 30_000, `job request ${requestId} to be served`);
+  const job = await eventually(
+    () => scaler.stack.ado.jobs().find((j) => j.requestId === requestId && j.state === 'finished'),
+    30_000,
+    `job request ${requestId} to be served`,
+  );
   expect(job.result).toBe('succeeded');
   return job;
 }
 
 /** A sweep in a new signal window, so its signals are not dropped as duplicates of the last sweep's. */
 async function sweep(): Promise<void> {
-  const last = scaler.signals().filter((s) => s.reason === 'timer').at(-1);
+  const last = scaler
+    .signals()
+    .filter((s) => s.reason === 'timer')
+    .at(-1);
   if (last) await eventually(() => Date.now() >= last.dueAt, 5_000, 'the next signal window');
   await scaler.sweep();
 }
@@ -127,8 +140,17 @@ describe('scheduler faults', () => {
     expect(linux.slice(0, 2).map((r) => r.status)).toEqual([500, 200]);
     // The first retry comes after the first back-off step (5 s), not at once.
     expect(Date.parse(linux[1]!.time) - Date.parse(linux[0]!.time)).toBeGreaterThanOrEqual(4_000);
-    expect(scaler.signals().slice(signalMark).filter((s) => s.pool === 'linux').map((s) => s.reason).slice(0, 2)).toEqual(['timer', 'scheduled']);
-    expect(warningsAbout('linux', logMark).map((l) => l.message)).toEqual([expect.stringMatching(/pass of pool "linux" .*failed; it backs off and tries again: Azure DevOps failed/)]);
+    expect(
+      scaler
+        .signals()
+        .slice(signalMark)
+        .filter((s) => s.pool === 'linux')
+        .map((s) => s.reason)
+        .slice(0, 2),
+    ).toEqual(['timer', 'scheduled']);
+    expect(warningsAbout('linux', logMark).map((l) => l.message)).toEqual([
+      expect.stringMatching(/pass of pool "linux" .*failed; it backs off and tries again: Azure DevOps failed/),
+    ]);
   });
 
   it('backs a pool off for a long Retry-After without hot-looping: one listing, a warning naming the pool, no pass before then', async () => {
@@ -143,7 +165,15 @@ describe('scheduler faults', () => {
 
     const warning = await eventually(() => warningsAbout('windows', logMark).at(0), 20_000, 'a warning about "windows"');
     expect(warning.message).toMatch(/pass of pool "windows" .*failed; it backs off.*throttled.*retry after 3600 s/);
-    const retry = await eventually(() => scaler.signals().slice(signalMark).find((s) => s.pool === 'windows' && s.reason === 'scheduled'), 10_000, 'the retry of "windows"');
+    const retry = await eventually(
+      () =>
+        scaler
+          .signals()
+          .slice(signalMark)
+          .find((s) => s.pool === 'windows' && s.reason === 'scheduled'),
+      10_000,
+      'the retry of "windows"',
+    );
     expect(retry.dueAt).toBeGreaterThanOrEqual(Date.now() + 3_500_000);
 
     // Later sweeps signal the pool again; each signal finds it backing off and starts no pass.
@@ -151,7 +181,13 @@ describe('scheduler faults', () => {
       await sweep();
       await eventually(() => pending('windows').length === 0, 20_000, 'the signal to be handled');
     }
-    expect(scaler.signals().slice(signalMark).filter((s) => s.pool === 'windows').map((s) => s.reason)).toEqual(['timer', 'scheduled', 'timer', 'timer']);
+    expect(
+      scaler
+        .signals()
+        .slice(signalMark)
+        .filter((s) => s.pool === 'windows')
+        .map((s) => s.reason),
+    ).toEqual(['timer', 'scheduled', 'timer', 'timer']);
     expect(listings('windows', mark).map((r) => r.status)).toEqual([429]);
     expect(warningsAbout('windows', logMark)).toHaveLength(1);
     expect(arm.groups().filter((g) => g.body.tags?.['ado-pool'] === 'windows')).toEqual([]);

@@ -22,7 +22,11 @@ async function deps(overrides: Partial<PassDeps> = {}): Promise<PassDeps> {
     ado: (orgUrl) => d.ado(orgUrl),
     launcher: (p) => scheduler.launcher(p),
     agentToken: (o) => scheduler.agentToken(o),
-    log: { info: (m: unknown) => lines.push(`info ${String(m)}`), warn: (m: unknown) => lines.push(`warn ${String(m)}`), error: (m: unknown) => lines.push(`error ${String(m)}`) },
+    log: {
+      info: (m: unknown) => lines.push(`info ${String(m)}`),
+      warn: (m: unknown) => lines.push(`warn ${String(m)}`),
+      error: (m: unknown) => lines.push(`error ${String(m)}`),
+    },
     now: () => Date.now() + offsetMs,
     graceMs: GRACE,
     ...overrides,
@@ -71,12 +75,20 @@ describe('scheduler pass', () => {
     expect(live()).toHaveLength(3);
 
     scaler.stack.ado.setScheduling(true);
-    await eventually(async () => {
-      await pass();
-      return queued.every((q) => jobs().find((j) => j.requestId === q.requestId)?.result === 'succeeded');
-    }, 30_000, 'every job served, pass after pass');
+    await eventually(
+      async () => {
+        await pass();
+        return queued.every((q) => jobs().find((j) => j.requestId === q.requestId)?.result === 'succeeded');
+      },
+      30_000,
+      'every job served, pass after pass',
+    );
     // Five jobs, five agents: never one for a job that already had one.
-    const names = new Set(jobs().filter((j) => queued.some((q) => q.requestId === j.requestId)).map((j) => j.agentName));
+    const names = new Set(
+      jobs()
+        .filter((j) => queued.some((q) => q.requestId === j.requestId))
+        .map((j) => j.agentName),
+    );
     expect(names.size).toBe(5);
     expect(scaler.stack.arm.groups().filter((g) => g.body.tags?.['ado-pool'] === 'dotnet')).toHaveLength(5);
   });

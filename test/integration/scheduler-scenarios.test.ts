@@ -27,7 +27,13 @@ const load = async () => {
 };
 
 const aci = { kind: 'aci', subscriptionId: '00000000-0000-0000-0000-000000000000', resourceGroup: 'rg-agents', location: 'westeurope' };
-const profile = (name: string, maxAgents: number, standby: unknown[] = []) => ({ name, image: 'contosoacr.azurecr.io/ado-agent:4', maxAgents, standby, launcher: aci });
+const profile = (name: string, maxAgents: number, standby: unknown[] = []) => ({
+  name,
+  image: 'contosoacr.azurecr.io/ado-agent:4',
+  maxAgents,
+  standby,
+  launcher: aci,
+});
 const org = (pools: Array<{ name: string; profiles: unknown[] }>) => ({
   url: 'https://dev.azure.com/contoso',
   auth: { kind: 'pat', vaultUrl: 'https://x.vault.azure.net', secretName: 'ado-pat' },
@@ -56,7 +62,11 @@ const jobsOf = (scaler: Scaler, pool: string) => scaler.stack.ado.jobs().filter(
 const container = (scaler: Scaler, name: string) => scaler.stack.containers().find((c) => c.name === name);
 
 async function finished(scaler: Scaler, requestId: number) {
-  return eventually(() => scaler.stack.ado.jobs().find((j) => j.requestId === requestId && j.state === 'finished'), 30_000, `job request ${requestId} to finish`);
+  return eventually(
+    () => scaler.stack.ado.jobs().find((j) => j.requestId === requestId && j.state === 'finished'),
+    30_000,
+    `job request ${requestId} to finish`,
+  );
 }
 
 /** The telemetry records of one event among log lines (README "Azure Monitor"). */
@@ -78,7 +88,10 @@ async function registrations(pool: string): Promise<string[]> {
  */
 async function sweepAndSettle(scaler: Scaler): Promise<void> {
   const queue = scaler.stack.serviceBus.queue(SIGNAL_QUEUE);
-  const last = scaler.signals().filter((s) => s.reason === 'timer').at(-1);
+  const last = scaler
+    .signals()
+    .filter((s) => s.reason === 'timer')
+    .at(-1);
   if (last) await eventually(() => Date.now() >= last.dueAt, 5_000, 'the next signal window');
   const windowEnd = Date.now() + SIGNAL_WINDOW_MS;
   await scaler.sweep();
@@ -95,7 +108,12 @@ describe('standby windows and scale-in', () => {
   const zone = noonZone(now);
   // A window that opens 5 minutes from now (on a minute), in the noon zone: closed while the tests run.
   const opensAt = new Date(Math.floor(now.getTime() / 60_000) * 60_000 + 5 * 60_000);
-  const later = { from: localTime(opensAt, zone.offsetHours), to: localTime(new Date(opensAt.getTime() + 5 * 60_000), zone.offsetHours), timeZone: zone.timeZone, agents: 1 };
+  const later = {
+    from: localTime(opensAt, zone.offsetHours),
+    to: localTime(new Date(opensAt.getTime() + 5 * 60_000), zone.offsetHours),
+    timeZone: zone.timeZone,
+    agents: 1,
+  };
   /** Job requests whose agent runs them long: they outlast a whole scale-in of another agent. */
   const longJobs = new Set<number>();
 
@@ -124,17 +142,26 @@ describe('standby windows and scale-in', () => {
   it('keeps the standby target idle without any job; jobs queued then are taken by those agents, and new standby agents replace them, no more', async () => {
     const { ado } = scaler.stack;
     await sweepAndSettle(scaler);
-    const ready = await eventually(() => {
-      const l = live(scaler, 'warm');
-      return l.length === 3 && l.every((g) => scaler.stack.agentPhase(g.name) === 'idle') && l;
-    }, 30_000, 'three idle standby agents');
+    const ready = await eventually(
+      () => {
+        const l = live(scaler, 'warm');
+        return l.length === 3 && l.every((g) => scaler.stack.agentPhase(g.name) === 'idle') && l;
+      },
+      30_000,
+      'three idle standby agents',
+    );
     expect(jobsOf(scaler, 'warm')).toEqual([]);
     expect(ready.map((g) => g.body.tags?.[LABELS.standby])).toEqual(['true', 'true', 'true']);
     expect((await registrations('warm')).sort()).toEqual(ready.map((g) => g.name).sort());
-    expect(scaler.logs.some((l) => l.functionName === 'scheduler' && /pool "warm" \(timer\): warm-std: waiting 0, standby 3, .*→ start 3/.test(l.message))).toBe(true);
+    expect(
+      scaler.logs.some((l) => l.functionName === 'scheduler' && /pool "warm" \(timer\): warm-std: waiting 0, standby 3, .*→ start 3/.test(l.message)),
+    ).toBe(true);
 
     const queued = [1, 2, 3].map(() => {
-      const registeredBefore = scaler.stack.containers().filter((c) => c.registeredAt !== undefined).map((c) => c.name);
+      const registeredBefore = scaler.stack
+        .containers()
+        .filter((c) => c.registeredAt !== undefined)
+        .map((c) => c.name);
       return { ...ado.queueJob({ pool: 'warm' }), registeredBefore };
     });
     for (const q of queued) {
@@ -146,15 +173,23 @@ describe('standby windows and scale-in', () => {
     expect(new Set(queued.map((q) => jobsOf(scaler, 'warm').find((j) => j.requestId === q.requestId)!.agentName))).toEqual(new Set(standbyNames));
 
     // Back to three idle standby agents: new ones, started for the target and tagged so.
-    const refilled = await eventually(() => {
-      const l = live(scaler, 'warm');
-      return l.length === 3 && l.every((g) => scaler.stack.agentPhase(g.name) === 'idle') && l;
-    }, 30_000, 'three new idle standby agents');
+    const refilled = await eventually(
+      () => {
+        const l = live(scaler, 'warm');
+        return l.length === 3 && l.every((g) => scaler.stack.agentPhase(g.name) === 'idle') && l;
+      },
+      30_000,
+      'three new idle standby agents',
+    );
     expect(refilled.map((g) => g.name).filter((n) => standbyNames.includes(n))).toEqual([]);
     expect(refilled.map((g) => g.body.tags?.[LABELS.standby])).toEqual(['true', 'true', 'true']);
     // No more: another look starts nothing, and six agents were started in all.
     await sweepAndSettle(scaler);
-    expect(live(scaler, 'warm').map((g) => g.name).sort()).toEqual(refilled.map((g) => g.name).sort());
+    expect(
+      live(scaler, 'warm')
+        .map((g) => g.name)
+        .sort(),
+    ).toEqual(refilled.map((g) => g.name).sort());
     expect(groupsOf(scaler, 'warm')).toHaveLength(6);
 
     // Azure Monitor: each job's queued → assigned wait once, over all the passes that listed it,
@@ -171,13 +206,17 @@ describe('standby windows and scale-in', () => {
     expect(passes.some((r) => r.profiles.some((p) => p.profile === 'warm-std' && p.standby === 3 && p.started > 0))).toBe(true);
   });
 
-  it('schedules the pool\'s next look at the moment its standby window opens, and keeps no agent before then', async () => {
+  it("schedules the pool's next look at the moment its standby window opens, and keeps no agent before then", async () => {
     await sweepAndSettle(scaler);
     // Every pass asks for the same look; the queue keeps one (an earlier sweep's pass may have asked first).
-    const looks = await eventually(() => {
-      const scheduled = scaler.signals().filter((s) => s.pool === 'later' && s.reason === 'scheduled');
-      return scheduled.length > 0 && scheduled;
-    }, 10_000, 'the look at the window\'s opening');
+    const looks = await eventually(
+      () => {
+        const scheduled = scaler.signals().filter((s) => s.pool === 'later' && s.reason === 'scheduled');
+        return scheduled.length > 0 && scheduled;
+      },
+      10_000,
+      "the look at the window's opening",
+    );
     // Signals are delivered at the end of their signal window: the opening, or within one window after it.
     expect(looks).toHaveLength(1);
     expect(looks[0]!.dueAt).toBeGreaterThanOrEqual(opensAt.getTime());
@@ -189,13 +228,21 @@ describe('standby windows and scale-in', () => {
     const { ado, arm } = scaler.stack;
     const long = ado.queueJob({ pool: 'cancel' });
     longJobs.add(long.requestId);
-    const busy = await eventually(() => jobsOf(scaler, 'cancel').find((j) => j.requestId === long.requestId && j.state === 'running'), 30_000, 'the long job to run');
+    const busy = await eventually(
+      () => jobsOf(scaler, 'cancel').find((j) => j.requestId === long.requestId && j.state === 'running'),
+      30_000,
+      'the long job to run',
+    );
     const keeper = busy.agentName!;
     ado.setScheduling(false); // the next job waits for its agent until it is cancelled
     let idle: string;
     try {
       const doomed = ado.queueJob({ pool: 'cancel' });
-      idle = await eventually(() => live(scaler, 'cancel').find((g) => g.name !== keeper && scaler.stack.agentPhase(g.name) === 'idle')?.name, 30_000, 'an agent registered for the second job');
+      idle = await eventually(
+        () => live(scaler, 'cancel').find((g) => g.name !== keeper && scaler.stack.agentPhase(g.name) === 'idle')?.name,
+        30_000,
+        'an agent registered for the second job',
+      );
       expect(await registrations('cancel')).toContain(idle);
       const sweeps = dependencies().counters.get('sweeps');
       const logMark = scaler.logs.length;
@@ -203,10 +250,19 @@ describe('standby windows and scale-in', () => {
 
       ado.cancelJob(doomed.requestId);
 
-      await eventually(async () => !arm.groups().some((g) => g.name === idle) && !(await registrations('cancel')).includes(idle), 30_000, 'the idle agent to be stopped');
+      await eventually(
+        async () => !arm.groups().some((g) => g.name === idle) && !(await registrations('cancel')).includes(idle),
+        30_000,
+        'the idle agent to be stopped',
+      );
       // The cancellation's own event was the last: no sweep, no other event brought the stop.
       expect(dependencies().counters.get('sweeps')).toBe(sweeps);
-      expect(ado.deliveries().slice(deliveryMark).map((d) => [d.requestId, d.jobState])).toEqual([[doomed.requestId, 'completed']]);
+      expect(
+        ado
+          .deliveries()
+          .slice(deliveryMark)
+          .map((d) => [d.requestId, d.jobState]),
+      ).toEqual([[doomed.requestId, 'completed']]);
       expect(scaler.logs.slice(logMark).some((l) => l.message.includes(`stopped idle agent ${idle}`))).toBe(true);
       expect(await eventually(() => container(scaler, idle)?.exitCode, 10_000, 'the stopped agent to exit')).toBe(143);
     } finally {
@@ -283,13 +339,19 @@ describe('agents that cannot register', () => {
   it('back the profile off: /api/status says why and until when, the log names the profile, and no agent starts while it lasts', async () => {
     const { ado } = scaler.stack;
     const jobs = [1, 2, 3].map(() => ado.queueJob({ pool: 'broken' }));
-    const status = await eventually(async () => {
-      await sweepAndSettle(scaler);
-      const s = await scaler.status();
-      return s.profiles.find((p) => p.profile === 'broken-std' && p.backoff) && s;
-    }, 45_000, 'the profile to back off');
+    const status = await eventually(
+      async () => {
+        await sweepAndSettle(scaler);
+        const s = await scaler.status();
+        return s.profiles.find((p) => p.profile === 'broken-std' && p.backoff) && s;
+      },
+      45_000,
+      'the profile to back off',
+    );
     const broken = status.profiles.find((p) => p.profile === 'broken-std')!;
-    expect(broken.backoff!.reason).toMatch(/^\d+ agents in a row exited \(code 1\) without taking a job, the last ado-broken-.*; no agent starts until .*: check the PAT in Key Vault/);
+    expect(broken.backoff!.reason).toMatch(
+      /^\d+ agents in a row exited \(code 1\) without taking a job, the last ado-broken-.*; no agent starts until .*: check the PAT in Key Vault/,
+    );
     expect(Date.parse(broken.backoff!.until)).toBeGreaterThan(Date.now());
     expect(broken.backoff!.reason).toContain(broken.backoff!.until);
     const failures = scaler.stack.containers().filter((c) => c.exitCode === 1);
@@ -304,10 +366,16 @@ describe('agents that cannot register', () => {
     await sweepAndSettle(scaler);
     expect(scaler.stack.containers()).toHaveLength(started);
     const lines = scaler.logs.slice(logMark).filter((l) => l.functionName === 'scheduler');
-    expect(lines.some((l) => l.level === 'warning' && l.message.startsWith('scheduler: profile broken-std in pool "broken": ') && l.message.includes('without taking a job'))).toBe(true);
+    expect(
+      lines.some(
+        (l) => l.level === 'warning' && l.message.startsWith('scheduler: profile broken-std in pool "broken": ') && l.message.includes('without taking a job'),
+      ),
+    ).toBe(true);
     expect(lines.some((l) => /pool "broken" \(timer\): broken-std: waiting 3, .*→ start 0, stop 0 \(held back by backoff\)/.test(l.message))).toBe(true);
     // Azure Monitor: the pass record says the profile backs off, why and until when (the "profile in back-off" alert).
-    const backoff = records<PassRecord>(lines, PASS_EVENT).find((r) => r.pool === 'broken')?.profiles.find((p) => p.profile === 'broken-std');
+    const backoff = records<PassRecord>(lines, PASS_EVENT)
+      .find((r) => r.pool === 'broken')
+      ?.profiles.find((p) => p.profile === 'broken-std');
     expect(backoff).toMatchObject({ waiting: 3, start: 0, heldBack: 'backoff', backoff: 'crashLoop', backoffUntil: broken.backoff!.until });
     expect(backoff!.backoffReason).toContain('without taking a job');
     expect(scaler.logs.map((l) => l.message).join('\n')).not.toContain(AGENT_PAT);

@@ -9,7 +9,10 @@ import { eventually, startScaler, type Scaler } from './scaler-harness';
 let scaler: Scaler;
 
 const aci = { kind: 'aci', subscriptionId: '00000000-0000-0000-0000-000000000000', resourceGroup: 'rg-spot', location: 'westeurope' };
-const pool = (name: string, spot: unknown) => ({ name, profiles: [{ name: `${name}-std`, image: 'contosoacr.azurecr.io/ado-agent:4', launcher: { ...aci, spot } }] });
+const pool = (name: string, spot: unknown) => ({
+  name,
+  profiles: [{ name: `${name}-std`, image: 'contosoacr.azurecr.io/ado-agent:4', launcher: { ...aci, spot } }],
+});
 
 beforeAll(async () => {
   scaler = await startScaler({
@@ -60,7 +63,11 @@ describe('Spot policy', () => {
     scaler.stack.arm.injectProvisioningFailure({ count: 1, nameContains: 'spot-pref', priority: 'Spot' });
     const job = scaler.stack.ado.queueJob({ pool: 'spot-pref' });
     await scaler.sweep();
-    const done = await eventually(() => scaler.stack.ado.jobs().find((j) => j.requestId === job.requestId && j.state === 'finished'), 30_000, 'the job to be served');
+    const done = await eventually(
+      () => scaler.stack.ado.jobs().find((j) => j.requestId === job.requestId && j.state === 'finished'),
+      30_000,
+      'the job to be served',
+    );
     expect(done.result).toBe('succeeded');
     expect(putsOf('spot-pref')).toEqual(['Spot', 'Regular']);
     expect(groupsOf('spot-pref').map((g) => [g.name, g.body.properties.priority])).toEqual([[done.agentName, 'Regular']]);
@@ -73,13 +80,25 @@ describe('Spot policy', () => {
     const job = ado.queueJob({ pool: 'spot-req', demands: ['spot'] });
     await scaler.sweep();
 
-    const warning = await eventually(() => scaler.logs.find((l) => l.level === 'warning' && l.message.includes('pool "spot-req"')), 20_000, 'a warning about "spot-req"');
-    expect(warning.message).toMatch(/starting agents of profile spot-req-std in pool "spot-req" failed; 0 started.*Profile "spot-req-std" waits for Spot in westeurope \(spot: "required"; no Spot capacity/);
-    const status = await eventually(async () => {
-      const s = await scaler.status();
-      return s.profiles.find((p) => p.profile === 'spot-req-std' && p.backoff);
-    }, 10_000, 'the back-off in /api/status');
-    expect(status.backoff!.reason).toMatch(/^Profile "spot-req-std" waits for Spot in westeurope \(spot: "required"; no Spot capacity for this size: The requested resource is not available in the location 'westeurope'/);
+    const warning = await eventually(
+      () => scaler.logs.find((l) => l.level === 'warning' && l.message.includes('pool "spot-req"')),
+      20_000,
+      'a warning about "spot-req"',
+    );
+    expect(warning.message).toMatch(
+      /starting agents of profile spot-req-std in pool "spot-req" failed; 0 started.*Profile "spot-req-std" waits for Spot in westeurope \(spot: "required"; no Spot capacity/,
+    );
+    const status = await eventually(
+      async () => {
+        const s = await scaler.status();
+        return s.profiles.find((p) => p.profile === 'spot-req-std' && p.backoff);
+      },
+      10_000,
+      'the back-off in /api/status',
+    );
+    expect(status.backoff!.reason).toMatch(
+      /^Profile "spot-req-std" waits for Spot in westeurope \(spot: "required"; no Spot capacity for this size: The requested resource is not available in the location 'westeurope'/,
+    );
     expect(Date.parse(status.backoff!.until)).toBeGreaterThan(Date.now() + 30_000);
     // The pool's next pass is scheduled for the end of the wait, not before.
     const retry = await eventually(() => scaler.signals().find((s) => s.pool === 'spot-req' && s.reason === 'scheduled'), 10_000, 'the retry of "spot-req"');

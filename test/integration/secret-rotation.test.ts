@@ -10,7 +10,9 @@ const ROTATED = 'rotated-by-event-5f1e';
 const ROTATED_BY_CLI = 'rotated-by-cli-a77c';
 const DEAD = 'never-accepted-0b9e';
 const RESTORED = 'restored-41d2';
-const [docsEvent] = JSON.parse(readFileSync(join(__dirname, '../fixtures/eventgrid/SecretNewVersionCreated.docs-array.json'), 'utf8')) as Array<Record<string, unknown>>;
+const [docsEvent] = JSON.parse(readFileSync(join(__dirname, '../fixtures/eventgrid/SecretNewVersionCreated.docs-array.json'), 'utf8')) as Array<
+  Record<string, unknown>
+>;
 let scaler: Scaler;
 
 beforeAll(async () => {
@@ -38,7 +40,14 @@ function keyVaultEvent(type: string, version: string, exp?: number): Record<stri
     eventType: `Microsoft.KeyVault.${type}`,
     subject: 'ado-pat',
     topic: `/subscriptions/x/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/${vault.hostname.split('.')[0]}`,
-    data: { ...(docsEvent!.data as object), Id: `${vault.origin}/secrets/ado-pat/${version}`, VaultName: vault.hostname.split('.')[0], 'ObjectName ': 'ado-pat', Version: ` ${version}`, EXP: String(exp ?? '') },
+    data: {
+      ...(docsEvent!.data as object),
+      Id: `${vault.origin}/secrets/ado-pat/${version}`,
+      VaultName: vault.hostname.split('.')[0],
+      'ObjectName ': 'ado-pat',
+      Version: ` ${version}`,
+      EXP: String(exp ?? ''),
+    },
   };
 }
 
@@ -57,7 +66,9 @@ async function quiet(): Promise<void> {
   const queue = scaler.stack.serviceBus.queue(SIGNAL_QUEUE);
   await scaler.stack.ado.deliveriesSettled(); // the job's last events have signalled the pool
   await eventually(
-    () => queue.active().length + queue.locked().length + queue.scheduled().length === 0 && scaler.stack.arm.groups().every((g) => g.container.state === 'Terminated'),
+    () =>
+      queue.active().length + queue.locked().length + queue.scheduled().length === 0 &&
+      scaler.stack.arm.groups().every((g) => g.container.state === 'Terminated'),
     45_000,
     'the pool to go quiet',
   );
@@ -90,8 +101,16 @@ it('a SecretNewVersionCreated event makes the next agent get the new PAT, withou
   const armMark = arm.requests().length;
 
   expect((await runJob()).result).toBe('succeeded');
-  expect(ado.requests().slice(adoMark).filter((r) => r.status === 401)).toEqual([]);
-  const starts = arm.requests().slice(armMark).filter((r) => r.method === 'PUT');
+  expect(
+    ado
+      .requests()
+      .slice(adoMark)
+      .filter((r) => r.status === 401),
+  ).toEqual([]);
+  const starts = arm
+    .requests()
+    .slice(armMark)
+    .filter((r) => r.method === 'PUT');
   expect(starts.length).toBeGreaterThan(0);
   expect(starts.every((r) => r.body.includes(ROTATED) && !r.body.includes(old))).toBe(true);
   expect(scaler.logs.filter((l) => l.message.includes(ROTATED) || l.message.includes(old))).toEqual([]);
@@ -114,7 +133,10 @@ it('pat:rotate refuses a PAT ADO rejects, leaving Key Vault as it was, and store
   const orgUrl = ado.orgUrl('contoso');
   const versions = keyVault.versions('ado-pat').length;
 
-  const bad = await runCli(patRotate, ['--vault', keyVault.url, '--secret', 'ado-pat', '--org', orgUrl, '--pool', 'linux'], { env: {}, stdin: 'not-a-valid-pat\n' });
+  const bad = await runCli(patRotate, ['--vault', keyVault.url, '--secret', 'ado-pat', '--org', orgUrl, '--pool', 'linux'], {
+    env: {},
+    stdin: 'not-a-valid-pat\n',
+  });
   expect(bad.code).toBe(1);
   expect(bad.err).toMatch(/the new PAT was not written to Key Vault: Azure DevOps refused .*\(401\)/);
   expect(keyVault.versions('ado-pat')).toHaveLength(versions);
@@ -145,14 +167,29 @@ it('a revoked PAT with no successor is one clear warning naming the secret, then
   const armMark = arm.requests().length;
   await scaler.sweep();
 
-  const warnings = () => scaler.logs.slice(mark).filter((l) => l.level === 'warning' && l.message.includes('pool "linux"')).map((l) => l.message);
+  const warnings = () =>
+    scaler.logs
+      .slice(mark)
+      .filter((l) => l.level === 'warning' && l.message.includes('pool "linux"'))
+      .map((l) => l.message);
   // The failed pass backs the pool off (5 s) and tries again by itself: no second sweep.
   await eventually(() => warnings().length >= 2, 30_000, 'the retry after the back-off');
-  expect(warnings().filter((m) => m.includes('expired or was revoked'))).toEqual([expect.stringMatching(/Key Vault secret "ado-pat" .*npm run pat:rotate -- --vault .* --secret ado-pat/)]);
+  expect(warnings().filter((m) => m.includes('expired or was revoked'))).toEqual([
+    expect.stringMatching(/Key Vault secret "ado-pat" .*npm run pat:rotate -- --vault .* --secret ado-pat/),
+  ]);
   expect(warnings()[0]).toContain('expired or was revoked');
-  expect(warnings().slice(1).every((m) => m.includes('"ado-pat"') && m.includes('still rejected'))).toBe(true);
+  expect(
+    warnings()
+      .slice(1)
+      .every((m) => m.includes('"ado-pat"') && m.includes('still rejected')),
+  ).toBe(true);
   expect(scaler.logs.filter((l) => l.level === 'error' || l.message.includes(DEAD))).toEqual([]);
-  expect(arm.requests().slice(armMark).filter((r) => r.method === 'PUT')).toEqual([]);
+  expect(
+    arm
+      .requests()
+      .slice(armMark)
+      .filter((r) => r.method === 'PUT'),
+  ).toEqual([]);
 
   // A good PAT again, announced: the pool's next pass uses it.
   ado.addToken(RESTORED);

@@ -18,7 +18,9 @@ const env = { AZURE_DEVOPS_EXT_PAT: HOOK_CREATE_PAT, WEBHOOK_USERNAME, WEBHOOK_P
 const secrets = new RegExp(`${WEBHOOK_PASSWORD}|${EMULATOR_PAT}|${EMULATOR_HOOKS_PAT}|${HOOK_CREATE_PAT}`);
 const base = configWithPools(['linux']);
 /** The organization with a PAT for service hooks in Key Vault, as the README sets it up. */
-const config = { organizations: [{ ...base.organizations[0]!, hooksAuth: { kind: 'pat', vaultUrl: 'https://x.vault.azure.net', secretName: 'ado-hooks-pat' } }] };
+const config = {
+  organizations: [{ ...base.organizations[0]!, hooksAuth: { kind: 'pat', vaultUrl: 'https://x.vault.azure.net', secretName: 'ado-hooks-pat' } }],
+};
 
 beforeAll(async () => {
   scaler = await startScaler({
@@ -86,7 +88,12 @@ describe('hook:create', () => {
     await scaler.stack.ado.deliveriesSettled();
     scaler.stack.ado.cancelJob(job.requestId);
     await scaler.stack.ado.deliveriesSettled();
-    expect(scaler.stack.ado.deliveries().filter((d) => d.jobId === job.jobId).map((d) => [d.jobState, d.status, d.outcome])).toEqual([
+    expect(
+      scaler.stack.ado
+        .deliveries()
+        .filter((d) => d.jobId === job.jobId)
+        .map((d) => [d.jobState, d.status, d.outcome]),
+    ).toEqual([
       ['waiting', 202, 'delivered'],
       ['completed', 202, 'delivered'],
     ]);
@@ -113,7 +120,10 @@ describe('hook:create', () => {
       await ado.deliveriesSettled();
       ado.cancelJob(job.requestId);
       await ado.deliveriesSettled();
-      return ado.deliveries().filter((d) => d.jobId === job.jobId && d.url === legacyUrl).map((d) => [d.jobState, d.status]);
+      return ado
+        .deliveries()
+        .filter((d) => d.jobId === job.jobId && d.url === legacyUrl)
+        .map((d) => [d.jobState, d.status]);
     };
     try {
       expect(await statesDelivered(), 'before the update').toEqual([['waiting', 202]]);
@@ -149,7 +159,10 @@ describe('hook:create', () => {
     expect(dry.out).not.toContain('jobStateId');
     expect(update.out).toContain(`PUT ${orgUrl}/_apis/hooks/subscriptions/${ours()[0]!.id as string}?api-version=7.1`);
     for (const run of [dry, update]) expect(`${run.out}${run.err}`).not.toMatch(secrets);
-    const writes = scaler.stack.ado.requests().slice(mark).filter((r) => r.method !== 'GET' && r.method !== 'OPTIONS');
+    const writes = scaler.stack.ado
+      .requests()
+      .slice(mark)
+      .filter((r) => r.method !== 'GET' && r.method !== 'OPTIONS');
     expect(writes).toEqual([]);
     expect(scaler.stack.ado.subscriptions('contoso')).toEqual(before);
   });
@@ -189,16 +202,34 @@ describe('service hook health', () => {
     const lost = ado.queueJob({ pool: 'linux' });
     await ado.deliveriesSettled();
     expect(ours()[0]).toMatchObject({ status: 'onProbation' });
-    expect(ado.deliveries().filter((d) => d.jobId === lost.jobId && d.url === gateway.url).map((d) => [d.status, d.outcome])).toEqual([[500, 'probation']]);
+    expect(
+      ado
+        .deliveries()
+        .filter((d) => d.jobId === lost.jobId && d.url === gateway.url)
+        .map((d) => [d.status, d.outcome]),
+    ).toEqual([[500, 'probation']]);
     const dropped = ado.queueJob({ pool: 'linux' });
     await ado.deliveriesSettled();
-    expect(ado.deliveries().filter((d) => d.jobId === dropped.jobId && d.url === gateway.url).map((d) => d.outcome)).toEqual(['dropped']);
+    expect(
+      ado
+        .deliveries()
+        .filter((d) => d.jobId === dropped.jobId && d.url === gateway.url)
+        .map((d) => d.outcome),
+    ).toEqual(['dropped']);
 
     const deps = dependencies();
     const warnings: string[] = [];
     const log = { info: () => {}, warn: (m: unknown) => warnings.push(String(m)), error: (m: unknown) => warnings.push(String(m)) };
     const health = () =>
-      checkHookHealth({ config: deps.settings.config, hooks: (u) => deps.adoHooks(u), counters: deps.counters, log, webhookUrl: gateway.url, webhookUsername: WEBHOOK_USERNAME, webhookPassword: WEBHOOK_PASSWORD });
+      checkHookHealth({
+        config: deps.settings.config,
+        hooks: (u) => deps.adoHooks(u),
+        counters: deps.counters,
+        log,
+        webhookUrl: gateway.url,
+        webhookUsername: WEBHOOK_USERNAME,
+        webhookPassword: WEBHOOK_PASSWORD,
+      });
     const report = await health();
 
     const id = ours()[0]!.id as string;
@@ -211,11 +242,23 @@ describe('service hook health', () => {
     // Re-enabled with the webhook's password, not the mask ADO listed: the next job's event gets through.
     const next = ado.queueJob({ pool: 'linux' });
     await ado.deliveriesSettled();
-    expect(ado.deliveries().filter((d) => d.jobId === next.jobId && d.url === gateway.url).map((d) => [d.status, d.outcome])).toEqual([[202, 'delivered']]);
+    expect(
+      ado
+        .deliveries()
+        .filter((d) => d.jobId === next.jobId && d.url === gateway.url)
+        .map((d) => [d.status, d.outcome]),
+    ).toEqual([[202, 'delivered']]);
     expect((await scaler.consumeSignals()).map((s) => s.jobId)).toContain(next.jobId);
 
     // A healthy subscription is left as it is; matching by user name finds the same one.
-    const again = await checkHookHealth({ config: deps.settings.config, hooks: (u) => deps.adoHooks(u), counters: deps.counters, log, webhookUsername: WEBHOOK_USERNAME, webhookPassword: WEBHOOK_PASSWORD });
+    const again = await checkHookHealth({
+      config: deps.settings.config,
+      hooks: (u) => deps.adoHooks(u),
+      counters: deps.counters,
+      log,
+      webhookUsername: WEBHOOK_USERNAME,
+      webhookPassword: WEBHOOK_PASSWORD,
+    });
     expect(again).toMatchObject({ subscriptions: 1, reenabled: [] });
     expect(deps.counters.get('hookReenabled')).toBe(1);
   });

@@ -55,7 +55,10 @@ export function runUpkeep(scaler: Scaler): Promise<void> {
  * later than now: a grace passes without the test sleeping through it. Its log lines go to `lines`.
  */
 export async function runUpkeepLater(offsetMs: number, lines: LogLine[], overrides: Partial<UpkeepDeps> = {}): Promise<UpkeepResult> {
-  const log = (level: string) => (...args: unknown[]) => void lines.push({ level, functionName: 'upkeep', message: args.map(String).join(' ') });
+  const log =
+    (level: string) =>
+    (...args: unknown[]) =>
+      void lines.push({ level, functionName: 'upkeep', message: args.map(String).join(' ') });
   return runUpkeepNow({
     ...(await dependencies().upkeep()),
     log: { info: log('info'), warn: log('warn'), error: log('error') },
@@ -82,7 +85,13 @@ export async function launcherOf(pool: string, profile: string): Promise<Launche
 export async function startAgent(pool: string, profile: string): Promise<string> {
   const org = dependencies().settings.config.organizations[0]!;
   const scheduler = await dependencies().scheduler();
-  const spec = { name: profileAgentName(org.url.url, pool, profile), orgUrl: org.url.url, pool, profile: profileOf(pool, profile), pat: await scheduler.agentToken(org) };
+  const spec = {
+    name: profileAgentName(org.url.url, pool, profile),
+    orgUrl: org.url.url,
+    pool,
+    profile: profileOf(pool, profile),
+    pat: await scheduler.agentToken(org),
+  };
   const started = await (await scheduler.launcher(spec.profile)).start(spec);
   if (started.outcome !== 'created') throw new Error(`agent ${spec.name} was not created: ${started.outcome}`);
   return spec.name;

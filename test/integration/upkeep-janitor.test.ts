@@ -202,7 +202,7 @@ describe('janitor', () => {
     await launcher.delete(name);
   });
 
-  it('leaves an idle registered agent running: stopping agents beyond demand is the scheduler\'s job', async () => {
+  it("leaves an idle registered agent running: stopping agents beyond demand is the scheduler's job", async () => {
     const name = await startAgent('dotnet', 'dotnet-8');
     await online('dotnet', name);
     expect(scaler.stack.agentPhase(name)).toBe('idle');

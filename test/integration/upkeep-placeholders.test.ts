@@ -134,7 +134,9 @@ describe('placeholder agents', () => {
     // What a removed profile leaves behind, and agents that are not the scaler's.
     await ado.register('linux', { name: 'placeholder-retired', version: '4.255.0', status: 'offline', systemCapabilities: { 'Agent.OS': 'Linux' } });
     await ado.register('linux', { name: 'build-vm-7', version: '4.255.0', status: 'offline' });
-    expect(((await scaler.status()).profiles as Array<{ profile: string; placeholder?: string }>).find((p) => p.profile === 'linux-docker')?.placeholder).toBe('outdated');
+    expect(((await scaler.status()).profiles as Array<{ profile: string; placeholder?: string }>).find((p) => p.profile === 'linux-docker')?.placeholder).toBe(
+      'outdated',
+    );
 
     await runUpkeep(scaler);
     expect(await ado.agent('linux', 'placeholder-linux-docker')).toMatchObject({

@@ -134,7 +134,11 @@ describe('webhook', () => {
   });
 
   it('looks at quiet pools at once, and collapses the other deliveries of the same event and a sweep within that window into one message per pool, due at the window end', async () => {
-    const { result: job, mark, window } = await inOneWindow(async () => {
+    const {
+      result: job,
+      mark,
+      window,
+    } = await inOneWindow(async () => {
       const queued = scaler.stack.ado.queueJob({ pool: 'linux', demands: ['Agent.OS -equals Linux'] });
       scaler.stack.ado.redeliverJob(queued.requestId);
       scaler.stack.ado.redeliverJob(queued.requestId);
@@ -155,8 +159,18 @@ describe('webhook', () => {
     const windowEnd = (window + 1) * SIGNAL_WINDOW_MS;
     const brief = ({ orgUrl: org, pool, reason, jobId }: (typeof signals)[number]) => ({ orgUrl: org, pool, reason, ...(jobId ? { jobId } : {}) });
     const byPool = (a: { orgUrl: string; pool: string }, b: { orgUrl: string; pool: string }) => `${a.orgUrl}|${a.pool}`.localeCompare(`${b.orgUrl}|${b.pool}`);
-    expect(signals.filter((s) => s.dueAt < windowEnd).map(brief).sort(byPool)).toEqual([...contosoPools({ jobId: job.jobId }), ...fabrikamPools().map((s) => ({ ...s, reason: 'timer' }))]);
-    expect(signals.filter((s) => s.dueAt >= windowEnd).map(brief).sort(byPool)).toEqual(contosoPools({ jobId: job.jobId }));
+    expect(
+      signals
+        .filter((s) => s.dueAt < windowEnd)
+        .map(brief)
+        .sort(byPool),
+    ).toEqual([...contosoPools({ jobId: job.jobId }), ...fabrikamPools().map((s) => ({ ...s, reason: 'timer' }))]);
+    expect(
+      signals
+        .filter((s) => s.dueAt >= windowEnd)
+        .map(brief)
+        .sort(byPool),
+    ).toEqual(contosoPools({ jobId: job.jobId }));
     expect(new Set(signals.filter((s) => s.dueAt >= windowEnd).map((s) => s.dueAt))).toEqual(new Set([windowEnd]));
     expect((await scaler.consumeSignals()).map((s) => s.pool).sort()).toEqual(['cold', 'linux', 'linux', 'warm', 'windows', 'windows']);
   });
@@ -182,7 +196,12 @@ describe('webhook', () => {
     } finally {
       await rest.remove('linux', agent.id);
     }
-    expect(scaler.stack.ado.deliveries().filter((d) => d.jobId === job.jobId).map((d) => [d.jobState, d.status, d.outcome])).toEqual([
+    expect(
+      scaler.stack.ado
+        .deliveries()
+        .filter((d) => d.jobId === job.jobId)
+        .map((d) => [d.jobState, d.status, d.outcome]),
+    ).toEqual([
       ['waiting', 202, 'delivered'],
       ['running', 200, 'delivered'],
       ['completed', 202, 'delivered'],
@@ -213,7 +232,12 @@ describe('webhook', () => {
     } finally {
       await rest.remove('cold', agent.id);
     }
-    expect(scaler.stack.ado.deliveries().filter((d) => d.jobId === job.jobId).map((d) => [d.jobState, d.status])).toEqual([
+    expect(
+      scaler.stack.ado
+        .deliveries()
+        .filter((d) => d.jobId === job.jobId)
+        .map((d) => [d.jobState, d.status]),
+    ).toEqual([
       ['waiting', 202],
       ['running', 202],
       ['completed', 202],
@@ -230,14 +254,21 @@ describe('webhook', () => {
     expect(await response.json()).toMatchObject({ outcome: 'unavailable' });
 
     const job = scaler.stack.ado.queueJob({ pool: 'windows' });
-    await eventually(() => scaler.stack.ado.deliveries().some((d) => d.jobId === job.jobId && d.status === 503 && d.outcome === 'retrying'), 20_000, "ADO's first attempt");
+    await eventually(
+      () => scaler.stack.ado.deliveries().some((d) => d.jobId === job.jobId && d.status === 503 && d.outcome === 'retrying'),
+      20_000,
+      "ADO's first attempt",
+    );
     scaler.stack.serviceBus.setAvailable(true);
     await scaler.stack.ado.deliveriesSettled();
 
     const attempts = scaler.stack.ado.deliveries().filter((d) => d.jobId === job.jobId);
     expect(attempts.at(-1)).toMatchObject({ status: 202, outcome: 'delivered' });
     expect(attempts.slice(0, -1).every((d) => d.status === 503 && d.outcome === 'retrying')).toBe(true);
-    expect(scaler.stack.ado.subscriptions('contoso').filter((s) => 'status' in s), 'subscriptions put on probation').toEqual([]);
+    expect(
+      scaler.stack.ado.subscriptions('contoso').filter((s) => 'status' in s),
+      'subscriptions put on probation',
+    ).toEqual([]);
     expect(signalsSince(mark)).toEqual(contosoPools({ jobId: job.jobId }));
     expect((await scaler.consumeSignals()).map((s) => s.jobId)).toEqual([job.jobId, job.jobId]);
   });
@@ -295,7 +326,9 @@ describe('webhook', () => {
     expect(await inProgress.json()).toEqual({ outcome: 'accepted', reason: 'job running: 2 pool(s) signalled' });
     // Both contoso deliveries may fall into one window, which keeps the first: each pool has a look with one of the ids.
     const signals = signalsSince(mark);
-    expect(new Set(signals.map((s) => `${s.orgUrl}|${s.pool}`))).toEqual(new Set([`${orgUrl}|linux`, `${orgUrl}|windows`, `${fabrikamUrl}|cold`, `${fabrikamUrl}|warm`]));
+    expect(new Set(signals.map((s) => `${s.orgUrl}|${s.pool}`))).toEqual(
+      new Set([`${orgUrl}|linux`, `${orgUrl}|windows`, `${fabrikamUrl}|cold`, `${fabrikamUrl}|warm`]),
+    );
     for (const s of signals.filter((x) => x.orgUrl === orgUrl)) expect(ids.slice(0, 2)).toContain(s.jobId);
     expect(signals.filter((x) => x.orgUrl === fabrikamUrl && 'jobId' in x)).toEqual([]);
   });

@@ -107,8 +107,15 @@ describe('ACI launcher specifics', () => {
     return { name: profileAgentName(ORG, pool, profile.name, n.toString(36).padStart(6, '0')), orgUrl: ORG, pool, profile, pat: `pat-${n}-s3cr3t` };
   };
   const putBodies = (name: string) =>
-    arm.requests().filter((r) => r.method === 'PUT' && r.path.endsWith(`/${name}`)).map((r) => JSON.parse(r.body) as GroupBody);
-  const failure = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as ScalerError);
+    arm
+      .requests()
+      .filter((r) => r.method === 'PUT' && r.path.endsWith(`/${name}`))
+      .map((r) => JSON.parse(r.body) as GroupBody);
+  const failure = (p: Promise<unknown>) =>
+    p.then(
+      () => undefined,
+      (e: unknown) => e as ScalerError,
+    );
 
   it('PUTs a Linux, restartPolicy Never group with the PAT only as a secureValue, identity, registry and tags', async () => {
     const s = spec(profileWith(settings()));
@@ -142,7 +149,7 @@ describe('ACI launcher specifics', () => {
     expect(exposures('-s3cr3t')).toEqual([]);
   });
 
-  it('tags a container group started for a profile with tags with them, beside the scaler\'s own (cost per team)', async () => {
+  it("tags a container group started for a profile with tags with them, beside the scaler's own (cost per team)", async () => {
     const tags = { team: 'web', costCenter: '1234', 'Cost Center': 'R&D / Web (EU)' };
     const profile = { ...profileWith(settings()), name: 'tagged', tags };
     const s = { ...spec(profile, 'tagged-pool'), standby: true };
@@ -156,7 +163,9 @@ describe('ACI launcher specifics', () => {
     const client = new ContainerInstanceManagementClient(new ManagedIdentityCredential(), SUB, { endpoint: arm.url });
     expect((await client.containerGroups.get('agents-rg', s.name)).tags).toEqual(body?.tags);
     // The scaler still reads the group as its agent of that pool and profile.
-    expect(await launcher.list({ pool: 'tagged-pool', profile: 'tagged' })).toEqual([expect.objectContaining({ name: s.name, pool: 'tagged-pool', profile: 'tagged', standby: true })]);
+    expect(await launcher.list({ pool: 'tagged-pool', profile: 'tagged' })).toEqual([
+      expect.objectContaining({ name: s.name, pool: 'tagged-pool', profile: 'tagged', standby: true }),
+    ]);
     expect(exposures('-s3cr3t')).toEqual([]);
   });
 
@@ -171,7 +180,9 @@ describe('ACI launcher specifics', () => {
   it('joins the subnet when one is set', async () => {
     const s = spec(profileWith(settings({ subnetId: `/subscriptions/${SUB}/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/v/subnets/aci` })));
     await launcherWith(s.profile.launcher as AciSettings).start(s);
-    expect(putBodies(s.name)[0]?.properties.subnetIds).toEqual([{ id: `/subscriptions/${SUB}/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/v/subnets/aci` }]);
+    expect(putBodies(s.name)[0]?.properties.subnetIds).toEqual([
+      { id: `/subscriptions/${SUB}/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/v/subnets/aci` },
+    ]);
   });
 
   it.each([
@@ -188,19 +199,25 @@ describe('ACI launcher specifics', () => {
   it.each([
     ['the service', 'service'],
     ['the troubleshooting article', 'doc'],
-  ] as const)('falls back from Spot to Regular when ACI accepts the Spot create and then fails it for capacity (%s\'s words), removing the failed group first', async (_what, wording) => {
-    const spot = settings({ spot: 'preferred', registry: undefined });
-    const s = spec(profileWith(spot));
-    arm.injectProvisioningFailure({ count: 1, nameContains: s.name, priority: 'Spot', wording });
-    expect(await launcherWith(spot).start(s)).toEqual({ name: s.name, outcome: 'created' });
-    expect(putBodies(s.name).map((b) => b.properties.priority)).toEqual(['Spot', 'Regular']);
-    const calls = arm.requests().filter((r) => r.path.endsWith(`/${s.name}`)).map((r) => `${r.method} ${r.status}`);
-    expect(calls).toEqual(['GET 404', 'PUT 201', 'DELETE 200', 'PUT 201']);
-    await expect.poll(() => arm.groups().find((g) => g.name === s.name)?.provisioningState).toBe('Succeeded');
-    expect(arm.groups().find((g) => g.name === s.name)?.body.properties.priority).toBe('Regular');
-  });
+  ] as const)(
+    "falls back from Spot to Regular when ACI accepts the Spot create and then fails it for capacity (%s's words), removing the failed group first",
+    async (_what, wording) => {
+      const spot = settings({ spot: 'preferred', registry: undefined });
+      const s = spec(profileWith(spot));
+      arm.injectProvisioningFailure({ count: 1, nameContains: s.name, priority: 'Spot', wording });
+      expect(await launcherWith(spot).start(s)).toEqual({ name: s.name, outcome: 'created' });
+      expect(putBodies(s.name).map((b) => b.properties.priority)).toEqual(['Spot', 'Regular']);
+      const calls = arm
+        .requests()
+        .filter((r) => r.path.endsWith(`/${s.name}`))
+        .map((r) => `${r.method} ${r.status}`);
+      expect(calls).toEqual(['GET 404', 'PUT 201', 'DELETE 200', 'PUT 201']);
+      await expect.poll(() => arm.groups().find((g) => g.name === s.name)?.provisioningState).toBe('Succeeded');
+      expect(arm.groups().find((g) => g.name === s.name)?.body.properties.priority).toBe('Regular');
+    },
+  );
 
-  it('falls back from Spot to Regular on a 409 in the troubleshooting article\'s words, and reports a Regular one as no capacity', async () => {
+  it("falls back from Spot to Regular on a 409 in the troubleshooting article's words, and reports a Regular one as no capacity", async () => {
     const refusal = capacityUnavailable('westeurope', 1, 2, 'doc');
     const spot = settings({ spot: 'preferred', registry: undefined });
     const s = spec(profileWith(spot));
@@ -241,7 +258,12 @@ describe('ACI launcher specifics', () => {
     /** A launcher whose clock the test moves (for the time Spot counts as short). */
     const withClock = (s: AciSettings) => {
       let offsetMs = 0;
-      const launcher = createAciLauncher({ credential: new ManagedIdentityCredential(), settings: s, endpoint: arm.url, clock: () => new Date(Date.now() + offsetMs) });
+      const launcher = createAciLauncher({
+        credential: new ManagedIdentityCredential(),
+        settings: s,
+        endpoint: arm.url,
+        clock: () => new Date(Date.now() + offsetMs),
+      });
       return { launcher, later: (ms: number) => void (offsetMs += ms) };
     };
     const priorities = (name: string) => putBodies(name).map((b) => b.properties.priority);
@@ -249,30 +271,43 @@ describe('ACI launcher specifics', () => {
     const preferred = settings({ spot: 'preferred', registry: undefined });
 
     it.each([
-      ['refused on the PUT (409)', (name: string) => arm.injectFault({ ...capacityUnavailable('westeurope', 1, 2), count: 1, pathContains: name, method: 'PUT' })],
+      [
+        'refused on the PUT (409)',
+        (name: string) => arm.injectFault({ ...capacityUnavailable('westeurope', 1, 2), count: 1, pathContains: name, method: 'PUT' }),
+      ],
       ['failed after ARM accepted it', (name: string) => arm.injectProvisioningFailure({ count: 1, nameContains: name, priority: 'Spot', wording: 'doc' })],
-    ])('"required" does not fall back when Spot has no capacity (%s): it waits, says why, and starts Spot again once the wait is over', async (_how, noCapacity) => {
-      const { launcher, later } = withClock(required);
-      const first = spec(profileWith(required));
-      noCapacity(first.name);
-      const error = await failure(launcher.start(first));
-      expect(error).toMatchObject({ kind: 'throttled', retryAfterMs: 60_000 });
-      expect(error?.message).toMatch(/^Profile "linux-small" waits for Spot in westeurope \(spot: "required"; no Spot capacity for this size: The requested resource .*is not available in the location 'westeurope'.*\); Spot is tried again from .*Set "spot": "preferred" to run on Regular meanwhile\.$/);
-      expect(priorities(first.name)).toEqual(['Spot']);
-      expect(arm.groups().find((g) => g.name === first.name)).toBeUndefined();
+    ])(
+      '"required" does not fall back when Spot has no capacity (%s): it waits, says why, and starts Spot again once the wait is over',
+      async (_how, noCapacity) => {
+        const { launcher, later } = withClock(required);
+        const first = spec(profileWith(required));
+        noCapacity(first.name);
+        const error = await failure(launcher.start(first));
+        expect(error).toMatchObject({ kind: 'throttled', retryAfterMs: 60_000 });
+        expect(error?.message).toMatch(
+          /^Profile "linux-small" waits for Spot in westeurope \(spot: "required"; no Spot capacity for this size: The requested resource .*is not available in the location 'westeurope'.*\); Spot is tried again from .*Set "spot": "preferred" to run on Regular meanwhile\.$/,
+        );
+        expect(priorities(first.name)).toEqual(['Spot']);
+        expect(arm.groups().find((g) => g.name === first.name)).toBeUndefined();
 
-      // Meanwhile a start asks ARM nothing: it would only fail again.
-      const meanwhile = spec(profileWith(required));
-      const before = arm.requests().length;
-      expect(await failure(launcher.start(meanwhile))).toMatchObject({ kind: 'throttled' });
-      expect(arm.requests().slice(before).filter((r) => r.method === 'PUT')).toEqual([]);
+        // Meanwhile a start asks ARM nothing: it would only fail again.
+        const meanwhile = spec(profileWith(required));
+        const before = arm.requests().length;
+        expect(await failure(launcher.start(meanwhile))).toMatchObject({ kind: 'throttled' });
+        expect(
+          arm
+            .requests()
+            .slice(before)
+            .filter((r) => r.method === 'PUT'),
+        ).toEqual([]);
 
-      later(60_000);
-      const again = spec(profileWith(required));
-      expect(await launcher.start(again)).toEqual({ name: again.name, outcome: 'created' });
-      expect(priorities(again.name)).toEqual(['Spot']);
-      expect(exposures('-s3cr3t')).toEqual([]);
-    });
+        later(60_000);
+        const again = spec(profileWith(required));
+        expect(await launcher.start(again)).toEqual({ name: again.name, outcome: 'created' });
+        expect(priorities(again.name)).toEqual(['Spot']);
+        expect(exposures('-s3cr3t')).toEqual([]);
+      },
+    );
 
     it('"required" waits on the Spot cores quota too, saying so', async () => {
       const s = spec(profileWith(required));
@@ -280,12 +315,17 @@ describe('ACI launcher specifics', () => {
       arm.injectFault({ ...quota, count: 1, pathContains: s.name, method: 'PUT' });
       const error = await failure(launcherWith(required).start(s));
       expect(error).toMatchObject({ kind: 'throttled', retryAfterMs: 60_000 });
-      expect(error?.message).toContain("the Spot cores quota is used up: Resource type 'Microsoft.ContainerInstance/containerGroups' container group quota 'StandardSpotCores' exceeded");
+      expect(error?.message).toContain(
+        "the Spot cores quota is used up: Resource type 'Microsoft.ContainerInstance/containerGroups' container group quota 'StandardSpotCores' exceeded",
+      );
       expect(priorities(s.name)).toEqual(['Spot']);
     });
 
     it('learns from a Spot group ACI failed after the first poll: "preferred" starts the next agents as Regular for a while, "required" waits', async () => {
-      for (const [policy, s] of [['preferred', preferred], ['required', required]] as const) {
+      for (const [policy, s] of [
+        ['preferred', preferred],
+        ['required', required],
+      ] as const) {
         const { launcher, later } = withClock(s);
         const profile = { ...profileWith(s), name: `late-${policy}` };
         const first = spec(profile, `late-${policy}`);
@@ -315,11 +355,12 @@ describe('ACI launcher specifics', () => {
     const s = spec(profileWith(settings()));
     const before = arm.requests().length;
     await launcherWith(settings()).start(s);
-    expect(arm.requests().slice(before).map((r) => `${r.method} ${r.status} ${r.path.includes('/operations/') ? 'operation' : 'group'}`)).toEqual([
-      'GET 404 group',
-      'PUT 201 group',
-      'GET 200 operation',
-    ]);
+    expect(
+      arm
+        .requests()
+        .slice(before)
+        .map((r) => `${r.method} ${r.status} ${r.path.includes('/operations/') ? 'operation' : 'group'}`),
+    ).toEqual(['GET 404 group', 'PUT 201 group', 'GET 200 operation']);
   });
 
   it('lists across pages and GETs each provisioned group only until it is known finished', async () => {

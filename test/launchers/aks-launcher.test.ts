@@ -31,7 +31,13 @@ let restoreEnv: () => void;
 let k8s: KubernetesEmulator;
 const warnings: string[] = [];
 
-const settings = (overrides: Partial<AksSettings> = {}): AksSettings => ({ kind: 'aksVirtualNode', apiServer: k8s.url, namespace: NS, virtualNode: 'v2', ...overrides });
+const settings = (overrides: Partial<AksSettings> = {}): AksSettings => ({
+  kind: 'aksVirtualNode',
+  apiServer: k8s.url,
+  namespace: NS,
+  virtualNode: 'v2',
+  ...overrides,
+});
 const profileWith = (launcher: AksSettings, name = 'linux-small'): ProfileConfig => ({
   name,
   capabilities: { docker: '', JAVA_HOME: '/usr/lib/jvm/17', 'Agent.OS': 'Linux', 'has space': 'x', azp_token: 'no' },
@@ -51,7 +57,11 @@ const spec = (profile: ProfileConfig, overrides: Partial<AgentSpec> = {}): Agent
   const pool = overrides.pool ?? 'linux';
   return { name: profileAgentName(ORG, pool, profile.name, n.toString(36).padStart(6, '0')), orgUrl: ORG, pool, profile, pat: `pat-${n}-s3cr3t`, ...overrides };
 };
-const failure = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as ScalerError);
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e as ScalerError,
+  );
 
 beforeAll(async () => {
   identity = await startIdentityEmulator();
@@ -83,7 +93,14 @@ const contractOn = (virtualNode: AksSettings['virtualNode'], namespace: string) 
         fault === 'throttle'
           ? { status: 429, retryAfterSeconds: 3, count: 1, method: 'POST', pathContains: '/jobs' }
           : fault === 'quota'
-            ? { status: 403, message: 'jobs.batch "x" is forbidden: exceeded quota: agents, requested: count/jobs.batch=1, used: count/jobs.batch=20, limited: count/jobs.batch=20', count: 1, method: 'POST', pathContains: '/jobs' }
+            ? {
+                status: 403,
+                message:
+                  'jobs.batch "x" is forbidden: exceeded quota: agents, requested: count/jobs.batch=1, used: count/jobs.batch=20, limited: count/jobs.batch=20',
+                count: 1,
+                method: 'POST',
+                pathContains: '/jobs',
+              }
             : { status: 503, count: 1, method: 'POST', pathContains: '/jobs' },
       ),
     patExposures: (pat) => patExposures(k8s.requests(), pat),
@@ -115,7 +132,11 @@ describe('AKS launcher', () => {
       tolerations: [{ key: 'virtual-kubelet.io/provider', operator: 'Exists', effect: 'NoSchedule' }],
     });
     expect(pod.containers).toHaveLength(1);
-    expect(pod.containers[0]).toMatchObject({ name: 'agent', image: 'myacr.azurecr.io/ado-agent:4', resources: { requests: { cpu: '1500m', memory: '3Gi' }, limits: { cpu: '1500m', memory: '3Gi' } } });
+    expect(pod.containers[0]).toMatchObject({
+      name: 'agent',
+      image: 'myacr.azurecr.io/ado-agent:4',
+      resources: { requests: { cpu: '1500m', memory: '3Gi' }, limits: { cpu: '1500m', memory: '3Gi' } },
+    });
     expect(pod.containers[0]?.env).toEqual([
       { name: 'AZP_URL', value: ORG },
       { name: 'AZP_POOL', value: 'linux' },
@@ -134,7 +155,10 @@ describe('AKS launcher', () => {
     await (await launcherWith(legacy)).start(s);
     expect(jobOf(s.name)?.spec.template.spec).toMatchObject({
       nodeSelector: { type: 'virtual-kubelet', 'kubernetes.io/role': 'agent', 'kubernetes.io/os': 'linux' },
-      tolerations: [{ key: 'virtual-kubelet.io/provider', operator: 'Exists' }, { key: 'azure.com/aci', effect: 'NoSchedule' }],
+      tolerations: [
+        { key: 'virtual-kubelet.io/provider', operator: 'Exists' },
+        { key: 'azure.com/aci', effect: 'NoSchedule' },
+      ],
     });
     await expect.poll(() => k8s.pods(NS).find((p) => p.metadata.labels?.['job-name'] === s.name)?.spec.nodeName).toBe('virtual-node-aci-linux');
   });
@@ -154,7 +178,7 @@ describe('AKS launcher', () => {
     expect((await launcher.list({ pool: 'linux pool' })).map((a) => [a.name, a.pool, a.orgUrl])).toEqual([[s.name, 'Linux Pool', ORG]]);
   });
 
-  it('labels Job and pod with the profile\'s tags beside its own, and on v2 asks the virtual node to tag the container group with them (cost per team)', async () => {
+  it("labels Job and pod with the profile's tags beside its own, and on v2 asks the virtual node to tag the container group with them (cost per team)", async () => {
     const tags = { team: 'web', costCenter: '1234', 'cost.area': 'R_D-eu' };
     const profile = { ...profileWith(settings(), 'tagged'), tags };
     const s = spec(profile, { pool: 'Tagged Pool', standby: true });
@@ -172,7 +196,13 @@ describe('AKS launcher', () => {
     // The pod, as the Job controller made it from the template: our labels, the tags, Kubernetes' own.
     await expect.poll(() => k8s.pods(NS).find((p) => p.metadata.labels?.['job-name'] === s.name)).toBeDefined();
     const pod = k8s.pods(NS).find((p) => p.metadata.labels?.['job-name'] === s.name)!;
-    expect(pod.metadata.labels).toEqual({ ...job.metadata.labels, 'job-name': s.name, 'controller-uid': job.metadata.uid, 'batch.kubernetes.io/job-name': s.name, 'batch.kubernetes.io/controller-uid': job.metadata.uid });
+    expect(pod.metadata.labels).toEqual({
+      ...job.metadata.labels,
+      'job-name': s.name,
+      'controller-uid': job.metadata.uid,
+      'batch.kubernetes.io/job-name': s.name,
+      'batch.kubernetes.io/controller-uid': job.metadata.uid,
+    });
     // Virtual nodes v2 turn this pod annotation into the ARM tags of the container group behind the pod.
     expect(pod.metadata.annotations).toEqual({
       [LABELS.org]: ORG,
@@ -180,7 +210,9 @@ describe('AKS launcher', () => {
       'microsoft.containerinstance.virtualnode.customtags': `team=web;costCenter=1234;cost.area=R_D-eu;ado-pool=${job.metadata.labels?.[LABELS.pool]};ado-profile=tagged`,
     });
     expect(job.metadata.annotations).toEqual({ [LABELS.org]: ORG, [LABELS.pool]: 'Tagged Pool' });
-    expect(await launcher.list({ pool: 'tagged pool', profile: 'tagged' })).toEqual([expect.objectContaining({ name: s.name, pool: 'Tagged Pool', profile: 'tagged', standby: true })]);
+    expect(await launcher.list({ pool: 'tagged pool', profile: 'tagged' })).toEqual([
+      expect.objectContaining({ name: s.name, pool: 'Tagged Pool', profile: 'tagged', standby: true }),
+    ]);
 
     // The legacy virtual node reads no such annotation (its ACI connector tags groups with pod name, namespace and the like).
     const legacy = settings({ virtualNode: 'legacy', namespace: LEGACY_NS });
@@ -205,8 +237,15 @@ describe('AKS launcher', () => {
     await launcher.start(s);
     expect(secretOf(s.name)?.metadata.ownerReferences).toEqual([{ apiVersion: 'batch/v1', kind: 'Job', name: s.name, uid: jobOf(s.name)?.metadata.uid }]);
     await launcher.delete(s.name);
-    expect(k8s.requests().filter((r) => r.method === 'DELETE' && r.path.endsWith(`/jobs/${s.name}`)).map((r) => r.query)).toEqual([{ propagationPolicy: 'Background' }]);
-    await expect.poll(() => [jobOf(s.name), secretOf(s.name), k8s.pods(NS).find((p) => p.metadata.labels?.['job-name'] === s.name)]).toEqual([undefined, undefined, undefined]);
+    expect(
+      k8s
+        .requests()
+        .filter((r) => r.method === 'DELETE' && r.path.endsWith(`/jobs/${s.name}`))
+        .map((r) => r.query),
+    ).toEqual([{ propagationPolicy: 'Background' }]);
+    await expect
+      .poll(() => [jobOf(s.name), secretOf(s.name), k8s.pods(NS).find((p) => p.metadata.labels?.['job-name'] === s.name)])
+      .toEqual([undefined, undefined, undefined]);
   });
 
   it('repairs the owner of a Secret on a repeated start, and refreshes a Secret an earlier attempt left', async () => {
@@ -219,7 +258,10 @@ describe('AKS launcher', () => {
     expect(secretOf(s.name)?.metadata.ownerReferences?.[0]?.uid).toBe(jobOf(s.name)?.metadata.uid);
 
     const left = spec(profileWith(settings()));
-    await rawClient(k8s.url, FOREIGN_TOKEN)('POST', `/api/v1/namespaces/${NS}/secrets`, { metadata: { name: `${left.name}-token` }, stringData: { token: 'rotated-away' } });
+    await rawClient(k8s.url, FOREIGN_TOKEN)('POST', `/api/v1/namespaces/${NS}/secrets`, {
+      metadata: { name: `${left.name}-token` },
+      stringData: { token: 'rotated-away' },
+    });
     await launcher.start(left);
     expect(secretOf(left.name)?.data).toEqual({ token: Buffer.from(left.pat).toString('base64') });
     expect(secretOf(left.name)?.metadata.ownerReferences?.[0]?.uid).toBe(jobOf(left.name)?.metadata.uid);

@@ -76,7 +76,8 @@ export function describeLauncherContract(kind: string, setup: () => Promise<Laun
     });
 
     const running = (name: string) => eventually(async () => ((await t.launcher.status(name))?.phase === 'running' ? true : undefined), `${name} running`);
-    const finished = (name: string) => eventually(async () => ((await t.launcher.status(name))?.phase === 'finished' ? t.launcher.status(name) : undefined), `${name} finished`);
+    const finished = (name: string) =>
+      eventually(async () => ((await t.launcher.status(name))?.phase === 'finished' ? t.launcher.status(name) : undefined), `${name} finished`);
 
     it('goes from starting to running to finished, with the exit code or at least the failure', async () => {
       const ok = spec();

@@ -74,7 +74,11 @@ describe('the package func azure functionapp publish uploads', () => {
 
   it('registers exactly one function per file in functions/, named after it', () => {
     const names = functions.map((f) => f.name).sort();
-    expect(names).toEqual(functionSources().map((f) => f.replace(/\.ts$/, '')).sort());
+    expect(names).toEqual(
+      functionSources()
+        .map((f) => f.replace(/\.ts$/, ''))
+        .sort(),
+    );
     expect(names).toEqual(expect.arrayContaining(['webhook', 'reconcile', 'status', 'scheduler', 'upkeep']));
   });
 
@@ -151,6 +155,11 @@ function functionSources(): string[] {
 /** The files a package.json "main" glob (a folder and a `*` file pattern) names. */
 function filesMatching(all: string[], glob: string): string[] {
   const dir = path.posix.dirname(glob);
-  const name = new RegExp(`^${path.posix.basename(glob).replace(/[.+?^${}()|[\]\\]/g, '\\$&').replaceAll('*', '[^/]*')}$`);
+  const name = new RegExp(
+    `^${path.posix
+      .basename(glob)
+      .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+      .replaceAll('*', '[^/]*')}$`,
+  );
   return all.filter((f) => path.posix.dirname(f) === dir && name.test(path.posix.basename(f)));
 }

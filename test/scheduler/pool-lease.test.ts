@@ -139,19 +139,29 @@ describe('pool lease', () => {
     }
   });
 
-  it('keeps each pool\'s job-wait cursor for the next holder on any instance, through failed passes, and never moves it back', async () => {
+  it("keeps each pool's job-wait cursor for the next holder on any instance, through failed passes, and never moves it back", async () => {
     const pool = newPool();
     const [first, next] = [await instance(), await instance()];
     expect(await first.acquire(pool, 'a', TTL)).toEqual({ state: 'acquired', profiles: new Map() });
     await first.release(pool, 'a', TTL, { failed: false, waitCursors: { linux: 1_000, windows: 500 } });
     const acquired = await next.acquire(pool, 'b', TTL);
-    expect(acquired.state === 'acquired' && acquired.waitCursors).toEqual(new Map([['linux', 1_000], ['windows', 500]]));
+    expect(acquired.state === 'acquired' && acquired.waitCursors).toEqual(
+      new Map([
+        ['linux', 1_000],
+        ['windows', 500],
+      ]),
+    );
     // A pass that failed after logging some waits keeps its cursor too; an older cursor changes nothing.
     await next.release(pool, 'b', TTL, { failed: true, reason: 'ADO 503', waitCursors: { linux: 2_000, windows: 400 } });
     try {
       offsetMs = MAX_RETRY_MS;
       const again = await first.acquire(pool, 'c', TTL);
-      expect(again.state === 'acquired' && again.waitCursors).toEqual(new Map([['linux', 2_000], ['windows', 500]]));
+      expect(again.state === 'acquired' && again.waitCursors).toEqual(
+        new Map([
+          ['linux', 2_000],
+          ['windows', 500],
+        ]),
+      );
       // An outcome without cursors leaves them as they are.
       await first.release(pool, 'c', TTL, { failed: false });
       const last = await next.acquire(pool, 'd', TTL);

@@ -19,7 +19,13 @@ afterAll(async () => {
   await emulator?.close();
 });
 
-const signal = (pool: string, reason: PoolSignal['reason'] = 'event'): PoolSignal => ({ version: 2, orgUrl: ORG, pool, reason, observedAt: new Date().toISOString() });
+const signal = (pool: string, reason: PoolSignal['reason'] = 'event'): PoolSignal => ({
+  version: 2,
+  orgUrl: ORG,
+  pool,
+  reason,
+  observedAt: new Date().toISOString(),
+});
 
 async function receiveAll(expected: number, ms: number): Promise<PoolSignal[]> {
   const receiver = client.createReceiver('signals', { receiveMode: 'receiveAndDelete' });
@@ -47,7 +53,11 @@ describe('signal queue', () => {
     const other = createSignalQueue(otherSender, () => windowStart);
     const sent = Date.now();
     await Promise.all(Array.from({ length: 50 }, (_, i) => (i % 2 ? queue : other).signal([signal('linux')])));
-    const linux = () => emulator.queue('signals').accepted().filter((m) => (m.body as PoolSignal).pool === 'linux');
+    const linux = () =>
+      emulator
+        .queue('signals')
+        .accepted()
+        .filter((m) => (m.body as PoolSignal).pool === 'linux');
     // Each instance's first signal for the quiet pool goes at once; the other 48 are one message.
     expect(linux().filter((m) => !m.scheduledEnqueueTimeUtc)).toHaveLength(2);
     expect(linux().filter((m) => m.scheduledEnqueueTimeUtc)).toHaveLength(1);
@@ -57,7 +67,11 @@ describe('signal queue', () => {
     const afterWindow = await receiveAll(1, 6_000);
     await Promise.all([sender.close(), otherSender.close()]);
     expect(afterWindow.map((s) => s.pool)).toEqual(['linux']);
-    expect(linux().filter((m) => m.scheduledEnqueueTimeUtc).every((m) => m.scheduledEnqueueTimeUtc!.getTime() > sent)).toBe(true);
+    expect(
+      linux()
+        .filter((m) => m.scheduledEnqueueTimeUtc)
+        .every((m) => m.scheduledEnqueueTimeUtc!.getTime() > sent),
+    ).toBe(true);
   });
 
   it('holds signals for a pool signalled within the last window until that window ends', async () => {
@@ -71,7 +85,10 @@ describe('signal queue', () => {
     await queue.signal([signal('quiet')]);
     await sender.close();
     expect(await receiveAll(2, 3_000)).toHaveLength(3);
-    const quiet = emulator.queue('signals').accepted().filter((m) => (m.body as PoolSignal).pool === 'quiet');
+    const quiet = emulator
+      .queue('signals')
+      .accepted()
+      .filter((m) => (m.body as PoolSignal).pool === 'quiet');
     expect(quiet.map((m) => m.scheduledEnqueueTimeUtc === undefined)).toEqual([true, true, false]);
   });
 

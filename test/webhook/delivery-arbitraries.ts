@@ -83,7 +83,9 @@ const ids = fc.uuid().chain((u) =>
   fc.oneof(
     fc.constantFrom(u, u.toUpperCase(), `{${u}}`, u.replace(/-/g, ''), ` ${u}`, `${u}\n`, `${u}x`, `${u}-${u}`),
     // the issue's: an "id" longer than a Service Bus message id (128) or a whole message (256 KB)
-    fc.oneof({ weight: 3, arbitrary: fc.integer({ min: 4, max: 100 }) }, { weight: 1, arbitrary: fc.integer({ min: 101, max: 8_000 }) }).map((n) => `${u}-`.repeat(n)),
+    fc
+      .oneof({ weight: 3, arbitrary: fc.integer({ min: 4, max: 100 }) }, { weight: 1, arbitrary: fc.integer({ min: 101, max: 8_000 }) })
+      .map((n) => `${u}-`.repeat(n)),
   ),
 );
 const states = fc.mixedCase(fc.constantFrom('waiting', 'running', 'inProgress', 'completed', 'cancelling', 'notStarted', 'in progress', 'pending', ''));
@@ -114,22 +116,24 @@ const injections = fc.constantFrom(
   '<script>alert(1)</script>',
   '%0d%0a',
 );
-const rawLiterals = fc.oneof(
-  fc.constantFrom(
-    '1e400',
-    '-0',
-    '123456789012345678901234567890',
-    '"\\ud800"',
-    '"\\udfff\\ud800"',
-    '"\\u0000"',
-    '{"__proto__":{"id":"d3d3d3d3-eeee-ffff-aaaa-b4b4b4b4b4b4","state":"waiting","baseUrl":"https://dev.azure.com/fabrikamfiber/"}}',
-    '{"constructor":{"prototype":{"polluted":true}}}',
-    '{"__proto__":null}',
-    '{"toString":1,"valueOf":"x","hasOwnProperty":null}',
-  ),
-  fc.integer({ min: 1, max: 200_000 }).map((d) => '['.repeat(d) + ']'.repeat(d)),
-  fc.integer({ min: 1, max: 100_000 }).map((d) => '{"a":'.repeat(d) + '1' + '}'.repeat(d)),
-).map((t) => new Raw(t));
+const rawLiterals = fc
+  .oneof(
+    fc.constantFrom(
+      '1e400',
+      '-0',
+      '123456789012345678901234567890',
+      '"\\ud800"',
+      '"\\udfff\\ud800"',
+      '"\\u0000"',
+      '{"__proto__":{"id":"d3d3d3d3-eeee-ffff-aaaa-b4b4b4b4b4b4","state":"waiting","baseUrl":"https://dev.azure.com/fabrikamfiber/"}}',
+      '{"constructor":{"prototype":{"polluted":true}}}',
+      '{"__proto__":null}',
+      '{"toString":1,"valueOf":"x","hasOwnProperty":null}',
+    ),
+    fc.integer({ min: 1, max: 200_000 }).map((d) => '['.repeat(d) + ']'.repeat(d)),
+    fc.integer({ min: 1, max: 100_000 }).map((d) => '{"a":'.repeat(d) + '1' + '}'.repeat(d)),
+  )
+  .map((t) => new Raw(t));
 
 export const oddValue: fc.Arbitrary<Value> = fc.oneof(
   { weight: 4, arbitrary: ids },
@@ -246,7 +250,12 @@ export const encoding: fc.Arbitrary<Encoding> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('nest' as const), depth: fc.integer({ min: 1, max: 50_000 }) }) },
   {
     weight: 2,
-    arbitrary: fc.oneof(fc.uint8Array({ maxLength: 200 }), fc.constantFrom('', 'null', '[]', '"text"', '123', '{}', ' ').map((s) => new Uint8Array(Buffer.from(s)))).map((bytes) => ({ kind: 'replace' as const, bytes })),
+    arbitrary: fc
+      .oneof(
+        fc.uint8Array({ maxLength: 200 }),
+        fc.constantFrom('', 'null', '[]', '"text"', '123', '{}', ' ').map((s) => new Uint8Array(Buffer.from(s))),
+      )
+      .map((bytes) => ({ kind: 'replace' as const, bytes })),
   },
   { weight: 1, arbitrary: fc.integer({ min: 0, max: 64 }).map((extra) => ({ kind: 'pad' as const, bytes: 2 * 1024 * 1024 + extra })) },
 );
@@ -350,13 +359,30 @@ export const contentType: fc.Arbitrary<ContentTypeCase> = fc.oneof(
   {
     weight: 20,
     arbitrary: fc
-      .constantFrom<string | null>(null, 'application/json', 'application/json; charset=utf-8', 'Application/JSON', 'application/vnd.api+json', ' application/json ', 'application/json;charset=UTF-8')
+      .constantFrom<string | null>(
+        null,
+        'application/json',
+        'application/json; charset=utf-8',
+        'Application/JSON',
+        'application/vnd.api+json',
+        ' application/json ',
+        'application/json;charset=UTF-8',
+      )
       .map((value) => ({ value, json: true })),
   },
   {
     weight: 4,
     arbitrary: fc
-      .constantFrom('text/plain', 'text/html', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/jsonx', 'application/xml', 'json', 'text/plain; a=application/json')
+      .constantFrom(
+        'text/plain',
+        'text/html',
+        'application/x-www-form-urlencoded',
+        'multipart/form-data; boundary=x',
+        'application/jsonx',
+        'application/xml',
+        'json',
+        'text/plain; a=application/json',
+      )
       .map((value) => ({ value, json: false })),
   },
   {
@@ -401,7 +427,11 @@ export const deliveryCase: fc.Arbitrary<DeliveryCase> = fc.record({
   auth,
   contentType,
   declaredLength,
-  chunk: fc.oneof({ weight: 3, arbitrary: fc.constant(64 * 1024) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 64 }) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 64 * 1024 }) }),
+  chunk: fc.oneof(
+    { weight: 3, arbitrary: fc.constant(64 * 1024) },
+    { weight: 1, arbitrary: fc.integer({ min: 1, max: 64 }) },
+    { weight: 1, arbitrary: fc.integer({ min: 1, max: 64 * 1024 }) },
+  ),
 });
 
 /** The documented sample for this job and state, before any mutation. */

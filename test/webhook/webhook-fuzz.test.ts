@@ -148,7 +148,11 @@ async function deliver(request: Request): Promise<Answer> {
     ...result,
     signals: sent.map((m) => parsePoolSignal(m.body)),
     logs,
-    counted: { webhookAccepted: counters.get('webhookAccepted'), webhookIgnored: counters.get('webhookIgnored'), webhookRejected: counters.get('webhookRejected') },
+    counted: {
+      webhookAccepted: counters.get('webhookAccepted'),
+      webhookIgnored: counters.get('webhookIgnored'),
+      webhookRejected: counters.get('webhookRejected'),
+    },
   };
 }
 
@@ -160,75 +164,97 @@ const count = (key: string) => tally.set(key, (tally.get(key) ?? 0) + 1);
 describe('webhook fuzzing', () => {
   it(
     'answers any delivery 200, 202 or 4xx, and a 202 alone sends: one valid signal for the one pool',
-    () => fc.assert(fc.asyncProperty(deliveryCase, async (c) => {
-      const doc = sampleFor(c.jobId, c.state);
-      applyMutations(doc, c.mutations);
-      const bytes = encode(serialise(doc), c.encoding);
-      const declaredLength = c.declaredLength === true ? String(bytes.length) : c.declaredLength;
-      const answer = await deliver({ authorization: c.auth.header, contentType: c.contentType.value, bytes, declaredLength, chunk: c.chunk, standby: c.standby });
+    () =>
+      fc.assert(
+        fc.asyncProperty(deliveryCase, async (c) => {
+          const doc = sampleFor(c.jobId, c.state);
+          applyMutations(doc, c.mutations);
+          const bytes = encode(serialise(doc), c.encoding);
+          const declaredLength = c.declaredLength === true ? String(bytes.length) : c.declaredLength;
+          const answer = await deliver({
+            authorization: c.auth.header,
+            contentType: c.contentType.value,
+            bytes,
+            declaredLength,
+            chunk: c.chunk,
+            standby: c.standby,
+          });
 
-      count(String(answer.status));
-      expect(ANSWERS, answer.body.reason).toContain(answer.status);
-      for (const line of [answer.body.reason, ...answer.logs]) {
-        expect(line.length, line.slice(0, 200)).toBeLessThanOrEqual(MAX_ECHO);
-        expect(line, 'a line break or control character in a reason or log line').not.toMatch(UNSAFE);
-        expect(line).not.toContain(PASSWORD);
-      }
-      const counted = { webhookAccepted: answer.status === 202 ? 1 : 0, webhookIgnored: answer.status === 200 ? 1 : 0, webhookRejected: answer.status >= 400 ? 1 : 0 };
-      expect(answer.counted).toEqual(counted);
+          count(String(answer.status));
+          expect(ANSWERS, answer.body.reason).toContain(answer.status);
+          for (const line of [answer.body.reason, ...answer.logs]) {
+            expect(line.length, line.slice(0, 200)).toBeLessThanOrEqual(MAX_ECHO);
+            expect(line, 'a line break or control character in a reason or log line').not.toMatch(UNSAFE);
+            expect(line).not.toContain(PASSWORD);
+          }
+          const counted = {
+            webhookAccepted: answer.status === 202 ? 1 : 0,
+            webhookIgnored: answer.status === 200 ? 1 : 0,
+            webhookRejected: answer.status >= 400 ? 1 : 0,
+          };
+          expect(answer.counted).toEqual(counted);
 
-      if (answer.status === 202) {
-        expect(answer.signals).toHaveLength(1);
-        const parsed = answer.signals[0]!;
-        expect(parsed.ok, parsed.ok ? '' : parsed.reason).toBe(true);
-        const signal = parsed.ok ? parsed.signal : undefined;
-        expect(signal).toMatchObject({ version: 2, orgUrl: ORG_URL, pool: POOL, reason: 'event' });
-        if (signal?.jobId !== undefined) expect(signal.jobId).toMatch(GUID);
-      } else {
-        expect(answer.signals).toEqual([]);
-      }
+          if (answer.status === 202) {
+            expect(answer.signals).toHaveLength(1);
+            const parsed = answer.signals[0]!;
+            expect(parsed.ok, parsed.ok ? '' : parsed.reason).toBe(true);
+            const signal = parsed.ok ? parsed.signal : undefined;
+            expect(signal).toMatchObject({ version: 2, orgUrl: ORG_URL, pool: POOL, reason: 'event' });
+            if (signal?.jobId !== undefined) expect(signal.jobId).toMatch(GUID);
+          } else {
+            expect(answer.signals).toEqual([]);
+          }
 
-      const tooLarge = Number(declaredLength) > MAX_BODY_BYTES || bytes.length > MAX_BODY_BYTES;
-      if (c.auth.valid === false) expect(answer.status, 'credentials other than the configured ones').toBe(401);
-      if (c.auth.valid !== true) return;
-      if (tooLarge) expect(answer.status).toBe(413);
-      else if (c.contentType.json === false) expect(answer.status).toBe(415);
-      else if (c.contentType.json && c.mutations.length === 0 && (c.encoding.kind === 'utf8' || c.encoding.kind === 'utf8-bom')) {
-        // The documented sample, untouched but for the job: what ADO sends.
-        count('documented');
-        const expected = isRunning(c.state) && !c.standby ? 200 : 202;
-        expect(answer.status, `job state ${c.state}${c.standby ? ' with standby' : ''}: ${answer.body.reason}`).toBe(expected);
-        if (expected === 202 && c.state.toLowerCase() === 'waiting') expect(answer.signals[0]).toMatchObject({ signal: { jobId: c.jobId } });
-      }
-    }), { numRuns: RUNS, seed: SEED }),
+          const tooLarge = Number(declaredLength) > MAX_BODY_BYTES || bytes.length > MAX_BODY_BYTES;
+          if (c.auth.valid === false) expect(answer.status, 'credentials other than the configured ones').toBe(401);
+          if (c.auth.valid !== true) return;
+          if (tooLarge) expect(answer.status).toBe(413);
+          else if (c.contentType.json === false) expect(answer.status).toBe(415);
+          else if (c.contentType.json && c.mutations.length === 0 && (c.encoding.kind === 'utf8' || c.encoding.kind === 'utf8-bom')) {
+            // The documented sample, untouched but for the job: what ADO sends.
+            count('documented');
+            const expected = isRunning(c.state) && !c.standby ? 200 : 202;
+            expect(answer.status, `job state ${c.state}${c.standby ? ' with standby' : ''}: ${answer.body.reason}`).toBe(expected);
+            if (expected === 202 && c.state.toLowerCase() === 'waiting') expect(answer.signals[0]).toMatchObject({ signal: { jobId: c.jobId } });
+          }
+        }),
+        { numRuns: RUNS, seed: SEED },
+      ),
     TIMEOUT_MS,
   );
 
   it(
     'answers the documented sample the same whatever the fields it does not read hold',
-    () => fc.assert(fc.asyncProperty(fc.record({ jobId: fc.uuid(), state: validState, standby: fc.boolean(), mutations: fc.array(mutation(), { minLength: 1, maxLength: 4 }) }), async ({ jobId, state, standby, mutations }) => {
-      const documented = sampleFor(jobId, state);
-      const changed = sampleFor(jobId, state);
-      applyMutations(changed, mutations, (path) => !touchesRead(path));
-      const bytes = Buffer.from(serialise(changed));
-      // The body's size is read: past the limit the answer is rightly 413.
-      fc.pre(bytes.length <= MAX_BODY_BYTES);
-      const request = (doc: unknown): Request => ({
-        authorization: `Basic ${Buffer.from(`${USERNAME}:${PASSWORD}`).toString('base64')}`,
-        contentType: 'application/json; charset=utf-8',
-        bytes: doc === changed ? bytes : Buffer.from(serialise(doc)),
-        declaredLength: null,
-        chunk: 64 * 1024,
-        standby,
-      });
-      // The untouched sample's answer depends on the state and the standby only: asked once each.
-      const key = `${state}|${standby}`;
-      const before = baselines.get(key) ?? (await deliver(request(documented)));
-      baselines.set(key, before);
-      const after = await deliver(request(changed));
-      expect(after.body, serialise(changed).slice(0, 2_000)).toEqual(before.body);
-      expect(after.signals.length).toBe(before.signals.length);
-    }), { numRuns: Math.ceil(RUNS / 4), seed: SEED }),
+    () =>
+      fc.assert(
+        fc.asyncProperty(
+          fc.record({ jobId: fc.uuid(), state: validState, standby: fc.boolean(), mutations: fc.array(mutation(), { minLength: 1, maxLength: 4 }) }),
+          async ({ jobId, state, standby, mutations }) => {
+            const documented = sampleFor(jobId, state);
+            const changed = sampleFor(jobId, state);
+            applyMutations(changed, mutations, (path) => !touchesRead(path));
+            const bytes = Buffer.from(serialise(changed));
+            // The body's size is read: past the limit the answer is rightly 413.
+            fc.pre(bytes.length <= MAX_BODY_BYTES);
+            const request = (doc: unknown): Request => ({
+              authorization: `Basic ${Buffer.from(`${USERNAME}:${PASSWORD}`).toString('base64')}`,
+              contentType: 'application/json; charset=utf-8',
+              bytes: doc === changed ? bytes : Buffer.from(serialise(doc)),
+              declaredLength: null,
+              chunk: 64 * 1024,
+              standby,
+            });
+            // The untouched sample's answer depends on the state and the standby only: asked once each.
+            const key = `${state}|${standby}`;
+            const before = baselines.get(key) ?? (await deliver(request(documented)));
+            baselines.set(key, before);
+            const after = await deliver(request(changed));
+            expect(after.body, serialise(changed).slice(0, 2_000)).toEqual(before.body);
+            expect(after.signals.length).toBe(before.signals.length);
+          },
+        ),
+        { numRuns: Math.ceil(RUNS / 4), seed: SEED },
+      ),
     TIMEOUT_MS,
   );
 

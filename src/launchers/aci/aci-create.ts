@@ -38,10 +38,18 @@ export type SpotShortage = ReturnType<typeof spotShortage>;
  * anything else happens under its name: ACI keeps a failed group and may still bring it up
  * later (Microsoft's "Azure Container Instances states"), and the name is the agent's.
  */
-export async function createAgentGroup(ops: ContainerGroupOperations, rg: string, spec: AgentSpec, settings: AciSettings, shortage: SpotShortage, now: Date): Promise<void> {
+export async function createAgentGroup(
+  ops: ContainerGroupOperations,
+  rg: string,
+  spec: AgentSpec,
+  settings: AciSettings,
+  shortage: SpotShortage,
+  now: Date,
+): Promise<void> {
   const policy = settings.spot;
   const shortUntil = shortage.until();
-  if (policy === 'required' && shortUntil !== undefined) throw spotWait(spec, settings, shortUntil - now.getTime(), now, 'a Spot create failed for capacity or quota less than a minute ago');
+  if (policy === 'required' && shortUntil !== undefined)
+    throw spotWait(spec, settings, shortUntil - now.getTime(), now, 'a Spot create failed for capacity or quota less than a minute ago');
   const create = (priority: 'Spot' | 'Regular') => createOnce(ops, rg, spec.name, agentContainerGroup(spec, settings, priority, now));
   if (!policy || (policy === 'preferred' && shortUntil !== undefined)) return create('Regular');
   try {

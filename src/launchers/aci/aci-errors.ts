@@ -104,10 +104,19 @@ export function aciError(error: unknown, scope: AciScope, what: string, extra: {
   }
   if (status === 429) return fail('throttled', `ARM throttled the request (${code}: ${arm})`, retryAfterMs(e) ?? THROTTLE_DEFAULT_MS);
   if (isCapacityError(error)) {
-    return fail('throttled', `Azure Container Instances has no capacity for this size in ${scope.location} right now (${arm}).`, QUOTA_RETRY_MS, ACI_NO_CAPACITY_CODE);
+    return fail(
+      'throttled',
+      `Azure Container Instances has no capacity for this size in ${scope.location} right now (${arm}).`,
+      QUOTA_RETRY_MS,
+      ACI_NO_CAPACITY_CODE,
+    );
   }
   if (e?.accepted) return fail('transient', `ACI accepted the container group and then failed to create it (${code}: ${arm})`);
-  if (status === 401) return fail('permanent', `ARM rejected the app's token for ${where} (${code}: ${arm}). Check that the app's managed identity is enabled and that the ARM endpoint setting matches the cloud.`);
+  if (status === 401)
+    return fail(
+      'permanent',
+      `ARM rejected the app's token for ${where} (${code}: ${arm}). Check that the app's managed identity is enabled and that the ARM endpoint setting matches the cloud.`,
+    );
   if (status === 403) {
     return fail(
       'permanent',
@@ -116,9 +125,16 @@ export function aciError(error: unknown, scope: AciScope, what: string, extra: {
   }
   if (status === 404) return fail('permanent', `${where} was not found (${code}: ${arm}). Create it or fix launcher.subscriptionId / launcher.resourceGroup.`);
   if (status === 409 && /SubscriptionRegistration|SubscriptionNotRegistered/i.test(code)) {
-    return fail('permanent', `subscription ${scope.subscriptionId} is not registered for Microsoft.ContainerInstance (${arm}). Run: az provider register -n Microsoft.ContainerInstance.`);
+    return fail(
+      'permanent',
+      `subscription ${scope.subscriptionId} is not registered for Microsoft.ContainerInstance (${arm}). Run: az provider register -n Microsoft.ContainerInstance.`,
+    );
   }
-  if (status === 400) return fail('permanent', `ARM refused the container group in ${where} (${code}: ${arm}). Check the profile's image, cpu, memoryGb, identity, registry and subnet.`);
+  if (status === 400)
+    return fail(
+      'permanent',
+      `ARM refused the container group in ${where} (${code}: ${arm}). Check the profile's image, cpu, memoryGb, identity, registry and subnet.`,
+    );
   return fail('transient', status === undefined ? `ARM could not be reached (${code}: ${arm})` : `ARM answered ${status} (${code}: ${arm})`);
 }
 

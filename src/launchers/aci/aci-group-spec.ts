@@ -45,9 +45,7 @@ export function agentContainerGroup(spec: AgentSpec, settings: AciSettings, prio
         environmentVariables,
       },
     ],
-    ...(identities.length > 0
-      ? { identity: { type: 'UserAssigned', userAssignedIdentities: Object.fromEntries(identities.map((id) => [id, {}])) } }
-      : {}),
+    ...(identities.length > 0 ? { identity: { type: 'UserAssigned', userAssignedIdentities: Object.fromEntries(identities.map((id) => [id, {}])) } } : {}),
     ...(settings.registry ? { imageRegistryCredentials: [registryCredential(settings, profile.name)] } : {}),
     ...(settings.subnetId ? { subnetIds: [{ id: settings.subnetId }] } : {}),
   };

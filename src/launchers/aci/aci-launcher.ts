@@ -109,7 +109,9 @@ export function createAciLauncher(options: AciLauncherOptions): Launcher {
           const agent = agentOfGroup(g, 'starting');
           return agent && (filter.pool === undefined || agent.pool === filter.pool) && (filter.profile === undefined || agent.profile === filter.profile);
         });
-        const phases = await mapLimit(ours, DETAIL_CONCURRENCY, (g) => (filter.running?.has(g.name?.toLowerCase() ?? '') && !finished.has(`${g.name}|${g.tags?.[LABELS.createdAt]}`) ? Promise.resolve(RUNNING) : phaseOf(g)));
+        const phases = await mapLimit(ours, DETAIL_CONCURRENCY, (g) =>
+          filter.running?.has(g.name?.toLowerCase() ?? '') && !finished.has(`${g.name}|${g.tags?.[LABELS.createdAt]}`) ? Promise.resolve(RUNNING) : phaseOf(g),
+        );
         return ours.flatMap((g, i) => {
           const p = phases[i];
           const agent = p && agentOfGroup(g, p.phase, p.exitCode);

@@ -81,7 +81,11 @@ export function aksError(error: unknown, what: string, scope: AksScope, secret?:
     );
   }
   if (code === 404) {
-    return new ScalerError('permanent', `${what}: ${said || 'not found'} in ${ns}; create the namespace (kubectl create namespace ${scope.namespace}) or fix launcher.namespace.`, { status: code });
+    return new ScalerError(
+      'permanent',
+      `${what}: ${said || 'not found'} in ${ns}; create the namespace (kubectl create namespace ${scope.namespace}) or fix launcher.namespace.`,
+      { status: code },
+    );
   }
   if (code === 400 || code === 422) {
     return new ScalerError('permanent', `${what}: the API server refused the request as invalid (${code}): ${said}`, { status: code });

@@ -87,7 +87,10 @@ export async function createAksLauncher(options: AksLauncherOptions): Promise<La
     const job = await readJob(spec.name);
     if (!job) throw new ScalerError('transient', `${what}: the Job ${spec.name} was being deleted while it was started again; retry.`);
     if (job.metadata?.labels?.[MANAGED_BY.key] !== MANAGED_BY.value) {
-      throw new ScalerError('permanent', `${what}: a Job named ${spec.name} exists in namespace "${namespace}" that the scaler did not start; delete it or move it elsewhere.`);
+      throw new ScalerError(
+        'permanent',
+        `${what}: a Job named ${spec.name} exists in namespace "${namespace}" that the scaler did not start; delete it or move it elsewhere.`,
+      );
     }
     // Repairs a start that created the Job but failed before the Secret got its owner.
     await ownSecret(job);
@@ -99,7 +102,10 @@ export async function createAksLauncher(options: AksLauncherOptions): Promise<La
       const what = `Starting agent ${spec.name} (pool "${spec.pool}", profile "${spec.profile.name}") on AKS`;
       const profileLauncher = spec.profile.launcher;
       if (profileLauncher.kind !== 'aksVirtualNode' || profileLauncher.namespace !== namespace) {
-        throw new ScalerError('permanent', `${what}: profile "${spec.profile.name}" does not run in namespace "${namespace}" of ${options.apiServer}; it reached the wrong launcher.`);
+        throw new ScalerError(
+          'permanent',
+          `${what}: profile "${spec.profile.name}" does not run in namespace "${namespace}" of ${options.apiServer}; it reached the wrong launcher.`,
+        );
       }
       const labels = agentLabels(spec, clock());
       try {
@@ -136,7 +142,9 @@ export async function createAksLauncher(options: AksLauncherOptions): Promise<La
       if (filter.pool !== undefined) terms.push(`${LABELS.pool}=${poolLabel(filter.pool)}`);
       try {
         const labelSelector = terms.join(',');
-        const jobs = await allPages((c) => call(() => api.batch.listNamespacedJob({ namespace, labelSelector, limit: PAGE_SIZE, ...(c ? { _continue: c } : {}) })));
+        const jobs = await allPages((c) =>
+          call(() => api.batch.listNamespacedJob({ namespace, labelSelector, limit: PAGE_SIZE, ...(c ? { _continue: c } : {}) })),
+        );
         if (jobs.length === 0) return [];
         // Pods carry the Job's labels (from its template): one list for all of them.
         const pods = await listPods(labelSelector);
@@ -182,4 +190,3 @@ async function allPages<T>(page: (continueToken: string | undefined) => Promise<
   } while (token);
   return items;
 }
-

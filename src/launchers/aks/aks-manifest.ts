@@ -33,7 +33,12 @@ const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
  */
 export function labelValue(text: string): string {
   if (text.length <= 63 && LABEL_VALUE.test(text)) return text;
-  const slug = text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40).replace(/-+$/, '');
+  const slug = text
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40)
+    .replace(/-+$/, '');
   const hash = createHash('sha256').update(text).digest('hex').slice(0, 10);
   return slug ? `${slug}-${hash}` : hash;
 }
@@ -60,7 +65,10 @@ export function agentLabels(spec: AgentSpec, now: Date): Record<string, string> 
     [LABELS.profile]: spec.profile.name,
     ...(spec.standby ? { [LABELS.standby]: 'true' } : {}),
     // ISO 8601 basic format: the extended one has ":", which labels do not allow.
-    [LABELS.createdAt]: now.toISOString().replace(/\.\d+Z$/, 'Z').replace(/[-:]/g, ''),
+    [LABELS.createdAt]: now
+      .toISOString()
+      .replace(/\.\d+Z$/, 'Z')
+      .replace(/[-:]/g, ''),
   };
 }
 

@@ -204,9 +204,18 @@ describe('service hooks', () => {
     expect(sub.consumerInputs).toMatchObject({ basicAuthPassword: '********' });
     try {
       const job = emulator.queueJob({ org, pool: 'hooked', demands: ['docker'] });
-      const received = await eventually('3 delivery attempts', () => receiver.received('/flaky'), (r) => r.length === 3);
+      const received = await eventually(
+        '3 delivery attempts',
+        () => receiver.received('/flaky'),
+        (r) => r.length === 3,
+      );
       await emulator.deliveriesSettled();
-      expect(emulator.deliveries().filter((d) => d.subscriptionId === sub.id).map((d) => [d.attempt, d.status, d.outcome])).toEqual([
+      expect(
+        emulator
+          .deliveries()
+          .filter((d) => d.subscriptionId === sub.id)
+          .map((d) => [d.attempt, d.status, d.outcome]),
+      ).toEqual([
         [1, 503, 'retrying'],
         [2, 503, 'retrying'],
         [3, 200, 'delivered'],
@@ -231,11 +240,20 @@ describe('service hooks', () => {
     const sub = await subscribe('/broken');
     try {
       emulator.queueJob({ org, pool: 'hooked' });
-      await eventually('probation', () => subscription(sub.id), (s) => s.status === 'onProbation');
+      await eventually(
+        'probation',
+        () => subscription(sub.id),
+        (s) => s.status === 'onProbation',
+      );
       emulator.queueJob({ org, pool: 'hooked' });
       await emulator.deliveriesSettled();
       expect(receiver.received('/broken')).toHaveLength(1);
-      expect(emulator.deliveries().filter((d) => d.subscriptionId === sub.id).map((d) => [d.attempt, d.status, d.outcome])).toEqual([
+      expect(
+        emulator
+          .deliveries()
+          .filter((d) => d.subscriptionId === sub.id)
+          .map((d) => [d.attempt, d.status, d.outcome]),
+      ).toEqual([
         [1, 500, 'probation'],
         [0, null, 'dropped'],
       ]);
@@ -245,7 +263,11 @@ describe('service hooks', () => {
       expect(await subscription(sub.id)).not.toHaveProperty('status');
       receiver.respond('/broken', [200]);
       emulator.queueJob({ org, pool: 'hooked' });
-      const received = await eventually('delivery after re-enabling', () => receiver.received('/broken'), (r) => r.length === 2);
+      const received = await eventually(
+        'delivery after re-enabling',
+        () => receiver.received('/broken'),
+        (r) => r.length === 2,
+      );
       // The mask sent back as listed is what was stored, and what deliveries now carry.
       expect(received[1]!.headers.authorization).toBe(`Basic ${Buffer.from('ado:********').toString('base64')}`);
     } finally {
@@ -299,7 +321,11 @@ describe('service hooks', () => {
       expect((await admin('POST', `jobs/${cancelled.requestId}/cancel`)).json).toMatchObject({ state: 'finished', result: 'canceled' });
       expect((await admin('POST', `jobs/${cancelled.requestId}/cancel`)).status).toBe(409);
 
-      const events = await eventually('6 events', () => receiver.received('/ok'), (r) => r.length === 6);
+      const events = await eventually(
+        '6 events',
+        () => receiver.received('/ok'),
+        (r) => r.length === 6,
+      );
       const seen = events.map((e) => (e.body as { resource: { job: { id: string; state: string; result: string | null } } }).resource.job);
       const summary = (jobId: string) => seen.filter((j) => j.id === jobId).map((j) => `${j.state}:${j.result}`);
       // A running job's event says inProgress, as real deliveries do.
@@ -324,7 +350,11 @@ describe('request log', () => {
       pollMs: 10,
     });
     try {
-      await eventually('registered', () => agent.phase, (p) => p === 'idle');
+      await eventually(
+        'registered',
+        () => agent.phase,
+        (p) => p === 'idle',
+      );
     } finally {
       agent.stop();
       await agent.exited;
@@ -337,7 +367,10 @@ describe('request log', () => {
     const client = webApi('tailspin');
     const [pool] = await (await client.getTaskAgentApi()).getAgentPools('agents');
     await client.rest.get(`${emulator.orgUrl('tailspin')}/_apis/distributedtask/pools/${pool!.id}/jobrequests?completedRequestCount=0`);
-    const fromClient = emulator.requests().filter((r) => r.org === 'tailspin').slice(fromAgent.length);
+    const fromClient = emulator
+      .requests()
+      .filter((r) => r.org === 'tailspin')
+      .slice(fromAgent.length);
     // azure-devops-node-api names its typed clients `node-{Area}-api` (their OPTIONS and resource
     // area lookups included), its raw REST client itself with version and OS.
     const userAgentOf = (pathEnd: string) => fromClient.find((r) => r.path.endsWith(pathEnd))?.userAgent;
@@ -351,7 +384,7 @@ describe('request log', () => {
 });
 
 describe('projects', () => {
-  it('finds a project by id or case-insensitive name, 404 with ADO\'s TF200016 otherwise', async () => {
+  it("finds a project by id or case-insensitive name, 404 with ADO's TF200016 otherwise", async () => {
     const rest = webApi('contoso').rest;
     const base = `${emulator.orgUrl('contoso')}/_apis/projects`;
     const list = (await rest.get<{ count: number; value: Array<{ id: string; name: string }> }>(base)).result!;

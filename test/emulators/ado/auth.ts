@@ -49,23 +49,16 @@ export function sendMissingScope(res: ServerResponse, baseUrl: string): void {
 }
 
 function sendTf400813(res: ServerResponse, baseUrl: string, userId: string): void {
-  sendAdoError(
-    res,
-    401,
-    'UnauthorizedRequestException',
-    `TF400813: The user '${userId}' is not authorized to access this resource.`,
-    FRAMEWORK_NAMESPACE,
-    {
-      'WWW-Authenticate': [
-        'Bearer authorization_uri=https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000',
-        `Basic realm="${baseUrl}/"`,
-        'TFS-Federated',
-      ],
-      'X-TFS-ProcessId': randomUUID(),
-      'X-TFS-FedAuthRealm': baseUrl,
-      'X-TFS-FedAuthIssuer': baseUrl,
-      'X-VSS-ResourceTenant': '00000000-0000-0000-0000-000000000000',
-      'X-VSS-AuthorizationEndpoint': `${baseUrl}/`,
-    },
-  );
+  sendAdoError(res, 401, 'UnauthorizedRequestException', `TF400813: The user '${userId}' is not authorized to access this resource.`, FRAMEWORK_NAMESPACE, {
+    'WWW-Authenticate': [
+      'Bearer authorization_uri=https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000',
+      `Basic realm="${baseUrl}/"`,
+      'TFS-Federated',
+    ],
+    'X-TFS-ProcessId': randomUUID(),
+    'X-TFS-FedAuthRealm': baseUrl,
+    'X-TFS-FedAuthIssuer': baseUrl,
+    'X-VSS-ResourceTenant': '00000000-0000-0000-0000-000000000000',
+    'X-VSS-AuthorizationEndpoint': `${baseUrl}/`,
+  });
 }

@@ -73,7 +73,7 @@ async function runTimers(count: number): Promise<void> {
   }
 }
 
-describe('hook delivery on ADO\'s schedule', () => {
+describe("hook delivery on ADO's schedule", () => {
   it('retries 503s 8 times over about 3 minutes, then probation; probation retries at 20 min, 40 min, ... up to 15 h; disabledBySystem after the 7th fails', async () => {
     answers = [503];
     const id = await subscribe();
@@ -96,7 +96,12 @@ describe('hook delivery on ADO\'s schedule', () => {
 
     // Events meanwhile are dropped; the failed notification is what probation retries.
     ado.queueJob({ org: ORG, pool: 'linux' });
-    expect(ado.deliveries().filter((d) => d.subscriptionId === id).at(-1)).toMatchObject({ outcome: 'dropped', error: 'subscription is onProbation' });
+    expect(
+      ado
+        .deliveries()
+        .filter((d) => d.subscriptionId === id)
+        .at(-1),
+    ).toMatchObject({ outcome: 'dropped', error: 'subscription is onProbation' });
 
     const probationStart = start + 183_000;
     await runTimers(6);
@@ -129,10 +134,20 @@ describe('hook delivery on ADO\'s schedule', () => {
       [20, 200, 'delivered', 1],
     ]);
     // The retry was the notification that failed: the waiting event of that job.
-    expect(ado.deliveries().filter((d) => d.subscriptionId === id).map((d) => d.jobId)).toEqual([job.jobId, job.jobId]);
+    expect(
+      ado
+        .deliveries()
+        .filter((d) => d.subscriptionId === id)
+        .map((d) => d.jobId),
+    ).toEqual([job.jobId, job.jobId]);
     ado.queueJob({ org: ORG, pool: 'linux' });
     await ado.deliveriesSettled();
-    expect(ado.deliveries().filter((d) => d.subscriptionId === id).at(-1)).toMatchObject({ status: 200, outcome: 'delivered' });
+    expect(
+      ado
+        .deliveries()
+        .filter((d) => d.subscriptionId === id)
+        .at(-1),
+    ).toMatchObject({ status: 200, outcome: 'delivered' });
     expect(clock.nextDueIn()).toBeUndefined();
   });
 
@@ -142,7 +157,10 @@ describe('hook delivery on ADO\'s schedule', () => {
     ado.queueJob({ org: ORG, pool: 'linux' });
     await ado.deliveriesSettled();
     const { id: _id, url: _url, status: _status, probationRetries: _retries, ...listed } = await subscription(id);
-    await rest('PUT', `subscriptions/${id}`, { ...listed, consumerInputs: { ...(listed.consumerInputs as object), basicAuthPassword: 'the-webhook-password' } });
+    await rest('PUT', `subscriptions/${id}`, {
+      ...listed,
+      consumerInputs: { ...(listed.consumerInputs as object), basicAuthPassword: 'the-webhook-password' },
+    });
     expect(await subscription(id)).not.toHaveProperty('status');
     const before = ado.deliveries().length;
     await runTimers(1);

@@ -67,7 +67,8 @@ export class JobLifecycle {
     const job = this.state.job(requestId);
     const pool = this.pool(job);
     const agent = [...pool.agents.values()].find((a) => a.name.toLowerCase() === agentName.toLowerCase());
-    if (!agent) throw new EmulatorError(404, `Agent "${agentName}" is not registered in pool "${pool.name}": register it first (POST .../pools/${pool.id}/agents)`);
+    if (!agent)
+      throw new EmulatorError(404, `Agent "${agentName}" is not registered in pool "${pool.name}": register it first (POST .../pools/${pool.id}/agents)`);
     if (stateOf(job) === 'running' && job.agentId === agent.id) return this.view(job);
     if (stateOf(job) !== 'waiting') throw new EmulatorError(409, `Job request ${requestId} is ${stateOf(job)}, not waiting`);
     if (agent.assignedRequestId !== undefined) throw new EmulatorError(409, `Agent "${agent.name}" is busy with job request ${agent.assignedRequestId}`);

@@ -74,7 +74,12 @@ export const handleLocations: RestRoute = (ctx) => {
       instanceId: org.collectionId,
       deploymentId: org.accountId,
       deploymentType: 'hosted',
-      locationServiceData: { serviceOwner: '00025394-6065-48ca-87d9-7f5672854ef7', defaultAccessMappingMoniker: 'PublicAccessMapping', lastChangeId: 1, lastChangeId64: 1 },
+      locationServiceData: {
+        serviceOwner: '00025394-6065-48ca-87d9-7f5672854ef7',
+        defaultAccessMappingMoniker: 'PublicAccessMapping',
+        lastChangeId: 1,
+        lastChangeId64: 1,
+      },
     });
     return true;
   }

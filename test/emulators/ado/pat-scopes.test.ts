@@ -8,7 +8,12 @@ let ado: AdoEmulator;
 beforeAll(async () => {
   ado = await startAdoEmulator({
     organizations: [{ name: ORG, pools: ['linux'], projects: ['web'] }],
-    tokens: ['full-access', { token: 'pools-pat', scopes: ['vso.agentpools_manage'] }, { token: 'pools-read-pat', scopes: ['vso.agentpools'] }, { token: 'build-pat', scopes: ['vso.build'] }],
+    tokens: [
+      'full-access',
+      { token: 'pools-pat', scopes: ['vso.agentpools_manage'] },
+      { token: 'pools-read-pat', scopes: ['vso.agentpools'] },
+      { token: 'build-pat', scopes: ['vso.build'] },
+    ],
   });
 });
 
@@ -51,7 +56,9 @@ describe('PAT scopes', () => {
     expect((await call('pools-pat', 'POST', 'hooks/subscriptions', subscription)).status).toBe(401);
     expect((await call('pools-pat', 'GET', 'projects/web')).status).toBe(401);
     expect((await call('pools-read-pat', 'GET', `distributedtask/pools?poolName=linux`)).status).toBe(200);
-    expect((await call('pools-read-pat', 'POST', `distributedtask/pools/${ado.poolId(ORG, 'linux')}/agents`, { name: 'x', version: '4.255.0' })).status).toBe(401);
+    expect((await call('pools-read-pat', 'POST', `distributedtask/pools/${ado.poolId(ORG, 'linux')}/agents`, { name: 'x', version: '4.255.0' })).status).toBe(
+      401,
+    );
     // A bad PAT names no user: that is how the two 401s differ.
     expect((await call('not-a-pat', 'GET', 'hooks/subscriptions')).json.message).toBe("TF400813: The user '' is not authorized to access this resource.");
   });

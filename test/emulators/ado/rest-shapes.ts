@@ -110,9 +110,7 @@ export function jobRequestBody(orgUrl: string, org: OrgRecord, pool: PoolRecord,
     ...(job.assignTime !== undefined ? { assignTime: job.assignTime } : {}),
     ...(job.receiveTime !== undefined ? { receiveTime: job.receiveTime } : {}),
     ...(job.finishTime !== undefined ? { finishTime: job.finishTime } : {}),
-    ...(job.assignTime !== undefined && job.finishTime === undefined
-      ? { lockedUntil: new Date(Date.parse(job.assignTime) + 10 * 60_000).toISOString() }
-      : {}),
+    ...(job.assignTime !== undefined && job.finishTime === undefined ? { lockedUntil: new Date(Date.parse(job.assignTime) + 10 * 60_000).toISOString() } : {}),
     serviceOwner: BUILD_SERVICE_OWNER,
     hostId: org.collectionId,
     scopeId: job.projectId,
@@ -120,9 +118,7 @@ export function jobRequestBody(orgUrl: string, org: OrgRecord, pool: PoolRecord,
     planId: job.planId,
     jobId: job.jobId,
     demands: [...job.demands],
-    ...(job.agentId !== undefined
-      ? { reservedAgent: agent ? agentReference(orgUrl, pool.id, agent) : { id: job.agentId, name: job.agentName } }
-      : {}),
+    ...(job.agentId !== undefined ? { reservedAgent: agent ? agentReference(orgUrl, pool.id, agent) : { id: job.agentId, name: job.agentName } } : {}),
     ...(matched.length > 0 ? { matchedAgents: matched.map((a) => agentReference(orgUrl, pool.id, a)) } : {}),
     definition: {
       _links: {

@@ -38,7 +38,8 @@ export async function handleAdmin(core: EmulatorCore, req: IncomingMessage, res:
       const body = await readJsonObject(req);
       if (action !== 'disconnect' && action !== 'update') throw new EmulatorError(404, `Unknown agent action "${action}": use disconnect or update`);
       if (id === undefined || !/^\d+$/.test(id)) throw new EmulatorError(400, `"${id}" is not an agent id`);
-      if (action === 'update') return sendJson(res, 200, requestAgentUpdate(core.state.org(optionalString(body.org)), Number(id), body.targetVersion, core.state.iso()));
+      if (action === 'update')
+        return sendJson(res, 200, requestAgentUpdate(core.state.org(optionalString(body.org)), Number(id), body.targetVersion, core.state.iso()));
       return sendJson(res, 200, core.jobs.disconnectAgent(Number(id), optionalString(body.org)));
     }
     case 'POST tokens': {

@@ -76,7 +76,9 @@ describe('automatic assignment', () => {
 
     expect(stateOf(matching)).toEqual(['running', 'agent-a']);
     for (const id of [maven, windows, tooNew, younger]) expect(stateOf(id)).toEqual(['waiting', undefined]);
-    const [waiting] = (await rest<{ value: Array<{ requestId: number }> }>('GET', `distributedtask/pools/${emulator.poolId(ORG, 'demands')}/jobrequests?completedRequestCount=0`)).value;
+    const [waiting] = (
+      await rest<{ value: Array<{ requestId: number }> }>('GET', `distributedtask/pools/${emulator.poolId(ORG, 'demands')}/jobrequests?completedRequestCount=0`)
+    ).value;
     expect(waiting?.requestId).toBe(maven);
   });
 
@@ -84,7 +86,10 @@ describe('automatic assignment', () => {
     const poolId = emulator.poolId(ORG, 'order');
     const [first, second, third] = [1, 2, 3].map(() => emulator.queueJob({ pool: 'order' }));
     const one = await register('order', 'one');
-    expect([stateOf(first!.requestId), stateOf(second!.requestId)]).toEqual([['running', 'one'], ['waiting', undefined]]);
+    expect([stateOf(first!.requestId), stateOf(second!.requestId)]).toEqual([
+      ['running', 'one'],
+      ['waiting', undefined],
+    ]);
 
     const got = await rest<Agent>('GET', `distributedtask/pools/${poolId}/agents/${one.id}?includeAssignedRequest=true`);
     expect(got.assignedRequest).toMatchObject({ requestId: first!.requestId, jobId: first!.jobId, reservedAgent: { name: 'one' } });
@@ -98,7 +103,10 @@ describe('automatic assignment', () => {
     expect(await rest<Agent>('GET', `distributedtask/pools/${poolId}/agents/${one.id}?includeAssignedRequest=true`)).toMatchObject({ status: 'offline' });
     expect((await rest<Agent>('GET', `distributedtask/pools/${poolId}/agents/${one.id}?includeAssignedRequest=true`)).assignedRequest).toBeUndefined();
     await register('order', 'two');
-    expect([stateOf(second!.requestId), stateOf(third!.requestId)]).toEqual([['running', 'two'], ['waiting', undefined]]);
+    expect([stateOf(second!.requestId), stateOf(third!.requestId)]).toEqual([
+      ['running', 'two'],
+      ['waiting', undefined],
+    ]);
   });
 
   it('uses neither offline nor disabled agents until they come online and are enabled', async () => {
@@ -109,7 +117,10 @@ describe('automatic assignment', () => {
     expect([job(a).state, job(b).state]).toEqual(['waiting', 'waiting']);
 
     await patchAgent('states', disabled.id, { enabled: true });
-    expect([stateOf(a), stateOf(b)]).toEqual([['running', 'disabled'], ['waiting', undefined]]);
+    expect([stateOf(a), stateOf(b)]).toEqual([
+      ['running', 'disabled'],
+      ['waiting', undefined],
+    ]);
     await patchAgent('states', offline.id, { status: 'online' });
     expect(stateOf(b)).toEqual(['running', 'offline']);
   });
@@ -159,7 +170,11 @@ describe('automatic assignment', () => {
     });
     expect(await response.json()).toEqual({ agentId: agent.id, poolId: emulator.poolId(ORG, 'updating'), targetVersion: '4.260.0' });
     const seen = await rest<Agent & { pendingUpdate?: unknown }>('GET', `distributedtask/pools/${emulator.poolId(ORG, 'updating')}/agents/${agent.id}`);
-    expect(seen.pendingUpdate).toMatchObject({ reason: { code: 'manual' }, sourceVersion: { major: 4, minor: 255, patch: 0 }, targetVersion: { major: 4, minor: 260, patch: 0 } });
+    expect(seen.pendingUpdate).toMatchObject({
+      reason: { code: 'manual' },
+      sourceVersion: { major: 4, minor: 255, patch: 0 },
+      targetVersion: { major: 4, minor: 260, patch: 0 },
+    });
 
     const held = emulator.queueJob({ pool: 'updating' }).requestId;
     expect(job(held).state).toBe('waiting');
@@ -180,6 +195,11 @@ describe('automatic assignment', () => {
     await register('hooks', 'hooked-agent');
     const { jobId } = emulator.queueJob({ pool: 'hooks' });
     await emulator.deliveriesSettled();
-    expect(hookStates.filter((h) => h.jobId === jobId).map((h) => h.state).sort()).toEqual(['inProgress', 'waiting']);
+    expect(
+      hookStates
+        .filter((h) => h.jobId === jobId)
+        .map((h) => h.state)
+        .sort(),
+    ).toEqual(['inProgress', 'waiting']);
   });
 });

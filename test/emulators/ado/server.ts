@@ -103,7 +103,13 @@ function answerFault(res: ServerResponse, status: number, retryAfterSeconds: num
       'RequestBlockedException',
       "TF400733: The request has been canceled: Request was blocked due to exceeding usage of resource 'Core' in namespace 'User'.",
       FRAMEWORK_NAMESPACE,
-      { ...headers, 'X-RateLimit-Resource': 'Core', 'X-RateLimit-Delay': String(retryAfterSeconds ?? 1), 'X-RateLimit-Limit': '200', 'X-RateLimit-Remaining': '0' },
+      {
+        ...headers,
+        'X-RateLimit-Resource': 'Core',
+        'X-RateLimit-Delay': String(retryAfterSeconds ?? 1),
+        'X-RateLimit-Limit': '200',
+        'X-RateLimit-Remaining': '0',
+      },
     );
     return;
   }

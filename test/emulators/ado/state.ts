@@ -129,9 +129,7 @@ export class EmulatorState {
   takeFault(method: string, path: string): FaultInput | undefined {
     const lowerPath = path.toLowerCase();
     const fault = this.faults.find(
-      (f) =>
-        (!f.pathContains || lowerPath.includes(f.pathContains.toLowerCase())) &&
-        (!f.method || f.method.toUpperCase() === method.toUpperCase()),
+      (f) => (!f.pathContains || lowerPath.includes(f.pathContains.toLowerCase())) && (!f.method || f.method.toUpperCase() === method.toUpperCase()),
     );
     if (!fault) return undefined;
     fault.remaining -= 1;

@@ -78,7 +78,10 @@ export class AgentConnection {
       if (answer.status === 404) return { kind: 'gone' };
       if (answer.status === 401) return await this.lookOverSession(poolId);
       if (answer.status !== 200) return { kind: 'unknown' };
-      const { assignedRequest: assigned, pendingUpdate } = answer.json as { assignedRequest?: AssignedRequest; pendingUpdate?: { targetVersion?: PackageVersion } };
+      const { assignedRequest: assigned, pendingUpdate } = answer.json as {
+        assignedRequest?: AssignedRequest;
+        pendingUpdate?: { targetVersion?: PackageVersion };
+      };
       const target = pendingUpdate?.targetVersion;
       const update = target ? { updateTo: `${target.major}.${target.minor}.${target.patch}` } : {};
       return assigned ? { kind: 'assigned', request: { requestId: assigned.requestId, jobId: assigned.jobId }, ...update } : { kind: 'none', ...update };

@@ -4,7 +4,13 @@ const SECRET_WORDS = /secret|password|token|connection_?string|private_?key|acce
 
 /** Whether an environment variable name looks like it holds a secret. */
 export function looksSecret(name: string): boolean {
-  return SECRET_WORDS.test(name) || name.toUpperCase().split(/[^A-Z0-9]+/).some((part) => SECRET_PARTS.has(part));
+  return (
+    SECRET_WORDS.test(name) ||
+    name
+      .toUpperCase()
+      .split(/[^A-Z0-9]+/)
+      .some((part) => SECRET_PARTS.has(part))
+  );
 }
 
 /**
@@ -14,7 +20,12 @@ export function looksSecret(name: string): boolean {
  * the Agent.* facts ADO demands are written against.
  */
 export function systemCapabilities(env: Readonly<Record<string, string>>, agentName: string, agentVersion: string): Record<string, string> {
-  const ignored = new Set((env.VSO_AGENT_IGNORE ?? '').split(',').map((n) => n.trim().toUpperCase()).filter(Boolean));
+  const ignored = new Set(
+    (env.VSO_AGENT_IGNORE ?? '')
+      .split(',')
+      .map((n) => n.trim().toUpperCase())
+      .filter(Boolean),
+  );
   const capabilities: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
     if (/^AZP_/i.test(name) || ignored.has(name.toUpperCase()) || looksSecret(name)) continue;

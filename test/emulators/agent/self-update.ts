@@ -11,7 +11,10 @@ export class SelfUpdate {
   private restartsLeft = 1;
   private skipNoted = false;
 
-  constructor(env: Readonly<Record<string, string>>, private readonly log: (line: string) => void) {
+  constructor(
+    env: Readonly<Record<string, string>>,
+    private readonly log: (line: string) => void,
+  ) {
     this.disabled = Boolean(env['agent.disableupdate']);
   }
 

@@ -5,7 +5,21 @@ import { eventually } from '../wait-for-value';
 
 const ORG = 'fabrikam';
 const PAT = 'agent-pat';
-const POOLS = ['takes', 'later', 'picky', 'bad-token', 'stop-idle', 'stop-busy', 'cancelled', 'restarted', 'revoked', 'slow-config', 'per-job', 'updates', 'no-updates'];
+const POOLS = [
+  'takes',
+  'later',
+  'picky',
+  'bad-token',
+  'stop-idle',
+  'stop-busy',
+  'cancelled',
+  'restarted',
+  'revoked',
+  'slow-config',
+  'per-job',
+  'updates',
+  'no-updates',
+];
 
 let ado: AdoEmulator;
 const started: SimulatedAgent[] = [];
@@ -26,7 +40,11 @@ afterAll(async () => {
   await ado.close();
 });
 
-function agent(pool: string, name: string, extra: Partial<SimulatedAgentOptions> & { readonly token?: string; readonly vars?: Record<string, string> } = {}): SimulatedAgent {
+function agent(
+  pool: string,
+  name: string,
+  extra: Partial<SimulatedAgentOptions> & { readonly token?: string; readonly vars?: Record<string, string> } = {},
+): SimulatedAgent {
   const { token = PAT, vars = {}, ...options } = extra;
   const simulated = startSimulatedAgent({
     // The trailing slash is what users paste; the agent copes like the real one.
@@ -63,12 +81,25 @@ const pollsBy = (pool: string) => ado.requests().filter((r) => r.poolId === ado.
 describe('simulated agent', () => {
   it('takes a matching waiting job, finishes it, removes its registration and exits 0', async () => {
     const { requestId } = ado.queueJob({ pool: 'takes', demands: ['docker', 'Agent.OS -equals linux', 'Agent.Version -gtVersion 3.0'] });
-    const a = agent('takes', 'agent-takes', { jobDuration: 300, vars: { docker: '/usr/bin/docker', PATH: '/usr/bin', REGISTRY_PASSWORD: 'hunter2', NPM_TOKEN: 'npm_x' } });
+    const a = agent('takes', 'agent-takes', {
+      jobDuration: 300,
+      vars: { docker: '/usr/bin/docker', PATH: '/usr/bin', REGISTRY_PASSWORD: 'hunter2', NPM_TOKEN: 'npm_x' },
+    });
 
-    await eventually('busy', () => a.phase, (p) => p === 'busy');
+    await eventually(
+      'busy',
+      () => a.phase,
+      (p) => p === 'busy',
+    );
     expect(job(requestId)).toMatchObject({ state: 'running', agentName: 'agent-takes' });
     const [registered] = await registrations('takes');
-    expect(registered?.systemCapabilities).toEqual({ docker: '/usr/bin/docker', PATH: '/usr/bin', 'Agent.Name': 'agent-takes', 'Agent.OS': 'Linux', 'Agent.Version': '4.255.0' });
+    expect(registered?.systemCapabilities).toEqual({
+      docker: '/usr/bin/docker',
+      PATH: '/usr/bin',
+      'Agent.Name': 'agent-takes',
+      'Agent.OS': 'Linux',
+      'Agent.Version': '4.255.0',
+    });
 
     expect(await a.exited).toBe(0);
     expect(a.phase).toBe('exited');
@@ -79,7 +110,11 @@ describe('simulated agent', () => {
 
   it('takes a job queued after it became idle', async () => {
     const a = agent('later', 'agent-later');
-    await eventually('idle', () => a.phase, (p) => p === 'idle');
+    await eventually(
+      'idle',
+      () => a.phase,
+      (p) => p === 'idle',
+    );
     const { requestId } = ado.queueJob({ pool: 'later' });
     expect(await a.exited).toBe(0);
     expect(job(requestId)).toMatchObject({ state: 'finished', result: 'succeeded', agentName: 'agent-later' });
@@ -88,7 +123,11 @@ describe('simulated agent', () => {
   it('leaves a job whose demands it lacks and takes the next one it meets', async () => {
     const maven = ado.queueJob({ pool: 'picky', demands: ['maven'] }).requestId;
     const a = agent('picky', 'agent-picky', { vars: { docker: '' } });
-    await eventually('several polls', () => pollsBy('picky'), (n) => n >= 3);
+    await eventually(
+      'several polls',
+      () => pollsBy('picky'),
+      (n) => n >= 3,
+    );
     expect([a.phase, job(maven).state]).toEqual(['idle', 'waiting']);
 
     const docker = ado.queueJob({ pool: 'picky', demands: ['docker'] }).requestId;
@@ -107,7 +146,11 @@ describe('simulated agent', () => {
 
   it('stopped while idle exits 143 and leaves its registration offline for the janitor', async () => {
     const a = agent('stop-idle', 'agent-stop-idle');
-    await eventually('idle', () => a.phase, (p) => p === 'idle');
+    await eventually(
+      'idle',
+      () => a.phase,
+      (p) => p === 'idle',
+    );
     a.stop();
     expect(await a.exited).toBe(143);
     expect((await registrations('stop-idle')).map((r) => [r.name, r.status])).toEqual([['agent-stop-idle', 'offline']]);
@@ -118,7 +161,11 @@ describe('simulated agent', () => {
   it('stopped while busy exits 143 and ADO abandons its job', async () => {
     const { requestId } = ado.queueJob({ pool: 'stop-busy' });
     const a = agent('stop-busy', 'agent-stop-busy', { jobDuration: 60_000 });
-    await eventually('busy', () => a.phase, (p) => p === 'busy');
+    await eventually(
+      'busy',
+      () => a.phase,
+      (p) => p === 'busy',
+    );
     a.stop();
     expect(await a.exited).toBe(143);
     expect(job(requestId)).toMatchObject({ state: 'finished', result: 'abandoned' });
@@ -127,7 +174,11 @@ describe('simulated agent', () => {
   it('stops and exits 0 when its job is cancelled while it runs', async () => {
     const { requestId } = ado.queueJob({ pool: 'cancelled' });
     const a = agent('cancelled', 'agent-cancelled', { jobDuration: 60_000 });
-    await eventually('busy', () => a.phase, (p) => p === 'busy');
+    await eventually(
+      'busy',
+      () => a.phase,
+      (p) => p === 'busy',
+    );
     ado.cancelJob(requestId);
     expect(await a.exited).toBe(0);
     expect(job(requestId)).toMatchObject({ state: 'finished', result: 'canceled' });
@@ -136,13 +187,21 @@ describe('simulated agent', () => {
 
   it('replaces a registration of the same name, as a restarted container does', async () => {
     const first = agent('restarted', 'agent-restarted');
-    await eventually('idle', () => first.phase, (p) => p === 'idle');
+    await eventually(
+      'idle',
+      () => first.phase,
+      (p) => p === 'idle',
+    );
     first.stop();
     expect(await first.exited).toBe(143);
     const [before] = await registrations('restarted');
 
     const again = agent('restarted', 'agent-restarted');
-    await eventually('idle', () => again.phase, (p) => p === 'idle');
+    await eventually(
+      'idle',
+      () => again.phase,
+      (p) => p === 'idle',
+    );
     expect((await registrations('restarted')).map((r) => [r.id, r.status])).toEqual([[before!.id, 'online']]);
     ado.queueJob({ pool: 'restarted' });
     expect(await again.exited).toBe(0);
@@ -151,7 +210,11 @@ describe('simulated agent', () => {
   it('finishes its job after its PAT is revoked, and leaves the registration to the janitor', async () => {
     ado.addToken('short-lived');
     const a = agent('revoked', 'agent-revoked', { token: 'short-lived' });
-    await eventually('idle', () => a.phase, (p) => p === 'idle');
+    await eventually(
+      'idle',
+      () => a.phase,
+      (p) => p === 'idle',
+    );
     ado.revokeToken('short-lived');
     const { requestId } = ado.queueJob({ pool: 'revoked' });
     expect(await a.exited).toBe(0);
@@ -206,13 +269,21 @@ describe('simulated agent', () => {
     async function updateMidJob(pool: string, name: string, vars: Record<string, string> = {}) {
       const first = ado.queueJob({ pool });
       const a = agent(pool, name, { jobDuration: 60_000, vars });
-      await eventually('busy', () => a.phase, (p) => p === 'busy');
+      await eventually(
+        'busy',
+        () => a.phase,
+        (p) => p === 'busy',
+      );
       const [registered] = await registrations(pool);
       const polls = pollsBy(pool);
       ado.requestAgentUpdate(registered!.id, '4.260.0');
       const next = ado.queueJob({ pool });
       // Two more polls: at least one was answered after the request.
-      await eventually('the agent to look at its registration again', () => pollsBy(pool), (n) => n > polls + 1);
+      await eventually(
+        'the agent to look at its registration again',
+        () => pollsBy(pool),
+        (n) => n > polls + 1,
+      );
       ado.finishJob(first.requestId, 'succeeded');
       return { a, first, next };
     }
@@ -220,7 +291,11 @@ describe('simulated agent', () => {
     it('takes the update and, restarted by run.sh, comes back for a second job (azure-pipelines-agent#2311, #2762)', async () => {
       const { a, first, next } = await updateMidJob('updates', 'agent-updates');
 
-      await eventually('the second job to run on the same agent', () => job(next.requestId).agentName, (n) => n === 'agent-updates');
+      await eventually(
+        'the second job to run on the same agent',
+        () => job(next.requestId).agentName,
+        (n) => n === 'agent-updates',
+      );
       expect(job(first.requestId)).toMatchObject({ state: 'finished', agentName: 'agent-updates' });
       expect((await registrations('updates'))[0]).toMatchObject({ name: 'agent-updates', status: 'online' });
       ado.finishJob(next.requestId, 'succeeded');
@@ -230,7 +305,11 @@ describe('simulated agent', () => {
     it('with agent.disableupdate set (as infra/agent-image does) keeps to its one job and exits 0', async () => {
       const { a, first, next } = await updateMidJob('no-updates', 'agent-no-updates', { 'agent.disableupdate': 'true' });
 
-      await eventually('the agent to exit after its one job', () => a.phase, (p) => p === 'exited');
+      await eventually(
+        'the agent to exit after its one job',
+        () => a.phase,
+        (p) => p === 'exited',
+      );
       expect(await a.exited).toBe(0);
       expect(job(first.requestId)).toMatchObject({ state: 'finished', agentName: 'agent-no-updates' });
       expect(job(next.requestId)).toMatchObject({ state: 'waiting' });

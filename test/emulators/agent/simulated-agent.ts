@@ -170,7 +170,11 @@ class AgentProcess implements SimulatedAgent {
           return EXIT_UPDATING;
         }
         this.log(`Agent will exit shortly for update; back online as version ${updated}`);
-        await ado.reconnect(poolId, agentId, { name: this.name, version: updated, systemCapabilities: systemCapabilities(this.options.env, this.name, updated) });
+        await ado.reconnect(poolId, agentId, {
+          name: this.name,
+          version: updated,
+          systemCapabilities: systemCapabilities(this.options.env, this.name, updated),
+        });
       }
     } catch (err) {
       if (!this.stopped) throw err;

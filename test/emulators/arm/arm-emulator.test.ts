@@ -73,7 +73,8 @@ async function eventually<T>(check: () => Promise<T | undefined> | T | undefined
 }
 
 const raw = (path: string, token?: string) => fetch(`${arm.url}${path}`, { headers: token === undefined ? {} : { authorization: `Bearer ${token}` } });
-const groupPath = (name: string, rg = 'agents-rg') => `/subscriptions/${SUB}/resourceGroups/${rg}/providers/Microsoft.ContainerInstance/containerGroups/${name}?api-version=2023-05-01`;
+const groupPath = (name: string, rg = 'agents-rg') =>
+  `/subscriptions/${SUB}/resourceGroups/${rg}/providers/Microsoft.ContainerInstance/containerGroups/${name}?api-version=2023-05-01`;
 
 describe('ARM emulator with the real ContainerInstanceManagementClient', () => {
   it('creates through the long-running operation: 201 Pending, Azure-AsyncOperation InProgress, then Succeeded', async () => {
@@ -84,7 +85,9 @@ describe('ARM emulator with the real ContainerInstanceManagementClient', () => {
     const put = calls[0]!;
     expect(put).toMatchObject({ method: 'PUT', status: 201 });
     expect(JSON.parse(put.responseBody)).toMatchObject({ properties: { provisioningState: 'Pending', instanceView: { state: 'Pending' } } });
-    expect(put.responseHeaders['azure-asyncoperation']).toMatch(/\/providers\/Microsoft\.ContainerInstance\/locations\/westeurope\/operations\/[0-9a-f-]+\?api-version=/);
+    expect(put.responseHeaders['azure-asyncoperation']).toMatch(
+      /\/providers\/Microsoft\.ContainerInstance\/locations\/westeurope\/operations\/[0-9a-f-]+\?api-version=/,
+    );
     const polls = calls.filter((r) => r.path.includes('/operations/')).map((r) => (JSON.parse(r.responseBody) as { status: string }).status);
     expect(polls.at(-1)).toBe('Succeeded');
     expect(new Set(polls)).toEqual(new Set(polls.length > 1 ? ['InProgress', 'Succeeded'] : ['Succeeded']));
@@ -127,7 +130,12 @@ describe('ARM emulator with the real ContainerInstanceManagementClient', () => {
     await client.containerGroups.beginDeleteAndWait('agents-rg', 'agent-3');
     await client.containerGroups.beginDeleteAndWait('agents-rg', 'agent-3');
     expect(agent.stopped).toBe(true);
-    expect(arm.requests().filter((r) => r.method === 'DELETE' && r.path.endsWith('/agent-3')).map((r) => r.status)).toEqual([200, 204]);
+    expect(
+      arm
+        .requests()
+        .filter((r) => r.method === 'DELETE' && r.path.endsWith('/agent-3'))
+        .map((r) => r.status),
+    ).toEqual([200, 204]);
     await expect(client.containerGroups.get('agents-rg', 'agent-3')).rejects.toMatchObject({ statusCode: 404, code: 'ResourceNotFound' });
   });
 
@@ -138,7 +146,9 @@ describe('ARM emulator with the real ContainerInstanceManagementClient', () => {
     expect(listed.map((g) => g.name)).toEqual(expect.arrayContaining(Array.from({ length: 7 }, (_, i) => `page-${i}`)));
     expect(listed.length).toBe(arm.groups().length);
     expect(listed.every((g) => g.instanceView === undefined && g.containers.every((c) => c.instanceView === undefined))).toBe(true);
-    const pages = arm.requests().filter((r) => r.method === 'GET' && r.path.endsWith('/resourceGroups/agents-rg/providers/Microsoft.ContainerInstance/containerGroups'));
+    const pages = arm
+      .requests()
+      .filter((r) => r.method === 'GET' && r.path.endsWith('/resourceGroups/agents-rg/providers/Microsoft.ContainerInstance/containerGroups'));
     expect(pages.length).toBe(Math.ceil(listed.length / 5));
     expect(pages.slice(1).every((r) => r.query.includes('%24skipToken='))).toBe(true);
 
@@ -172,14 +182,17 @@ describe('ARM emulator with the real ContainerInstanceManagementClient', () => {
     expect(arm.groups().map((g) => g.name)).toContain('fault-1');
   });
 
-  it('accepts a create and fails it afterwards for capacity: 201 Pending, the operation Failed with ACI\'s event and message, the group Failed', async () => {
+  it("accepts a create and fails it afterwards for capacity: 201 Pending, the operation Failed with ACI's event and message, the group Failed", async () => {
     arm.injectProvisioningFailure({ count: 1, nameContains: 'async-1', priority: 'Spot' });
     const failed = await client.containerGroups.beginCreateOrUpdate('agents-rg', 'async-1', group({ priority: 'Spot' })).catch((e: unknown) => e);
     // ACI's failed operation carries no error code, so the SDK's error says only that it failed.
     expect(failed).toBeInstanceOf(Error);
     expect((failed as Error).message).toBe('The long-running operation has failed');
 
-    const calls = arm.requests().filter((r) => r.path.endsWith('/async-1') || r.path.includes('/operations/')).slice(-2);
+    const calls = arm
+      .requests()
+      .filter((r) => r.path.endsWith('/async-1') || r.path.includes('/operations/'))
+      .slice(-2);
     expect(calls.map((r) => `${r.method} ${r.status}`)).toEqual(['PUT 201', 'GET 200']);
     expect(JSON.parse(calls[0]!.responseBody)).toMatchObject({ properties: { provisioningState: 'Pending' } });
     const message =
@@ -188,23 +201,38 @@ describe('ARM emulator with the real ContainerInstanceManagementClient', () => {
       id: expect.stringMatching(/\/containerGroups\/async-1$/) as unknown,
       status: 'Failed',
       startTime: expect.any(String) as unknown,
-      properties: { events: [{ count: 1, firstTimestamp: expect.any(String) as unknown, lastTimestamp: expect.any(String) as unknown, name: 'InsufficientCapacity.', message, type: 'Warning' }] },
+      properties: {
+        events: [
+          {
+            count: 1,
+            firstTimestamp: expect.any(String) as unknown,
+            lastTimestamp: expect.any(String) as unknown,
+            name: 'InsufficientCapacity.',
+            message,
+            type: 'Warning',
+          },
+        ],
+      },
       error: { message },
     });
 
     const left = await client.containerGroups.get('agents-rg', 'async-1');
-    expect(left).toMatchObject({ provisioningState: 'Failed', instanceView: { state: 'Pending', events: [{ name: 'InsufficientCapacity.', message, type: 'Warning' }] } });
+    expect(left).toMatchObject({
+      provisioningState: 'Failed',
+      instanceView: { state: 'Pending', events: [{ name: 'InsufficientCapacity.', message, type: 'Warning' }] },
+    });
     expect(agents.has('async-1')).toBe(false);
     // Only the Spot create was to fail: a Regular redeploy of the name comes up.
     await client.containerGroups.beginCreateOrUpdateAndWait('agents-rg', 'async-1', group({ priority: 'Regular' }), { updateIntervalInMs: 10 });
     expect(await client.containerGroups.get('agents-rg', 'async-1')).toMatchObject({ provisioningState: 'Succeeded', instanceView: { events: [] } });
   });
 
-  it('fails a create later than the first poll, in the troubleshooting article\'s words when asked, with an error code when given one', async () => {
+  it("fails a create later than the first poll, in the troubleshooting article's words when asked, with an error code when given one", async () => {
     arm.injectProvisioningFailure({ count: 1, nameContains: 'async-2', after: 200, wording: 'doc', code: 'InsufficientCapacity' });
     const poller = await client.containerGroups.beginCreateOrUpdate('agents-rg', 'async-2', group(), { updateIntervalInMs: 10 });
     expect(poller.getOperationState().status).toBe('running');
-    const message = "The requested resource with '1' CPU and '2' GB memory is not available in the location 'westeurope' at this moment. Please retry with a different resource request or in another location.";
+    const message =
+      "The requested resource with '1' CPU and '2' GB memory is not available in the location 'westeurope' at this moment. Please retry with a different resource request or in another location.";
     await expect(poller.pollUntilDone()).rejects.toThrow(`The long-running operation has failed. InsufficientCapacity. ${message}`);
     expect((await client.containerGroups.get('agents-rg', 'async-2')).provisioningState).toBe('Failed');
     expect(capacityUnavailable('westeurope', 1, 2, 'doc')).toEqual({ status: 409, code: 'ServiceUnavailable', message });
@@ -235,13 +263,16 @@ describe('ARM emulator latencies and create-rate limit', () => {
   async function withArm(options: ArmEmulatorOptions, run: (c: ContainerInstanceManagementClient, emulator: ArmEmulator) => Promise<void>): Promise<void> {
     const emulator = await startArmEmulator(options);
     try {
-      await run(new ContainerInstanceManagementClient(new ManagedIdentityCredential(), SUB, { endpoint: emulator.url, retryOptions: { maxRetries: 0 } }), emulator);
+      await run(
+        new ContainerInstanceManagementClient(new ManagedIdentityCredential(), SUB, { endpoint: emulator.url, retryOptions: { maxRetries: 0 } }),
+        emulator,
+      );
     } finally {
       await emulator.close();
     }
   }
 
-  it('refuses a new group past the create-rate limit with 429, Retry-After and ACI\'s words; redeploys pass; the window slides', async () => {
+  it("refuses a new group past the create-rate limit with 429, Retry-After and ACI's words; redeploys pass; the window slides", async () => {
     let now = Date.parse('2025-01-01T00:00:00Z');
     await withArm({ clock: () => now, provisioningDelay: 5, createRateLimit: { count: 2, windowMs: 60_000 } }, async (c, emulator) => {
       await c.containerGroups.beginCreateOrUpdate('rg', 'rate-a', group());

@@ -145,21 +145,44 @@ export async function startArmEmulator(options: ArmEmulatorOptions = {}): Promis
       body = await readBody(req, MAX_BODY_BYTES);
       const token = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
       if (token === undefined) {
-        return fail({ status: 401, code: 'AuthenticationFailed', message: "Authentication failed. The 'Authorization' header is missing.", headers: { 'www-authenticate': wwwAuthenticate('invalid_token', 'The access token is missing.') } });
+        return fail({
+          status: 401,
+          code: 'AuthenticationFailed',
+          message: "Authentication failed. The 'Authorization' header is missing.",
+          headers: { 'www-authenticate': wwwAuthenticate('invalid_token', 'The access token is missing.') },
+        });
       }
       if (options.acceptToken && !options.acceptToken(token)) {
-        return fail({ status: 401, code: 'InvalidAuthenticationToken', message: 'The access token is invalid.', headers: { 'www-authenticate': wwwAuthenticate('invalid_token', 'The access token is invalid.') } });
+        return fail({
+          status: 401,
+          code: 'InvalidAuthenticationToken',
+          message: 'The access token is invalid.',
+          headers: { 'www-authenticate': wwwAuthenticate('invalid_token', 'The access token is invalid.') },
+        });
       }
       if (!parsed.searchParams.get('api-version')) {
-        return fail({ status: 400, code: 'MissingApiVersionParameter', message: "The api-version query parameter (?api-version=) is required for all requests." });
+        return fail({
+          status: 400,
+          code: 'MissingApiVersionParameter',
+          message: 'The api-version query parameter (?api-version=) is required for all requests.',
+        });
       }
       const fault = takeFault(faults, method, parsed.pathname);
       if (fault) {
         const subscriptionId = /\/subscriptions\/([^/]+)/i.exec(parsed.pathname)?.[1] ?? '';
         return fail(faultError(fault, { subscriptionId, write: method !== 'GET', region: regionHint(body) }), true);
       }
-      const answer = containerGroupsApi(store, { url, method, path: parsed.pathname, query: parsed.searchParams, body, pageSize: options.pageSize ?? 20, resourceGroups: options.resourceGroups });
-      for (const hold of holds.filter((h) => (!h.method || h.method === method) && parsed.pathname.toLowerCase().includes(h.pathContains.toLowerCase()))) await hold.released;
+      const answer = containerGroupsApi(store, {
+        url,
+        method,
+        path: parsed.pathname,
+        query: parsed.searchParams,
+        body,
+        pageSize: options.pageSize ?? 20,
+        resourceGroups: options.resourceGroups,
+      });
+      for (const hold of holds.filter((h) => (!h.method || h.method === method) && parsed.pathname.toLowerCase().includes(h.pathContains.toLowerCase())))
+        await hold.released;
       send(answer);
     } catch (err) {
       fail({ status: 500, code: 'InternalServerError', message: `ARM emulator failed: ${(err as Error).message}` });
@@ -238,4 +261,3 @@ function redactedHeaders(req: IncomingMessage): Record<string, string> {
   }
   return out;
 }
-

@@ -132,7 +132,12 @@ export function faultError(
   else if (fault.status === 429) base = throttled(context.subscriptionId, context.write, retryAfter ?? 17);
   else if (fault.status === 409 && (fault.code === undefined || fault.code === 'ServiceUnavailable')) base = capacityUnavailable(context.region, 1, 2);
   else if (fault.status === 403) base = { status: 403, code: 'AuthorizationFailed', message: 'The client does not have authorization to perform this action.' };
-  else if (fault.status >= 500) base = { status: fault.status, code: fault.status === 503 ? 'ServiceUnavailable' : 'InternalServerError', message: 'The server encountered an internal error. Please retry the request.' };
+  else if (fault.status >= 500)
+    base = {
+      status: fault.status,
+      code: fault.status === 503 ? 'ServiceUnavailable' : 'InternalServerError',
+      message: 'The server encountered an internal error. Please retry the request.',
+    };
   else base = { status: fault.status, code: fault.code ?? 'BadRequest', message: 'Injected fault.' };
   return {
     ...base,

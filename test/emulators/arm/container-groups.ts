@@ -152,7 +152,12 @@ export class ContainerGroupStore {
     const { failure } = entry.group;
     if (entry.group.provisioningState === 'Failed' && failure) {
       // As ACI answers it (Azure/Azure-Landing-Zones#2404): the event, and an error with a message but no code.
-      return { ...base, status: 'Failed', properties: { events: [failureEvent(failure)] }, error: { ...(failure.code ? { code: failure.code } : {}), message: failure.message } };
+      return {
+        ...base,
+        status: 'Failed',
+        properties: { events: [failureEvent(failure)] },
+        error: { ...(failure.code ? { code: failure.code } : {}), message: failure.message },
+      };
     }
     return { ...base, status: 'Succeeded', properties: { events: [] } };
   }

@@ -69,7 +69,8 @@ const NAME = /^(?!.*--)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 export function parseGroupBody(name: string, raw: unknown): GroupBody | ArmError {
   if (!NAME.test(name)) return invalidName(name);
   if (!isObject(raw)) return invalidContent('The request body must be a JSON object.');
-  if (typeof raw.location !== 'string' || !raw.location) return { status: 400, code: 'LocationRequired', message: 'The location property is required for this definition.' };
+  if (typeof raw.location !== 'string' || !raw.location)
+    return { status: 400, code: 'LocationRequired', message: 'The location property is required for this definition.' };
   if (isObject(raw.tags)) {
     const reserved = Object.keys(raw.tags).filter((tag) => /[<>%&\\?/\p{Cc}]/u.test(tag));
     if (reserved.length > 0) return invalidTagNameCharacters(reserved);
@@ -102,19 +103,16 @@ export function wireGroup(group: StoredGroup, view: 'full' | 'list' | 'created')
   const { body } = group;
   const terminated = group.container.state === 'Terminated';
   // A group whose provisioning failed never got a host: it stays Pending (as in the Get_Failed example).
-  const groupState =
-    group.provisioningState !== 'Succeeded'
-      ? 'Pending'
-      : terminated
-        ? group.container.exitCode === 0 ? 'Succeeded' : 'Failed'
-        : 'Running';
+  const groupState = group.provisioningState !== 'Succeeded' ? 'Pending' : terminated ? (group.container.exitCode === 0 ? 'Succeeded' : 'Failed') : 'Running';
   const containers = body.properties.containers.map((c, i) => ({
     name: c.name,
     properties: {
       command: [],
       ports: [],
       ...c.properties,
-      environmentVariables: (c.properties.environmentVariables ?? []).map((e) => (e.secureValue !== undefined ? { name: e.name } : { name: e.name, value: e.value ?? '' })),
+      environmentVariables: (c.properties.environmentVariables ?? []).map((e) =>
+        e.secureValue !== undefined ? { name: e.name } : { name: e.name, value: e.value ?? '' },
+      ),
       ...(view === 'full' && i === 0 ? { instanceView: containerView(group) } : {}),
     },
   }));
@@ -134,7 +132,11 @@ export function wireGroup(group: StoredGroup, view: 'full' | 'list' | 'created')
       initContainers: [],
       restartPolicy: body.properties.restartPolicy ?? 'Always',
       imageRegistryCredentials: (body.properties.imageRegistryCredentials ?? []).map(({ password: _password, ...rest }) => rest),
-      ...(view === 'list' ? {} : { instanceView: { events: group.failure && view === 'full' ? [failureEvent(group.failure)] : [], state: view === 'created' ? 'Pending' : groupState } }),
+      ...(view === 'list'
+        ? {}
+        : {
+            instanceView: { events: group.failure && view === 'full' ? [failureEvent(group.failure)] : [], state: view === 'created' ? 'Pending' : groupState },
+          }),
     },
   };
 }
@@ -149,11 +151,14 @@ function containerView(group: StoredGroup): Record<string, unknown> {
         : { state, detailStatus: '' };
   const image = group.body.properties.containers[0]?.properties.image ?? '';
   const at = startTime ?? group.createdAt;
-  const events = state === 'Waiting' ? [event('Pulling', `pulling image "${image}"`, group.createdAt)] : [
-    event('Pulling', `pulling image "${image}"`, group.createdAt),
-    event('Pulled', `Successfully pulled image "${image}"`, at),
-    event('Started', 'Started container', at),
-  ];
+  const events =
+    state === 'Waiting'
+      ? [event('Pulling', `pulling image "${image}"`, group.createdAt)]
+      : [
+          event('Pulling', `pulling image "${image}"`, group.createdAt),
+          event('Pulled', `Successfully pulled image "${image}"`, at),
+          event('Started', 'Started container', at),
+        ];
   return { restartCount: 0, currentState, events };
 }
 

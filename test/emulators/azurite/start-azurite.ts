@@ -43,16 +43,29 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
   // access log (off: it writes every request to stdout), access log stream, debug log file,
   // loose, skipApiVersionCheck, cert, key, pwd, oauth, disableProductStyleUrl, inMemoryPersistence.
   const config = new TableConfiguration(
-    host, options.port ?? 0, 5, 'azurite-table-in-memory.json', false, false, undefined, undefined,
-    true, true, '', '', '', undefined, false, true,
+    host,
+    options.port ?? 0,
+    5,
+    'azurite-table-in-memory.json',
+    false,
+    false,
+    undefined,
+    undefined,
+    true,
+    true,
+    '',
+    '',
+    '',
+    undefined,
+    false,
+    true,
   );
   const server = new TableServer(config);
   await server.start();
   const port = Number(new URL(server.getHttpServerAddress()).port);
   const tableUrl = `http://${host}:${port}/${AZURITE_ACCOUNT}`;
   return {
-    connectionString:
-      `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};TableEndpoint=${tableUrl};`,
+    connectionString: `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};TableEndpoint=${tableUrl};`,
     tableUrl,
     port,
     close: () => server.close(),

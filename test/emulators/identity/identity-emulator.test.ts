@@ -28,9 +28,7 @@ describe('managed identity emulator with @azure/identity', () => {
   });
 
   it('passes a user-assigned client id through as client_id', async () => {
-    const token = await new ManagedIdentityCredential({ clientId: 'a1b2c3d4-0000-0000-0000-000000000001' }).getToken(
-      'https://storage.azure.com/.default',
-    );
+    const token = await new ManagedIdentityCredential({ clientId: 'a1b2c3d4-0000-0000-0000-000000000001' }).getToken('https://storage.azure.com/.default');
     const issued = identity.issued().find((t) => t.token === token.token);
     expect(issued).toMatchObject({ clientId: 'a1b2c3d4-0000-0000-0000-000000000001', resource: 'https://storage.azure.com' });
   });

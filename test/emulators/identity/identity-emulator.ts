@@ -116,7 +116,10 @@ export async function startIdentityEmulator(options: IdentityEmulatorOptions = {
 }
 
 function normalResource(resource: string): string {
-  return resource.replace(/\/\.default$/, '').replace(/\/+$/, '').toLowerCase();
+  return resource
+    .replace(/\/\.default$/, '')
+    .replace(/\/+$/, '')
+    .toLowerCase();
 }
 
 /** Shaped like an Entra access token so consumers may read `aud`; the signature is random. */

@@ -43,9 +43,7 @@ describe('Key Vault emulator with the real SecretClient', () => {
 
     // Once authenticated, the client sends its token straight away.
     await fresh.getSecret('challenge-flow');
-    expect(vault.requests().slice(before + 2)).toEqual([
-      { method: 'GET', path: '/secrets/challenge-flow/', status: 200, hasToken: true },
-    ]);
+    expect(vault.requests().slice(before + 2)).toEqual([{ method: 'GET', path: '/secrets/challenge-flow/', status: 200, hasToken: true }]);
   });
 
   it('plays an outage: 503 ServiceUnavailable for every request until available again, secrets kept', async () => {
@@ -54,7 +52,9 @@ describe('Key Vault emulator with the real SecretClient', () => {
     try {
       const response = await fetch(`${vault.url}/secrets/outage/?api-version=7.5`);
       expect(response.status).toBe(503);
-      expect(await response.json()).toEqual({ error: { code: 'ServiceUnavailable', message: 'The service is temporarily unavailable. Please retry the request.' } });
+      expect(await response.json()).toEqual({
+        error: { code: 'ServiceUnavailable', message: 'The service is temporarily unavailable. Please retry the request.' },
+      });
       expect(vault.requests().at(-1)).toMatchObject({ method: 'GET', status: 503 });
     } finally {
       vault.setAvailable(true);
@@ -116,7 +116,10 @@ describe('Key Vault emulator with the real SecretClient', () => {
     const names = pages.flat().filter((n) => n.startsWith('paged-'));
     expect(names).toHaveLength(12);
     expect(pages.every((p) => p.length <= 5)).toBe(true);
-    const listCalls = vault.requests().slice(before).filter((r) => r.path === '/secrets');
+    const listCalls = vault
+      .requests()
+      .slice(before)
+      .filter((r) => r.path === '/secrets');
     expect(listCalls.length).toBe(pages.length);
     expect(listCalls.length).toBeGreaterThanOrEqual(3);
   });

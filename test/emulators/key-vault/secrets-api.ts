@@ -1,12 +1,5 @@
 import type { SecretStore, VersionAttributes } from './secret-store';
-import {
-  deletedSecretBundle,
-  errorBody,
-  notFoundMessage,
-  secretBundle,
-  secretItem,
-  versionItem,
-} from './secret-shapes';
+import { deletedSecretBundle, errorBody, notFoundMessage, secretBundle, secretItem, versionItem } from './secret-shapes';
 
 export interface ApiRequest {
   method: string;
@@ -59,7 +52,12 @@ export function secretsApi(store: SecretStore, vaultUrl: string, req: ApiRequest
   switch (`${req.method} ${third === undefined ? 'name' : third === 'versions' ? 'versions' : 'version'}`) {
     case 'GET versions':
       if (!secret) return notFound(name);
-      return page(secret.versions.map((v) => versionItem(vaultUrl, secret, v)), req, vaultUrl, apiVersion);
+      return page(
+        secret.versions.map((v) => versionItem(vaultUrl, secret, v)),
+        req,
+        vaultUrl,
+        apiVersion,
+      );
     case 'GET name':
     case 'GET version': {
       // The SDK asks for the latest version as `/secrets/{name}/` (empty version).
@@ -70,7 +68,11 @@ export function secretsApi(store: SecretStore, vaultUrl: string, req: ApiRequest
     }
     case 'PUT name': {
       if (store.getDeleted(name)) {
-        return fail(409, 'Conflict', `Secret ${name} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the secret can only be recovered or purged.`);
+        return fail(
+          409,
+          'Conflict',
+          `Secret ${name} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the secret can only be recovered or purged.`,
+        );
       }
       const body = req.body as { value?: unknown } | undefined;
       if (typeof body?.value !== 'string') return badParameter('Property value is required.');
@@ -120,7 +122,10 @@ function attributesFrom(body: unknown): VersionAttributes | string {
   if (typeof attributes !== 'object' || attributes === null) return 'attributes must be an object.';
   const { enabled, exp, nbf } = attributes as Record<string, unknown>;
   if (enabled !== undefined && typeof enabled !== 'boolean') return 'attributes.enabled must be a boolean.';
-  for (const [key, value] of [['exp', exp], ['nbf', nbf]] as const) {
+  for (const [key, value] of [
+    ['exp', exp],
+    ['nbf', nbf],
+  ] as const) {
     if (value !== undefined && !Number.isInteger(value)) return `attributes.${key} must be Unix seconds.`;
   }
   if (contentType !== undefined && typeof contentType !== 'string') return 'contentType must be a string.';

@@ -61,7 +61,11 @@ function conditions(pod: Pod, groupState: 'Running' | 'Succeeded' | 'Failed', at
   const condition = (type: string, status: 'True' | 'False', time: string) => ({ type, status, lastProbeTime: null, lastTransitionTime: time });
   // Ready only while every container runs: a terminated one maps to no running phase.
   const ready = groupState === 'Running';
-  return [condition('Ready', ready ? 'True' : 'False', ready ? at : created), condition('Initialized', 'True', created), condition('PodScheduled', 'True', created)];
+  return [
+    condition('Ready', ready ? 'True' : 'False', ready ? at : created),
+    condition('Initialized', 'True', created),
+    condition('PodScheduled', 'True', created),
+  ];
 }
 
 function identity(pod: Pod, name: string, image: string): Record<string, unknown> {

@@ -10,7 +10,7 @@ import { validateLabels, validateMeta, validatePodSpec, validateSecretData } fro
 export function incoming(body: unknown, namespace: string): KubeObject {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('the request body must be a JSON object');
   const obj = structuredClone(body) as KubeObject;
-  const meta = (obj.metadata ?? {});
+  const meta = obj.metadata ?? {};
   if (meta.namespace && meta.namespace !== namespace) {
     throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
   }
@@ -29,7 +29,11 @@ export function admitJob(obj: KubeObject): Job {
     ...validateLabels(spec?.template?.metadata?.labels ?? {}, 'spec.template.metadata.labels'),
   ];
   if (spec?.backoffLimit !== undefined && (!Number.isInteger(spec.backoffLimit) || spec.backoffLimit < 0)) {
-    causes.push({ reason: 'FieldValueInvalid', field: 'spec.backoffLimit', message: `Invalid value: ${String(spec.backoffLimit)}: must be greater than or equal to 0` });
+    causes.push({
+      reason: 'FieldValueInvalid',
+      field: 'spec.backoffLimit',
+      message: `Invalid value: ${String(spec.backoffLimit)}: must be greater than or equal to 0`,
+    });
   }
   if (causes.length > 0 || !spec) throw invalid('Job', 'batch', name, causes);
 

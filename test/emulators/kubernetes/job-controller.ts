@@ -102,14 +102,18 @@ export class JobController {
       status: { phase: 'Pending' },
     }) as Pod;
     this.runs.set(pod.metadata.uid, { ended: false });
-    this.updateJobStatus(job, { active: 1, ready: 0, startTime: (job.status.startTime) ?? this.store.now() });
+    this.updateJobStatus(job, { active: 1, ready: 0, startTime: job.status.startTime ?? this.store.now() });
 
     const placement = pickNode(this.options.nodes, pod.spec);
     if ('reason' in placement) {
       this.store.update(RESOURCES.pods, { ...pod, status: unschedulable(pod, this.store.now(), placement.reason) });
       return;
     }
-    const scheduled = this.store.update(RESOURCES.pods, { ...pod, spec: { ...pod.spec, nodeName: placement.node.name }, status: waiting(pod, this.store.now()) }) as Pod;
+    const scheduled = this.store.update(RESOURCES.pods, {
+      ...pod,
+      spec: { ...pod.spec, nodeName: placement.node.name },
+      status: waiting(pod, this.store.now()),
+    }) as Pod;
     this.later(this.scheduleDelay(), () => this.startContainer(scheduled));
   }
 
@@ -121,7 +125,8 @@ export class JobController {
     if (!container) return;
     const env = this.resolveEnv(pod);
     if ('error' in env) {
-      if (!this.waitingOnConfig(pod)) this.store.update(RESOURCES.pods, { ...pod, status: waiting(pod, this.store.now(), 'CreateContainerConfigError', env.error) });
+      if (!this.waitingOnConfig(pod))
+        this.store.update(RESOURCES.pods, { ...pod, status: waiting(pod, this.store.now(), 'CreateContainerConfigError', env.error) });
       return;
     }
     const now = this.store.now();

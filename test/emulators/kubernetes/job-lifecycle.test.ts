@@ -35,7 +35,14 @@ const tolerations = [{ key: 'virtual-kubelet.io/provider', operator: 'Exists' }]
 describe('Kubernetes emulator Jobs', () => {
   it('runs the pod on the virtual node with env from the Secret, and completes the Job with its exit code', async () => {
     await call('POST', SECRETS, { metadata: { name: 'ok-token' }, data: { token: Buffer.from('s3cret').toString('base64') } });
-    const body = jobBody('ok', { backoffLimit: 0, nodeSelector: legacy, env: [{ name: 'AGENT', value: 'ok' }, { name: 'AZP_TOKEN', valueFrom: { secretKeyRef: { name: 'ok-token', key: 'token' } } }] });
+    const body = jobBody('ok', {
+      backoffLimit: 0,
+      nodeSelector: legacy,
+      env: [
+        { name: 'AGENT', value: 'ok' },
+        { name: 'AZP_TOKEN', valueFrom: { secretKeyRef: { name: 'ok-token', key: 'token' } } },
+      ],
+    });
     Object.assign(body.spec.template.spec, { tolerations });
     await call('POST', JOBS, body);
 
@@ -59,7 +66,10 @@ describe('Kubernetes emulator Jobs', () => {
     await phaseOf('once', 'Running');
     k8s.finish('once', 2);
     expect((await phaseOf('once', 'Failed')).status).toMatchObject({ containerStatuses: [{ state: { terminated: { exitCode: 2, reason: 'Error' } } }] });
-    expect(jobStatus('once')).toMatchObject({ failed: 1, conditions: [{ type: 'FailureTarget' }, { type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded' }] });
+    expect(jobStatus('once')).toMatchObject({
+      failed: 1,
+      conditions: [{ type: 'FailureTarget' }, { type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded' }],
+    });
 
     await call('POST', JOBS, withTolerations(jobBody('retried', { nodeSelector: legacy })));
     await phaseOf('retried', 'Running');
@@ -70,7 +80,11 @@ describe('Kubernetes emulator Jobs', () => {
   });
 
   it('keeps a pod Pending while its Secret is missing or no node fits, as a cluster does', async () => {
-    await call('POST', JOBS, withTolerations(jobBody('late', { nodeSelector: legacy, env: [{ name: 'T', valueFrom: { secretKeyRef: { name: 'late-token', key: 'token' } } }] })));
+    await call(
+      'POST',
+      JOBS,
+      withTolerations(jobBody('late', { nodeSelector: legacy, env: [{ name: 'T', valueFrom: { secretKeyRef: { name: 'late-token', key: 'token' } } }] })),
+    );
     const blocked = await eventually(() => (waitingReason(podOf('late')) === 'CreateContainerConfigError' ? podOf('late') : undefined), 'config error');
     expect(blocked.status).toMatchObject({ phase: 'Pending', containerStatuses: [{ state: { waiting: { message: 'secret "late-token" not found' } } }] });
     await call('POST', SECRETS, { metadata: { name: 'late-token' }, stringData: { token: 'x' } });
@@ -85,8 +99,12 @@ describe('Kubernetes emulator Jobs', () => {
 
   it('deletes dependents with the Job (Background, Foreground) and orphans them by default', async () => {
     for (const name of ['bg', 'fg', 'orphan']) {
-      const job = (await call('POST', JOBS, withTolerations(jobBody(name, { nodeSelector: legacy, env: [{ name: 'AGENT', value: name }] })))).body as { metadata: { uid: string } };
-      await call('POST', SECRETS, { metadata: { name: `${name}-token`, ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name, uid: job.metadata.uid }] } });
+      const job = (await call('POST', JOBS, withTolerations(jobBody(name, { nodeSelector: legacy, env: [{ name: 'AGENT', value: name }] })))).body as {
+        metadata: { uid: string };
+      };
+      await call('POST', SECRETS, {
+        metadata: { name: `${name}-token`, ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name, uid: job.metadata.uid }] },
+      });
       await phaseOf(name, 'Running');
     }
     const bg = await call('DELETE', `${JOBS}/bg?propagationPolicy=Background`);
@@ -95,7 +113,8 @@ describe('Kubernetes emulator Jobs', () => {
     expect(fg.body).toMatchObject({ kind: 'Job', metadata: { finalizers: ['foregroundDeletion'], deletionTimestamp: expect.any(String) as string } });
     await call('DELETE', `${JOBS}/orphan`);
 
-    const gone = (name: string) => !podOf(name) && !k8s.secrets('agents').some((s) => s.metadata.name === `${name}-token`) && !k8s.jobs('agents').some((j) => j.metadata.name === name);
+    const gone = (name: string) =>
+      !podOf(name) && !k8s.secrets('agents').some((s) => s.metadata.name === `${name}-token`) && !k8s.jobs('agents').some((j) => j.metadata.name === name);
     await eventually(() => (gone('bg') && gone('fg') ? true : undefined), 'dependents collected');
     // Their containers were killed with the pods; the orphaned pod runs on.
     expect([...stopped].filter((a) => ['bg', 'fg', 'orphan'].includes(a)).sort()).toEqual(['bg', 'fg']);
@@ -105,7 +124,9 @@ describe('Kubernetes emulator Jobs', () => {
   });
 
   it('collects a Secret whose owner does not exist, and lists pods by job-name', async () => {
-    await call('POST', SECRETS, { metadata: { name: 'dangling', ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: 'x', uid: '00000000-0000-0000-0000-000000000000' }] } });
+    await call('POST', SECRETS, {
+      metadata: { name: 'dangling', ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: 'x', uid: '00000000-0000-0000-0000-000000000000' }] },
+    });
     await eventually(() => (k8s.secrets('agents').some((s) => s.metadata.name === 'dangling') ? undefined : true), 'collection');
     const pods = await call('GET', `${PODS}?labelSelector=job-name%3Dok`);
     expect(pods.body).toMatchObject({ kind: 'PodList', items: [{ metadata: { labels: { 'job-name': 'ok' } } }] });
@@ -120,7 +141,10 @@ describe('Kubernetes emulator Jobs', () => {
       for (const name of ['fine', 'broken']) await post('POST', JOBS, withTolerations(jobBody(name, { backoffLimit: 0, nodeSelector: legacy })));
 
       const running = await inPhase('fine', 'Running');
-      expect(running.status).toMatchObject({ conditions: [{ type: 'Ready', status: 'True' }, { type: 'Initialized' }, { type: 'PodScheduled' }], containerStatuses: [{ imageID: '', containerID: expect.stringMatching(/^aci:\/\/[0-9a-f]{64}$/) as string, state: { running: {} } }] });
+      expect(running.status).toMatchObject({
+        conditions: [{ type: 'Ready', status: 'True' }, { type: 'Initialized' }, { type: 'PodScheduled' }],
+        containerStatuses: [{ imageID: '', containerID: expect.stringMatching(/^aci:\/\/[0-9a-f]{64}$/) as string, state: { running: {} } }],
+      });
       connector.finish('fine', 0);
       await inPhase('broken', 'Running');
       connector.finish('broken', 2);
@@ -131,13 +155,16 @@ describe('Kubernetes emulator Jobs', () => {
       expect(failed.status).toMatchObject({ conditions: [], containerStatuses: [{ state: { terminated: completed } }] });
       expect(failed.status).not.toHaveProperty('reason');
       await eventually(() => connector.jobs('agents').find((j) => j.metadata.name === 'broken')?.status.conditions, 'the Job to fail');
-      expect(connector.jobs('agents').find((j) => j.metadata.name === 'broken')?.status).toMatchObject({ failed: 1, conditions: [{ type: 'FailureTarget' }, { type: 'Failed', reason: 'BackoffLimitExceeded' }] });
+      expect(connector.jobs('agents').find((j) => j.metadata.name === 'broken')?.status).toMatchObject({
+        failed: 1,
+        conditions: [{ type: 'FailureTarget' }, { type: 'Failed', reason: 'BackoffLimitExceeded' }],
+      });
     } finally {
       await connector.close();
     }
   });
 
-  it('draws each pod its own start delay, and hands startAgent the Job\'s creation time in ms', async () => {
+  it("draws each pod its own start delay, and hands startAgent the Job's creation time in ms", async () => {
     const draws = [0.99, 0.01]; // the first pod waits 495 ms, the second 25 ms
     const running = new Map<string, { delayMs: number; createdAt: string }>();
     const jittered = await startKubernetesEmulator({
@@ -151,7 +178,8 @@ describe('Kubernetes emulator Jobs', () => {
     });
     try {
       const post = rawClient(jittered.url);
-      for (const name of ['slow', 'quick']) await post('POST', JOBS, withTolerations(jobBody(name, { nodeSelector: legacy, env: [{ name: 'AGENT', value: name }] })));
+      for (const name of ['slow', 'quick'])
+        await post('POST', JOBS, withTolerations(jobBody(name, { nodeSelector: legacy, env: [{ name: 'AGENT', value: name }] })));
       await eventually(() => (running.size === 2 ? true : undefined), 'both pods to run');
       expect([...running.keys()]).toEqual(['quick', 'slow']);
       expect(running.get('slow')!.delayMs).toBeGreaterThanOrEqual(493);

@@ -17,7 +17,15 @@ describe('Kubernetes emulator API', () => {
   it('answers 401 with a Status without an accepted bearer token', async () => {
     const answer = await rawClient(k8s.url, 'wrong')('GET', JOBS);
     expect(answer.status).toBe(401);
-    expect(answer.body).toEqual({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 });
+    expect(answer.body).toEqual({
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: 'Unauthorized',
+      reason: 'Unauthorized',
+      code: 401,
+    });
   });
 
   it('creates a Job with the defaults and selector a real API server adds, and refuses a duplicate', async () => {
@@ -45,12 +53,18 @@ describe('Kubernetes emulator API', () => {
 
     const again = await call('POST', JOBS, jobBody('shape'));
     expect(again.status).toBe(409);
-    expect(again.body).toMatchObject({ reason: 'AlreadyExists', message: 'jobs.batch "shape" already exists', details: { name: 'shape', group: 'batch', kind: 'jobs' }, code: 409 });
+    expect(again.body).toMatchObject({
+      reason: 'AlreadyExists',
+      message: 'jobs.batch "shape" already exists',
+      details: { name: 'shape', group: 'batch', kind: 'jobs' },
+      code: 409,
+    });
     expect((await call('GET', `${JOBS}/nope`)).body).toMatchObject({ reason: 'NotFound', message: 'jobs.batch "nope" not found', code: 404 });
   });
 
   it('lists by equality selectors with limit/continue paging; list items carry no kind', async () => {
-    for (const name of ['page-a', 'page-b', 'page-c']) await call('POST', JOBS, jobBody(name, { labels: { suite: 'paging', tier: name === 'page-b' ? 'gold' : 'std' } }));
+    for (const name of ['page-a', 'page-b', 'page-c'])
+      await call('POST', JOBS, jobBody(name, { labels: { suite: 'paging', tier: name === 'page-b' ? 'gold' : 'std' } }));
     const first = await call('GET', `${JOBS}?labelSelector=suite%3Dpaging&limit=2`);
     const meta = first.body.metadata as { continue?: string; remainingItemCount?: number };
     expect(first.body.kind).toBe('JobList');
@@ -63,7 +77,9 @@ describe('Kubernetes emulator API', () => {
     expect(second.body.metadata).not.toHaveProperty('continue');
 
     const names = async (selector: string) =>
-      ((await call('GET', `${JOBS}?labelSelector=${encodeURIComponent(selector)}`)).body.items as Array<{ metadata: { name: string } }>).map((i) => i.metadata.name);
+      ((await call('GET', `${JOBS}?labelSelector=${encodeURIComponent(selector)}`)).body.items as Array<{ metadata: { name: string } }>).map(
+        (i) => i.metadata.name,
+      );
     expect(await names('suite==paging,tier!=gold')).toEqual(['page-a', 'page-c']);
     expect(await names('suite,!tier')).toEqual([]);
     expect((await call('GET', `${JOBS}?labelSelector=${encodeURIComponent('tier in (gold)')}`)).status).toBe(400);
@@ -82,7 +98,10 @@ describe('Kubernetes emulator API', () => {
     always.spec.template.spec.restartPolicy = 'Always';
     expect((await call('POST', JOBS, always)).body).toMatchObject({ code: 422, details: { causes: [{ reason: 'FieldValueNotSupported' }] } });
     expect((await call('POST', JOBS, jobBody(`j${'x'.repeat(63)}`))).status).toBe(422);
-    expect((await call('POST', '/apis/batch/v1/namespaces/elsewhere/jobs', jobBody('ns'))).body).toMatchObject({ code: 404, message: 'namespaces "elsewhere" not found' });
+    expect((await call('POST', '/apis/batch/v1/namespaces/elsewhere/jobs', jobBody('ns'))).body).toMatchObject({
+      code: 404,
+      message: 'namespaces "elsewhere" not found',
+    });
   });
 
   it('stores stringData as base64 data and applies JSON and merge patches', async () => {
@@ -91,7 +110,12 @@ describe('Kubernetes emulator API', () => {
     expect(created.body).not.toHaveProperty('stringData');
     const jsonPatch = await call('PATCH', `${SECRETS}/patched`, [{ op: 'add', path: '/metadata/labels', value: { a: 'b' } }], 'application/json-patch+json');
     expect(jsonPatch.body).toMatchObject({ metadata: { labels: { a: 'b' } } });
-    const merge = await call('PATCH', `${SECRETS}/patched`, { metadata: { labels: { a: null, c: 'd' } }, stringData: { other: 'v' } }, 'application/merge-patch+json');
+    const merge = await call(
+      'PATCH',
+      `${SECRETS}/patched`,
+      { metadata: { labels: { a: null, c: 'd' } }, stringData: { other: 'v' } },
+      'application/merge-patch+json',
+    );
     expect(merge.body).toMatchObject({ metadata: { labels: { c: 'd' } }, data: { token: expect.any(String) as string, other: 'dg==' } });
     expect((merge.body.metadata as { labels: object }).labels).not.toHaveProperty('a');
   });
@@ -108,7 +132,10 @@ describe('Kubernetes emulator API', () => {
     expect(String(forbidden.body.message)).toContain('cannot create resource "secrets" in API group "" in the namespace "agents"');
     expect((await call('POST', JOBS, jobBody('faulted'))).status).toBe(201);
 
-    const logged = k8s.requests().filter((r) => r.path === JOBS && r.method === 'POST').slice(-2);
+    const logged = k8s
+      .requests()
+      .filter((r) => r.path === JOBS && r.method === 'POST')
+      .slice(-2);
     expect(logged.map((r) => [r.status, r.injected ?? false])).toEqual([
       [429, true],
       [201, false],

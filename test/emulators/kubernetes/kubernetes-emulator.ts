@@ -166,7 +166,13 @@ function faultError(fault: KubeFault, method: string, path: string): KubeError {
   const headers: Record<string, string> = retryAfter !== undefined ? { 'retry-after': String(retryAfter) } : {};
   switch (fault.status) {
     case 429:
-      return new KubeError(429, fault.reason ?? 'TooManyRequests', fault.message ?? 'Too many requests, please try again later.', { retryAfterSeconds: retryAfter ?? 1 }, { 'retry-after': String(retryAfter ?? 1), ...headers });
+      return new KubeError(
+        429,
+        fault.reason ?? 'TooManyRequests',
+        fault.message ?? 'Too many requests, please try again later.',
+        { retryAfterSeconds: retryAfter ?? 1 },
+        { 'retry-after': String(retryAfter ?? 1), ...headers },
+      );
     case 403: {
       const verb = VERBS[method] ?? method.toLowerCase();
       const group = target?.resource.group ?? '';
@@ -176,9 +182,14 @@ function faultError(fault: KubeFault, method: string, path: string): KubeError {
       return new KubeError(403, fault.reason ?? 'Forbidden', message, { kind: target?.resource.plural ?? '', ...(group ? { group } : {}) }, headers);
     }
     case 503:
-      return new KubeError(503, fault.reason ?? 'ServiceUnavailable', fault.message ?? 'The server is currently unable to handle the request', undefined, headers);
+      return new KubeError(
+        503,
+        fault.reason ?? 'ServiceUnavailable',
+        fault.message ?? 'The server is currently unable to handle the request',
+        undefined,
+        headers,
+      );
     default:
       return new KubeError(500, fault.reason ?? 'InternalError', fault.message ?? 'Internal error occurred: etcdserver: request timed out', undefined, headers);
   }
 }
-

@@ -24,7 +24,12 @@ export function clusterNodes(virtualNodes: readonly VirtualNodeKind[], legacySta
   const nodes: EmulatedNode[] = [
     {
       name: 'aks-nodepool1-12345678-vmss000000',
-      labels: { agentpool: 'nodepool1', 'kubernetes.io/os': 'linux', 'kubernetes.io/role': 'agent', 'kubernetes.io/hostname': 'aks-nodepool1-12345678-vmss000000' },
+      labels: {
+        agentpool: 'nodepool1',
+        'kubernetes.io/os': 'linux',
+        'kubernetes.io/role': 'agent',
+        'kubernetes.io/hostname': 'aks-nodepool1-12345678-vmss000000',
+      },
       taints: [],
       statusWriter: 'kubelet',
     },
@@ -64,7 +69,9 @@ export function pickNode(nodes: readonly EmulatedNode[], spec: PodSpec): { node:
     ...(selectorMisses ? [`${selectorMisses} node(s) didn't match Pod's node affinity/selector`] : []),
     ...(taintMisses ? [`${taintMisses} node(s) had untolerated taint {${VIRTUAL_TAINT.key}: ${VIRTUAL_TAINT.value}}`] : []),
   ];
-  return { reason: `0/${nodes.length} nodes are available: ${parts.join(', ')}. preemption: 0/${nodes.length} nodes are available: ${nodes.length} Preemption is not helpful for scheduling.` };
+  return {
+    reason: `0/${nodes.length} nodes are available: ${parts.join(', ')}. preemption: 0/${nodes.length} nodes are available: ${nodes.length} Preemption is not helpful for scheduling.`,
+  };
 }
 
 function tolerates(t: Toleration, taint: { key: string; value?: string; effect: string }): boolean {

@@ -87,9 +87,7 @@ export class ObjectStore {
 
   list(resource: Resource, namespace: string, selector: LabelSelector, limit?: number, token?: string): ListPage {
     const after = token ? decodeContinue(token) : undefined;
-    const matching = this.all(resource, namespace).filter(
-      (o) => selector(o.metadata.labels) && (after === undefined || o.metadata.name > after.name),
-    );
+    const matching = this.all(resource, namespace).filter((o) => selector(o.metadata.labels) && (after === undefined || o.metadata.name > after.name));
     const resourceVersion = after?.rv ?? String(this.revision);
     if (limit === undefined || limit <= 0 || matching.length <= limit) return { items: matching, resourceVersion };
     const items = matching.slice(0, limit);
@@ -153,7 +151,8 @@ function encodeContinue(token: { rv: string; name: string }): string {
 function decodeContinue(token: string): { rv: string; name: string } {
   try {
     const parsed = JSON.parse(Buffer.from(token, 'base64').toString('utf8')) as { rv?: unknown; start?: unknown };
-    if (typeof parsed.rv === 'string' && typeof parsed.start === 'string') return { rv: parsed.rv, name: parsed.start.endsWith('\u0000') ? parsed.start.slice(0, -1) : parsed.start };
+    if (typeof parsed.rv === 'string' && typeof parsed.start === 'string')
+      return { rv: parsed.rv, name: parsed.start.endsWith('\u0000') ? parsed.start.slice(0, -1) : parsed.start };
   } catch {
     // fall through to the API server's answer for a token it cannot read
   }

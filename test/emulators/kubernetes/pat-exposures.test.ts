@@ -14,7 +14,7 @@ const request = (method: string, path: string, body: unknown, query: Record<stri
 const b64 = (text: string) => Buffer.from(text).toString('base64');
 
 describe('PAT exposure check', () => {
-  it('allows the PAT in a Secret\'s data and stringData, also through JSON patches', () => {
+  it("allows the PAT in a Secret's data and stringData, also through JSON patches", () => {
     expect(
       patExposures(
         [

@@ -9,7 +9,11 @@ export function applyPatch(target: Record<string, unknown>, contentType: string,
   const type = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
   if (type === 'application/json-patch+json') return jsonPatch(target, body);
   if (type === 'application/merge-patch+json' || type === 'application/strategic-merge-patch+json') return mergePatch(target, body) as Record<string, unknown>;
-  throw new KubeError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json`);
+  throw new KubeError(
+    415,
+    'UnsupportedMediaType',
+    `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json`,
+  );
 }
 
 function mergePatch(target: unknown, patch: unknown): unknown {
@@ -34,7 +38,8 @@ function jsonPatch(target: Record<string, unknown>, body: unknown): Record<strin
   for (const op of body as Operation[]) {
     const tokens = pointer(op.path);
     const last = tokens.pop();
-    if (last === undefined) throw new KubeError(422, 'Invalid', `the server rejected our request due to an error in our request: replacing the whole object is not supported`);
+    if (last === undefined)
+      throw new KubeError(422, 'Invalid', `the server rejected our request due to an error in our request: replacing the whole object is not supported`);
     const parent = walk(doc, tokens, op.path);
     switch (op.op) {
       case 'add':
@@ -45,7 +50,12 @@ function jsonPatch(target: Record<string, unknown>, body: unknown): Record<strin
       case 'remove':
       case 'test': {
         const present = Array.isArray(parent) ? Number(last) < parent.length : last in parent;
-        if (!present) throw new KubeError(422, 'Invalid', `the server rejected our request due to an error in our request: ${op.op} operation does not apply: doc is missing path: "${op.path}"`);
+        if (!present)
+          throw new KubeError(
+            422,
+            'Invalid',
+            `the server rejected our request due to an error in our request: ${op.op} operation does not apply: doc is missing path: "${op.path}"`,
+          );
         const current: unknown = Array.isArray(parent) ? parent[Number(last)] : parent[last];
         if (op.op === 'test' && JSON.stringify(current) !== JSON.stringify(op.value)) {
           throw new KubeError(422, 'Invalid', `the server rejected our request due to an error in our request: testing value ${op.path} failed`);

@@ -17,7 +17,11 @@ export function qosClass(spec: PodSpec): string {
   const resources = spec.containers.map((c) => c.resources ?? {});
   if (resources.every((r) => !r.requests && !r.limits)) return 'BestEffort';
   const guaranteed = resources.every(
-    (r) => r.limits?.cpu !== undefined && r.limits.memory !== undefined && (r.requests?.cpu ?? r.limits.cpu) === r.limits.cpu && (r.requests?.memory ?? r.limits.memory) === r.limits.memory,
+    (r) =>
+      r.limits?.cpu !== undefined &&
+      r.limits.memory !== undefined &&
+      (r.requests?.cpu ?? r.limits.cpu) === r.limits.cpu &&
+      (r.requests?.memory ?? r.limits.memory) === r.limits.memory,
   );
   return guaranteed ? 'Guaranteed' : 'Burstable';
 }
@@ -106,7 +110,15 @@ export function terminated(pod: Pod, at: string, exitCode: number): Record<strin
       restartCount: 0,
       started: false,
       lastState: {},
-      state: { terminated: { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', startedAt: startTime, finishedAt: at, containerID: `containerd://${pod.metadata.uid.replace(/-/g, '')}` } },
+      state: {
+        terminated: {
+          exitCode,
+          reason: exitCode === 0 ? 'Completed' : 'Error',
+          startedAt: startTime,
+          finishedAt: at,
+          containerID: `containerd://${pod.metadata.uid.replace(/-/g, '')}`,
+        },
+      },
     })),
     qosClass: qosClass(pod.spec),
   };

@@ -37,7 +37,10 @@ export const PODS = '/api/v1/namespaces/agents/pods';
 export const SECRETS = '/api/v1/namespaces/agents/secrets';
 
 /** A minimal Job body as a client would send it. */
-export function jobBody(name: string, extra: { labels?: Record<string, string>; backoffLimit?: number; env?: unknown[]; nodeSelector?: Record<string, string> } = {}) {
+export function jobBody(
+  name: string,
+  extra: { labels?: Record<string, string>; backoffLimit?: number; env?: unknown[]; nodeSelector?: Record<string, string> } = {},
+) {
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',

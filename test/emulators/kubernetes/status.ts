@@ -35,13 +35,7 @@ export class KubeError extends Error {
   }
 }
 
-export function statusBody(
-  status: 'Success' | 'Failure',
-  code: number,
-  message?: string,
-  reason?: string,
-  details?: StatusDetails,
-): Record<string, unknown> {
+export function statusBody(status: 'Success' | 'Failure', code: number, message?: string, reason?: string, details?: StatusDetails): Record<string, unknown> {
   return {
     kind: 'Status',
     apiVersion: 'v1',

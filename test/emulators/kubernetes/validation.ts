@@ -28,7 +28,8 @@ export function validateMeta(obj: KubeObject, maxNameLength = 253): StatusCause[
   }
   causes.push(...validateLabels(labels, 'metadata.labels'));
   for (const key of Object.keys(annotations)) {
-    if (!validKey(key)) causes.push(cause('metadata.annotations', `Invalid value: "${key}": name part must consist of alphanumeric characters, '-', '_' or '.'`));
+    if (!validKey(key))
+      causes.push(cause('metadata.annotations', `Invalid value: "${key}": name part must consist of alphanumeric characters, '-', '_' or '.'`));
   }
   return causes;
 }
@@ -36,7 +37,13 @@ export function validateMeta(obj: KubeObject, maxNameLength = 253): StatusCause[
 export function validateLabels(labels: Record<string, unknown>, field: string): StatusCause[] {
   const causes: StatusCause[] = [];
   for (const [key, value] of Object.entries(labels)) {
-    if (!validKey(key)) causes.push(cause(field, `Invalid value: "${key}": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`));
+    if (!validKey(key))
+      causes.push(
+        cause(
+          field,
+          `Invalid value: "${key}": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`,
+        ),
+      );
     if (typeof value !== 'string' || value.length > 63 || !LABEL_VALUE.test(value)) {
       causes.push(
         cause(
@@ -64,7 +71,13 @@ export function validatePodSpec(spec: PodSpec | undefined, field: string, restar
   const causes: StatusCause[] = [];
   const policy = spec.restartPolicy ?? 'Always';
   if (!restartPolicies.includes(policy)) {
-    causes.push(cause(`${field}.restartPolicy`, `Unsupported value: "${policy}": supported values: ${restartPolicies.map((p) => `"${p}"`).join(', ')}`, 'FieldValueNotSupported'));
+    causes.push(
+      cause(
+        `${field}.restartPolicy`,
+        `Unsupported value: "${policy}": supported values: ${restartPolicies.map((p) => `"${p}"`).join(', ')}`,
+        'FieldValueNotSupported',
+      ),
+    );
   }
   spec.containers.forEach((c: Container, i) => {
     const at = `${field}.containers[${i}]`;

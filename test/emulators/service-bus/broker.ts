@@ -65,9 +65,10 @@ export class Broker {
       locked: () => queue.list('locked').map(inspect),
       deferred: () => queue.list('deferred').map(inspect),
       accepted: () => queue.history().map(inspect),
-      deadLettered: () => [...deadLetter.list('active'), ...deadLetter.list('locked'), ...deadLetter.list('deferred')]
-        .sort((a, b) => a.sequenceNumber - b.sequenceNumber)
-        .map(inspect),
+      deadLettered: () =>
+        [...deadLetter.list('active'), ...deadLetter.list('locked'), ...deadLetter.list('deferred')]
+          .sort((a, b) => a.sequenceNumber - b.sequenceNumber)
+          .map(inspect),
     };
   }
 }

@@ -113,8 +113,14 @@ export class DeliveryPump {
 export function lockTokenTag(token: string): Buffer {
   const bytes = Buffer.from(string_to_uuid(token));
   return Buffer.from([
-    bytes[3] ?? 0, bytes[2] ?? 0, bytes[1] ?? 0, bytes[0] ?? 0,
-    bytes[5] ?? 0, bytes[4] ?? 0, bytes[7] ?? 0, bytes[6] ?? 0,
+    bytes[3] ?? 0,
+    bytes[2] ?? 0,
+    bytes[1] ?? 0,
+    bytes[0] ?? 0,
+    bytes[5] ?? 0,
+    bytes[4] ?? 0,
+    bytes[7] ?? 0,
+    bytes[6] ?? 0,
     ...bytes.subarray(8),
   ]);
 }

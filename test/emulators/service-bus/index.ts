@@ -3,13 +3,7 @@ import { Broker } from './broker';
 import { DeliveryPump } from './delivery-pump';
 import type { ServiceBusEmulator, ServiceBusEmulatorOptions } from './types';
 
-export type {
-  EmulatedQueueOptions,
-  InspectedMessage,
-  QueueInspector,
-  ServiceBusEmulator,
-  ServiceBusEmulatorOptions,
-} from './types';
+export type { EmulatedQueueOptions, InspectedMessage, QueueInspector, ServiceBusEmulator, ServiceBusEmulatorOptions } from './types';
 
 /**
  * How often time-driven changes (scheduled messages coming due, locks expiring) are applied.
@@ -36,9 +30,7 @@ export async function startServiceBusEmulator(options: ServiceBusEmulatorOptions
 
   return {
     port,
-    connectionString:
-      `Endpoint=sb://${host}:${port};SharedAccessKeyName=RootManageSharedAccessKey;` +
-      'SharedAccessKey=emulator;UseDevelopmentEmulator=true',
+    connectionString: `Endpoint=sb://${host}:${port};SharedAccessKeyName=RootManageSharedAccessKey;` + 'SharedAccessKey=emulator;UseDevelopmentEmulator=true',
     queue: (name) => broker.inspector(name),
     setAvailable: (available) => server.setAvailable(available),
     close: async () => {

@@ -72,12 +72,7 @@ async function loadOrCreate(dir: string): Promise<TestTls> {
 async function readTls(dir: string): Promise<TestTls | undefined> {
   try {
     const read = (file: string) => readFile(path.join(dir, file), 'utf8');
-    const [caPem, caKey, key, cert] = await Promise.all([
-      read(FILES.caPem),
-      read(FILES.caKey),
-      read(FILES.key),
-      read(FILES.cert),
-    ]);
+    const [caPem, caKey, key, cert] = await Promise.all([read(FILES.caPem), read(FILES.caKey), read(FILES.key), read(FILES.cert)]);
     return { caPem, caKey, key, cert, caPath: path.join(dir, FILES.caPem) };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
@@ -92,8 +87,7 @@ function isUsable(tls: TestTls): boolean {
     const ca = new X509Certificate(tls.caPem);
     const lastsADay = Date.parse(cert.validTo) > Date.now() + DAY_MS && Date.parse(ca.validTo) > Date.now() + DAY_MS;
     const namesCovered =
-      SERVER_DNS_NAMES.every((name) => cert.checkHost(name.replace('*', 'probe')) !== undefined) &&
-      SERVER_IPS.every((ip) => cert.checkIP(ip) !== undefined);
+      SERVER_DNS_NAMES.every((name) => cert.checkHost(name.replace('*', 'probe')) !== undefined) && SERVER_IPS.every((ip) => cert.checkIP(ip) !== undefined);
     return lastsADay && namesCovered && cert.verify(ca.publicKey);
   } catch {
     return false;
@@ -120,10 +114,7 @@ async function generateTls(): Promise<TestTls> {
       { name: 'extKeyUsage', serverAuth: true },
       {
         name: 'subjectAltName',
-        altNames: [
-          ...SERVER_DNS_NAMES.map((value) => ({ type: 2 as const, value })),
-          ...SERVER_IPS.map((ip) => ({ type: 7 as const, ip })),
-        ],
+        altNames: [...SERVER_DNS_NAMES.map((value) => ({ type: 2 as const, value })), ...SERVER_IPS.map((ip) => ({ type: 7 as const, ip }))],
       },
     ],
   });
