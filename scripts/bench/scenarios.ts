@@ -3,8 +3,9 @@ import type { Trace, TraceJob } from './trace';
 
 const ORG = 'https://dev.azure.com/bench';
 const AUTH = { kind: 'pat', vaultUrl: 'https://bench.vault.azure.net', secretName: 'ado-pat' };
-const ACI = { kind: 'aci', subscriptionId: '00000000-0000-0000-0000-000000000000', resourceGroup: 'rg-ado-agents', location: 'westeurope' };
-const AKS = { kind: 'aksVirtualNode', apiServer: 'https://aks.invalid:443', namespace: 'ado-agents', virtualNode: 'v2' };
+/** The launchers the bench's and the chaos run's configurations use: the emulators answer whatever they name. */
+export const ACI = { kind: 'aci', subscriptionId: '00000000-0000-0000-0000-000000000000', resourceGroup: 'rg-ado-agents', location: 'westeurope' };
+export const AKS = { kind: 'aksVirtualNode', apiServer: 'https://aks.invalid:443', namespace: 'ado-agents', virtualNode: 'v2' };
 
 /** Three profiles in two pools, as config.sample.json: AKS virtual nodes and ACI side by side. */
 export function threeProfileConfig(): unknown {

@@ -1,4 +1,5 @@
 import type { StackLatencies } from '../../test/emulators/emulator-stack';
+import { ACI, AKS } from '../bench/scenarios';
 
 /** What `npm run chaos` does to the world, and when: seconds from the first job. */
 export interface ChaosPlan {
@@ -97,8 +98,6 @@ export const JOB_DURATION = { kind: 'lognormal', medianMs: 4_000, p95Ms: 12_000 
 export const WEBHOOK_USERNAME = 'chaos-hook';
 
 const ORG = 'https://dev.azure.com/chaos';
-const ACI = { kind: 'aci', subscriptionId: '00000000-0000-0000-0000-000000000000', resourceGroup: 'rg-ado-agents', location: 'westeurope' };
-const AKS = { kind: 'aksVirtualNode', apiServer: 'https://aks.invalid:443', namespace: 'ado-agents', virtualNode: 'v2' };
 
 /**
  * One pool, two profiles: jobs that only ask for Linux go to AKS virtual nodes (first in config
