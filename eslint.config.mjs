@@ -5,8 +5,8 @@ import tseslint from 'typescript-eslint';
 
 // One-way dependencies between the folders of src/ (README "Layout"): a folder imports only
 // folders of a lower layer, never one of its own layer or above, so no two folders can import
-// each other, directly or around a longer loop. functions/ sits above them all; scripts/ and
-// test/ may import anything. Lowest layer first:
+// each other, directly or around a longer loop. functions/ sits above them all (see topZones for
+// the other top-level folders). Lowest layer first:
 const LAYERS = [
   ['errors'],
   ['config'],
@@ -29,11 +29,19 @@ const folderZones = [...layerOf].flatMap(([folder, rank]) =>
       message: `Folder layering: src/${folder}/ must not import src/${other}/, which is ${layerOf.get(other) === rank ? 'in the same layer' : 'in a higher layer'} (${LAYERING}), or the two folders could import each other in a cycle; move what both need down a layer (README "Layout").`,
     })),
 );
-const upwardZones = ['functions', 'scripts'].map((top) => ({
-  target: 'src',
-  from: top,
-  message: `Folder layering: src/ must not import ${top}/, which sits above it (README "Layout").`,
-}));
+// The top-level parts (README "Layout"): src/ is the scaler, functions/ its triggers, emulators/
+// stand-ins for Azure and ADO that know nothing of the scaler, scripts/ the local host, CLI and
+// bench, test/ the suites. What runs in Azure, the emulators and the scripts never import test/;
+// tests beside the code they test (*.test.ts) may import emulators.
+const part = (target, from, why) => ({ target, from, message: `${target.split('/')[0]}/ must not import ${from}/: ${why} (README "Layout").` });
+const topZones = [
+  ...['functions', 'scripts', 'emulators', 'test'].map((from) => part('src/**/!(*.test).ts', from, 'the scaler runs in Azure without them')),
+  ...['scripts', 'emulators', 'test'].map((from) => part('functions', from, 'the function app runs in Azure without them')),
+  part('scripts', 'test', '`npm start`, the bench and the CLI run from a build without the tests'),
+  ...['src', 'functions', 'scripts', 'test'].map((from) =>
+    part('emulators/**/!(*.test).ts', from, 'an emulator stands in for a service and knows nothing of the scaler or its tests'),
+  ),
+];
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.local/**', '*.mjs'] },
@@ -58,12 +66,12 @@ export default tseslint.config(
       'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.mts', '.js', '.mjs', '.json'], extensionAlias: { '.js': ['.ts', '.js'] } })],
     },
     rules: {
-      'import-x/no-restricted-paths': ['error', { basePath: import.meta.dirname, zones: [...folderZones, ...upwardZones] }],
+      'import-x/no-restricted-paths': ['error', { basePath: import.meta.dirname, zones: [...folderZones, ...topZones] }],
     },
   },
   {
     // Emulators, scripts and tests are programs meant to print.
-    files: ['test/**', 'scripts/**'],
+    files: ['test/**', 'scripts/**', 'emulators/**'],
     rules: { 'no-console': 'off' },
   },
 );

@@ -29,7 +29,7 @@ export default defineConfig({
         test: {
           name: 'scenarios',
           include: tiers.scenarios,
-          globalSetup: ['test/emulators/tls/global-setup.ts'],
+          globalSetup: ['test/global-setup.ts'],
         },
       },
     ],

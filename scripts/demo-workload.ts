@@ -1,4 +1,4 @@
-import type { EmulatorStack } from '../test/emulators/emulator-stack';
+import type { EmulatorStack } from './local-stack/emulator-stack';
 
 interface DemoJob {
   readonly pool: string;

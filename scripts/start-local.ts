@@ -5,9 +5,9 @@ import { ConfigError, type ConfigProblem } from '../src/config/config-error';
 import { parseConfig } from '../src/config/load-settings';
 import { errorMessage } from '../src/errors/error-message';
 import { dependencies } from '../src/runtime/dependencies';
-import { startEmulatorStack, type EmulatorStack } from '../test/emulators/emulator-stack';
-import { testTls, TEST_TLS_DIR_ENV } from '../test/emulators/tls/test-ca';
-import { subscribeWebhook } from '../test/emulators/webhook-subscription';
+import { startEmulatorStack, type EmulatorStack } from './local-stack/emulator-stack';
+import { testTls, TEST_TLS_DIR_ENV } from '../emulators/core/test-ca';
+import { subscribeWebhook } from './local-stack/webhook-subscription';
 import { runDemoWorkload } from './demo-workload';
 import { startLocalHost, type LocalHost } from './local-host/local-host';
 

@@ -2,7 +2,7 @@
 // so a new test lands in the right tier without anyone listing it (README "Testing").
 //
 // A test file is a scenario when
-//   - it, or any of our files it imports (at run time, transitively), lies under test/emulators/:
+//   - it, or any of our files it imports (at run time, transitively), lies under emulators/:
 //     it can start an emulator;
 //   - any of those files imports node:child_process, playwright-core or azurite: it starts
 //     processes or a browser;
@@ -20,9 +20,9 @@ export interface TestTiers {
   readonly scenarios: string[];
 }
 
-const TEST_ROOTS = ['src', 'test', 'functions', 'scripts'];
+const TEST_ROOTS = ['src', 'test', 'functions', 'scripts', 'emulators'];
 const TEST_FILE = /\.test\.m?ts$/;
-const EMULATORS = `test${path.sep}emulators${path.sep}`;
+const EMULATORS = `emulators${path.sep}`;
 const STARTS_PROCESSES = /^(node:)?child_process$|^playwright-core(\/|$)|^azurite(\/|$)/;
 const OPENS_SOCKETS = /^(node:)?(net|http|https|http2|tls|dgram)$/;
 const MARKER = /^\s*\/\/\s*test-tier:\s*scenarios\s*$/m;

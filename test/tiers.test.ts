@@ -8,11 +8,11 @@ describe('test tiers', async () => {
   const tiers = testTiers(REPO);
 
   it('puts a test that imports an emulator, directly or through a helper, among the scenarios', () => {
-    expect(tiers.scenarios).toContain('src/secrets/pat-store.test.ts'); // test/emulators/key-vault
+    expect(tiers.scenarios).toContain('src/secrets/pat-store.test.ts'); // emulators/key-vault
     expect(tiers.scenarios).toContain('scripts/bench/trace.test.ts'); // through scripts/bench/run-trace
     expect(tiers.scenarios).toContain('test/integration/webhook.test.ts'); // through the scaler harness
     expect(tiers.scenarios).toContain('test/infra/alerts.test.ts'); // runs the Bicep build if stale
-    expect(tiers.scenarios).toContain('test/emulators/tls/test-ca.test.ts'); // opens sockets itself
+    expect(tiers.scenarios).toContain('emulators/core/test-ca.test.ts'); // opens sockets itself
   });
 
   it('puts the tests that need none of that in the unit tier, this one among them', () => {

@@ -8,7 +8,7 @@ import net from 'node:net';
 
 const WHY =
   'is not allowed in the unit tier (npm run test:unit): a test that opens sockets or starts processes ' +
-  'is a scenario. Import what it needs explicitly (an emulator from test/emulators/, node:net, node:http, ' +
+  'is a scenario. Import what it needs explicitly (an emulator from emulators/, node:net, node:http, ' +
   'node:child_process...) or add the line `// test-tier: scenarios`, and it runs in npm run test:scenarios ' +
   '(see test/tiers.mts).';
 

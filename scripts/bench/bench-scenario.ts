@@ -1,6 +1,6 @@
 import { parseDemands } from '../../src/ado/demands';
 import { matchProfile } from '../../src/scheduler/profile-match';
-import { sampleMs, seededRandom } from '../../test/emulators/latency';
+import { sampleMs, seededRandom } from '../../emulators/core/latency';
 import { costByProfile, costRows, DEFAULT_PRICES, figuresOf, ratios, verdict, type Prices } from './figures';
 import { idealSchedule } from './ideal';
 import type { ScenarioResult } from './report';

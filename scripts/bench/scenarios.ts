@@ -1,4 +1,4 @@
-import { sampleMs, seededRandom } from '../../test/emulators/latency';
+import { sampleMs, seededRandom } from '../../emulators/core/latency';
 import type { Trace, TraceJob } from './trace';
 
 const ORG = 'https://dev.azure.com/bench';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Latency } from '../../test/emulators/latency';
+import type { Latency } from '../../emulators/core/latency';
 
 /**
  * A trace: the jobs that arrive (when, in which pool, with which demands, for how long) and the

@@ -2,8 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
 import { errorMessage } from '../../src/errors/error-message';
-import { startEmulatorStack } from '../../test/emulators/emulator-stack';
-import { testTls, TEST_TLS_DIR_ENV } from '../../test/emulators/tls/test-ca';
+import { startEmulatorStack } from '../local-stack/emulator-stack';
+import { testTls, TEST_TLS_DIR_ENV } from '../../emulators/core/test-ca';
 import { installFunctionsCoreShim } from '../local-host/functions-core-shim';
 import { startLocalHost } from '../local-host/local-host';
 

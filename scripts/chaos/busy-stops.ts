@@ -1,5 +1,5 @@
-import type { JobView, RequestLogEntry } from '../../test/emulators/ado';
-import { SIMULATED_AGENT_USER_AGENT } from '../../test/emulators/agent/agent-http';
+import type { JobView, RequestLogEntry } from '../../emulators/ado/ado-emulator';
+import { SIMULATED_AGENT_USER_AGENT } from '../../emulators/agent/agent-http';
 import { OBSERVER_USER_AGENT } from './agent-observer';
 
 export interface BusyStops {

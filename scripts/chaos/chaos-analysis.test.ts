@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { JobView, RequestLogEntry } from '../../test/emulators/ado';
-import type { InspectedMessage } from '../../test/emulators/service-bus';
-import { seededRandom } from '../../test/emulators/latency';
+import type { JobView, RequestLogEntry } from '../../emulators/ado/ado-emulator';
+import type { InspectedMessage } from '../../emulators/service-bus/service-bus-emulator';
+import { seededRandom } from '../../emulators/core/latency';
 import { busyStops } from './busy-stops';
 import { chaosPlan, HOOK_RETRY_DELAYS_MS } from './chaos-plan';
 import { classifyDeadLetters } from './dead-letters';

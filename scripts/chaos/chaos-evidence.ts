@@ -1,5 +1,5 @@
-import type { EmulatorStack } from '../../test/emulators/emulator-stack';
-import { SIMULATED_AGENT_USER_AGENT } from '../../test/emulators/agent/agent-http';
+import type { EmulatorStack } from '../local-stack/emulator-stack';
+import { SIMULATED_AGENT_USER_AGENT } from '../../emulators/agent/agent-http';
 import { OBSERVER_USER_AGENT } from './agent-observer';
 import type { FaultRecord } from './fault-schedule';
 import { DRAIN_NAMESPACE } from './fault-windows';

@@ -1,5 +1,5 @@
-import type { DeliveryLogEntry, JobView } from '../../test/emulators/ado';
-import type { ContainerRecord } from '../../test/emulators/emulator-stack';
+import type { DeliveryLogEntry, JobView } from '../../emulators/ado/ado-emulator';
+import type { ContainerRecord } from '../local-stack/emulator-stack';
 import { figuresOf, type Figures, type RunObservation } from '../bench/figures';
 import type { BusyStops } from './busy-stops';
 import type { DeadLetterCause } from './dead-letters';

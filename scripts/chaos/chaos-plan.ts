@@ -1,4 +1,4 @@
-import type { StackLatencies } from '../../test/emulators/emulator-stack';
+import type { StackLatencies } from '../local-stack/emulator-stack';
 import { ACI, AKS } from '../bench/scenarios';
 
 /** What `npm run chaos` does to the world, and when: seconds from the first job. */

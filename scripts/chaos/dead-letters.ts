@@ -1,5 +1,5 @@
 import { parsePoolSignal } from '../../src/queue/pool-signal';
-import type { InspectedMessage } from '../../test/emulators/service-bus';
+import type { InspectedMessage } from '../../emulators/service-bus/service-bus-emulator';
 
 export interface DeadLetterCause {
   /** `bad message`: no pass could ever read it; `transient`: a signal that could have been served (an outage, a crash, a bug). */

@@ -1,7 +1,7 @@
 import { ServiceBusClient } from '@azure/service-bus';
 import { SIGNAL_QUEUE } from '../../src/config/load-settings';
 import { errorMessage } from '../../src/errors/error-message';
-import { POOL_PAT_SCOPES, type EmulatorStack } from '../../test/emulators/emulator-stack';
+import { POOL_PAT_SCOPES, type EmulatorStack } from '../local-stack/emulator-stack';
 import type { ChaosPlan, Window } from './chaos-plan';
 import { deliverEventGrid, secretNewVersionEvent } from './event-grid';
 import { armWindow, kubernetesWindow, type WindowLength } from './fault-windows';

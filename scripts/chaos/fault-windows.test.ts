@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startArmEmulator, type ArmEmulator } from '../../test/emulators/arm/arm-emulator';
-import { startIdentityEmulator, type IdentityEmulator } from '../../test/emulators/identity/identity-emulator';
-import { startKubernetesEmulator, type KubernetesEmulator } from '../../test/emulators/kubernetes/kubernetes-emulator';
+import { startArmEmulator, type ArmEmulator } from '../../emulators/arm/arm-emulator';
+import { startIdentityEmulator, type IdentityEmulator } from '../../emulators/identity/identity-emulator';
+import { startKubernetesEmulator, type KubernetesEmulator } from '../../emulators/kubernetes/kubernetes-emulator';
 import { armWindow, DRAIN_NAMESPACE, kubernetesWindow } from './fault-windows';
 
 // The emulators take faults by count; a window must fail every call within it and none after.

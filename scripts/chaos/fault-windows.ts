@@ -1,7 +1,7 @@
 import https from 'node:https';
-import type { ArmEmulator, ArmFault } from '../../test/emulators/arm/arm-emulator';
-import type { IdentityEmulator } from '../../test/emulators/identity/identity-emulator';
-import type { KubernetesEmulator } from '../../test/emulators/kubernetes/kubernetes-emulator';
+import type { ArmEmulator, ArmFault } from '../../emulators/arm/arm-emulator';
+import type { IdentityEmulator } from '../../emulators/identity/identity-emulator';
+import type { KubernetesEmulator } from '../../emulators/kubernetes/kubernetes-emulator';
 
 /**
  * Faults that last a while, as real bursts do, rather than a count of calls: the emulators fail

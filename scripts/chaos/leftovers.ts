@@ -1,5 +1,5 @@
 import { LABELS } from '../../src/launchers/launcher';
-import type { EmulatorStack } from '../../test/emulators/emulator-stack';
+import type { EmulatorStack } from '../local-stack/emulator-stack';
 import { OBSERVER_USER_AGENT } from './agent-observer';
 
 export interface Leftovers {

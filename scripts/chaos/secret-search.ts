@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { TableServiceClient, TableClient } from '@azure/data-tables';
 import { SIGNAL_QUEUE } from '../../src/config/load-settings';
-import { armPatExposures } from '../../test/emulators/arm/pat-exposures';
-import type { EmulatorStack } from '../../test/emulators/emulator-stack';
-import { patExposures } from '../../test/emulators/kubernetes/pat-exposures';
+import { armPatExposures } from '../../emulators/arm/pat-exposures';
+import type { EmulatorStack } from '../local-stack/emulator-stack';
+import { patExposures } from '../../emulators/kubernetes/pat-exposures';
 import { secretForms, secretMatcher, type SecretValue } from './secret-forms';
 
 export interface SecretFinding {

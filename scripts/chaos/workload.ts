@@ -1,5 +1,5 @@
-import type { AdoEmulator, JobView } from '../../test/emulators/ado';
-import { sampleMs } from '../../test/emulators/latency';
+import type { AdoEmulator, JobView } from '../../emulators/ado/ado-emulator';
+import { sampleMs } from '../../emulators/core/latency';
 import { JOB_DURATION, JOB_KINDS, type ChaosPlan } from './chaos-plan';
 
 export interface PlannedJob {

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { errorMessage } from '../../src/errors/error-message';
-import { resolveToLoopback } from '../../test/emulators/key-vault/loopback-dns';
+import { resolveToLoopback } from '../../emulators/key-vault/loopback-dns';
 import { printLog } from './invocation';
 import { startLocalHost } from './local-host';
 

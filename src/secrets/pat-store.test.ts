@@ -1,10 +1,10 @@
 import { DefaultAzureCredential } from '@azure/identity';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startIdentityEmulator, useIdentityEnv } from '../../test/emulators/identity/identity-emulator';
-import type { IdentityEmulator } from '../../test/emulators/identity/identity-emulator';
-import { VAULT_RESOURCE, startKeyVaultEmulator } from '../../test/emulators/key-vault/key-vault-emulator';
-import type { KeyVaultEmulator } from '../../test/emulators/key-vault/key-vault-emulator';
+import { startIdentityEmulator, useIdentityEnv } from '../../emulators/identity/identity-emulator';
+import type { IdentityEmulator } from '../../emulators/identity/identity-emulator';
+import { VAULT_RESOURCE, startKeyVaultEmulator } from '../../emulators/key-vault/key-vault-emulator';
+import type { KeyVaultEmulator } from '../../emulators/key-vault/key-vault-emulator';
 import { DEFAULT_PAT_TTL_MS, createPatStore } from './pat-store';
 import { SecretAccessError } from './secret-errors';
 

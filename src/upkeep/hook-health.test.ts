@@ -6,7 +6,7 @@ import { parseConfig } from '../config/load-settings';
 import type { ScalerConfig } from '../config/schema';
 import { hookRecords } from '../log/telemetry-record';
 import { Counters } from '../metrics/counters';
-import { startAdoEmulator, type AdoEmulator } from '../../test/emulators/ado';
+import { startAdoEmulator, type AdoEmulator } from '../../emulators/ado/ado-emulator';
 import { checkHookHealth, type HookHealthDeps } from './hook-health';
 import { Notices } from './notices';
 

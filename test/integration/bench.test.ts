@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { benchScenario } from '../../scripts/bench/bench-scenario';
 import { scenarioTable } from '../../scripts/bench/report';
 import { scenario } from '../../scripts/bench/scenarios';
-import { startIdentityEmulator } from '../emulators/identity/identity-emulator';
+import { startIdentityEmulator } from '../../emulators/identity/identity-emulator';
 
 // `npm run bench` in miniature, on the wall clock (no time warp inside the test runner): the
 // tiny trace runs through the scaler's functions and through the KEDA-like baseline, and both

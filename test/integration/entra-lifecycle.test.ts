@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startIdentityEmulator, type IdentityEmulator } from '../emulators/identity/identity-emulator';
+import { startIdentityEmulator, type IdentityEmulator } from '../../emulators/identity/identity-emulator';
 import { configWithPools, eventually, startScaler, type Scaler } from './scaler-harness';
 import { adoRest } from './upkeep-helpers';
 

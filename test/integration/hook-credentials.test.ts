@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EMULATOR_PAT } from '../emulators/emulator-stack';
+import { EMULATOR_PAT } from '../../scripts/local-stack/emulator-stack';
 import type { LogLine } from './scaler-harness';
 import { configWithPools, startScaler, type Scaler } from './scaler-harness';
 import { runUpkeepLater } from './upkeep-helpers';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../emulators/manual-clock';
-import { subscribeWebhook } from '../emulators/webhook-subscription';
+import { ManualClock } from '../helpers/manual-clock';
+import { subscribeWebhook } from '../../scripts/local-stack/webhook-subscription';
 import { configWithPools, startScaler, WEBHOOK_PASSWORD, WEBHOOK_USERNAME, type LogLine, type Scaler } from './scaler-harness';
 import { runUpkeepLater } from './upkeep-helpers';
 import { startGateway, type Gateway } from './webhook-gateway';

@@ -3,8 +3,8 @@ import { triggerOf } from '../../scripts/local-host/functions-core-shim';
 import { SIGNAL_QUEUE } from '../../src/config/load-settings';
 import { SIGNAL_WINDOW_MS } from '../../src/queue/pool-signal';
 import { dependencies } from '../../src/runtime/dependencies';
-import { EMULATOR_PAT } from '../emulators/emulator-stack';
-import type { RequestLogEntry } from '../emulators/ado';
+import { EMULATOR_PAT } from '../../scripts/local-stack/emulator-stack';
+import type { RequestLogEntry } from '../../emulators/ado/ado-emulator';
 import { configWithPools, eventually, startScaler, type Scaler } from './scaler-harness';
 
 // Every webhook is lost (no subscription): only the reconcile sweep finds jobs. The sweep only

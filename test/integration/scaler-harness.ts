@@ -5,8 +5,8 @@ import { resetDependencies } from '../../src/runtime/dependencies';
 import { installFunctionsCoreShim } from '../../scripts/local-host/functions-core-shim';
 import { startLocalHost, type LocalHost } from '../../scripts/local-host/local-host';
 import { receiveServiceBusFunctions } from '../../scripts/local-host/service-bus-trigger';
-import { startEmulatorStack, type EmulatorStack, type EmulatorStackOptions } from '../emulators/emulator-stack';
-import { subscribeWebhook } from '../emulators/webhook-subscription';
+import { startEmulatorStack, type EmulatorStack, type EmulatorStackOptions } from '../../scripts/local-stack/emulator-stack';
+import { subscribeWebhook } from '../../scripts/local-stack/webhook-subscription';
 
 export const WEBHOOK_USERNAME = 'ado-hook';
 export const WEBHOOK_PASSWORD = 'integration-test-password';

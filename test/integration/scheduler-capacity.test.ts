@@ -7,9 +7,9 @@ import { isAgentNameOf } from '../../src/launchers/agent-name';
 import type { PoolSignal } from '../../src/queue/pool-signal';
 import { dependencies } from '../../src/runtime/dependencies';
 import type { CounterName } from '../../src/metrics/counters';
-import type { JobView } from '../emulators/ado';
-import type { ContainerRecord } from '../emulators/emulator-stack';
-import { seededRandom } from '../emulators/latency';
+import type { JobView } from '../../emulators/ado/ado-emulator';
+import type { ContainerRecord } from '../../scripts/local-stack/emulator-stack';
+import { seededRandom } from '../../emulators/core/latency';
 import { eventually, startScaler, type Scaler } from './scaler-harness';
 
 // docs/design.md, invariant 4 — capacity holds at every instant: busy + starting + idle never exceeds a

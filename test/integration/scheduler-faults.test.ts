@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SIGNAL_QUEUE } from '../../src/config/load-settings';
 import { parsePoolSignal } from '../../src/queue/pool-signal';
-import type { RequestLogEntry } from '../emulators/ado';
-import type { InspectedMessage } from '../emulators/service-bus';
+import type { RequestLogEntry } from '../../emulators/ado/ado-emulator';
+import type { InspectedMessage } from '../../emulators/service-bus/service-bus-emulator';
 import { configWithPools, eventually, startScaler, type Scaler } from './scaler-harness';
 
 // What a pool's pass does when ADO fails it: a pool that does not exist, throttling, an outage.

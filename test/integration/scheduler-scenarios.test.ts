@@ -4,7 +4,7 @@ import { LABELS } from '../../src/launchers/launcher';
 import { JOB_WAIT_EVENT, PASS_EVENT, recordPrefix, type JobWaitRecord, type PassRecord } from '../../src/log/telemetry-record';
 import { SIGNAL_WINDOW_MS } from '../../src/queue/pool-signal';
 import { dependencies } from '../../src/runtime/dependencies';
-import { startIdentityEmulator, type IdentityEmulator } from '../emulators/identity/identity-emulator';
+import { startIdentityEmulator, type IdentityEmulator } from '../../emulators/identity/identity-emulator';
 import { eventually, startScaler, type Scaler } from './scaler-harness';
 
 // The scheduler end to end, through the unchanged function files (webhook, scheduler, reconcile,

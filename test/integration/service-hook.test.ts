@@ -3,7 +3,7 @@ import { main as hookCreate } from '../../scripts/hook-create';
 import { JOB_STATE_EVENT } from '../../src/ado/service-hooks';
 import { dependencies } from '../../src/runtime/dependencies';
 import { checkHookHealth } from '../../src/upkeep/hook-health';
-import { EMULATOR_ADMIN_PAT, EMULATOR_HOOKS_PAT, EMULATOR_PAT } from '../emulators/emulator-stack';
+import { EMULATOR_ADMIN_PAT, EMULATOR_HOOKS_PAT, EMULATOR_PAT } from '../../scripts/local-stack/emulator-stack';
 import { runCli } from './cli-runner';
 import { configWithPools, startScaler, WEBHOOK_PASSWORD, WEBHOOK_USERNAME, type Scaler } from './scaler-harness';
 import { startGateway, type Gateway } from './webhook-gateway';

@@ -6,7 +6,7 @@ import type { Launcher } from '../../src/launchers/launcher';
 import { dependencies } from '../../src/runtime/dependencies';
 import { runUpkeep as runUpkeepNow, type UpkeepDeps, type UpkeepResult } from '../../src/upkeep/run-upkeep';
 import { markScope, UPKEEP_TABLE } from '../../src/upkeep/upkeep-marks';
-import { EMULATOR_PAT } from '../emulators/emulator-stack';
+import { EMULATOR_PAT } from '../../scripts/local-stack/emulator-stack';
 import type { LogLine, Scaler } from './scaler-harness';
 
 /** An agent registration as ADO's REST API answers it (includeCapabilities, includeAssignedRequest). */

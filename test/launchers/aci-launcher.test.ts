@@ -7,13 +7,13 @@ import type { AciSettings } from '../../src/launchers/aci/aci-group-spec';
 import { createAciLauncher } from '../../src/launchers/aci/aci-launcher';
 import { profileAgentName } from '../../src/launchers/agent-name';
 import type { AgentSpec, Launcher } from '../../src/launchers/launcher';
-import { capacityUnavailable, quotaExceeded } from '../emulators/arm/arm-errors';
-import { startArmEmulator, type ArmEmulator, type StartedContainer } from '../emulators/arm/arm-emulator';
-import type { GroupBody } from '../emulators/arm/group-shapes';
-import { startIdentityEmulator, useIdentityEnv, type IdentityEmulator } from '../emulators/identity/identity-emulator';
-import { startAdoEmulator } from '../emulators/ado';
-import { startSimulatedAgent } from '../emulators/agent/simulated-agent';
-import { armPatExposures } from '../emulators/arm/pat-exposures';
+import { capacityUnavailable, quotaExceeded } from '../../emulators/arm/arm-errors';
+import { startArmEmulator, type ArmEmulator, type StartedContainer } from '../../emulators/arm/arm-emulator';
+import type { GroupBody } from '../../emulators/arm/group-shapes';
+import { startIdentityEmulator, useIdentityEnv, type IdentityEmulator } from '../../emulators/identity/identity-emulator';
+import { startAdoEmulator } from '../../emulators/ado/ado-emulator';
+import { startSimulatedAgent } from '../../emulators/agent/simulated-agent';
+import { armPatExposures } from '../../emulators/arm/pat-exposures';
 import { describeLauncherContract } from './launcher-contract';
 
 // The launcher with the real ARM SDK and a real managed identity credential, against the ARM

@@ -7,13 +7,13 @@ import { createAksApi, AKS_SERVER_SCOPE } from '../../src/launchers/aks/aks-clie
 import { createAksLauncher } from '../../src/launchers/aks/aks-launcher';
 import type { AksSettings } from '../../src/launchers/aks/aks-manifest';
 import { LABELS, MANAGED_BY, type AgentSpec, type Launcher } from '../../src/launchers/launcher';
-import { startAdoEmulator } from '../emulators/ado';
-import { startSimulatedAgent } from '../emulators/agent/simulated-agent';
-import { startIdentityEmulator, useIdentityEnv, type IdentityEmulator } from '../emulators/identity/identity-emulator';
-import { startKubernetesEmulator, type KubernetesEmulator } from '../emulators/kubernetes/kubernetes-emulator';
-import { patExposures } from '../emulators/kubernetes/pat-exposures';
-import { jobBody, rawClient } from '../emulators/kubernetes/raw-client';
-import { testTls } from '../emulators/tls/test-ca';
+import { startAdoEmulator } from '../../emulators/ado/ado-emulator';
+import { startSimulatedAgent } from '../../emulators/agent/simulated-agent';
+import { startIdentityEmulator, useIdentityEnv, type IdentityEmulator } from '../../emulators/identity/identity-emulator';
+import { startKubernetesEmulator, type KubernetesEmulator } from '../../emulators/kubernetes/kubernetes-emulator';
+import { patExposures } from '../../emulators/kubernetes/pat-exposures';
+import { jobBody, rawClient } from '../../emulators/kubernetes/raw-client';
+import { testTls } from '../../emulators/core/test-ca';
 import { describeLauncherContract, type LauncherUnderTest } from './launcher-contract';
 
 // The launcher with the real client-node and a real managed identity credential, against the

@@ -118,7 +118,7 @@ describe('the package func azure functionapp publish uploads', () => {
       [/(^|\/)\.env/, 'environment files'],
       [/\.(pem|key|pfx)$/, 'keys and certificates'],
       [/^\.local\//, 'local state: the Bicep CLI, test CA keys'],
-      [/^(test|dist\/test)\//, 'tests and emulators'],
+      [/^(test|dist\/test|emulators|dist\/emulators)\//, 'tests and emulators'],
       [/^(scripts|dist\/scripts)\//, 'the local host and CLI scripts'],
       [/^(src|functions|infra|docs|\.ci)\//, 'sources, infrastructure and docs'],
       [/\.(ts|mts|map)$/, 'TypeScript and source maps'],

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tableClient } from '../../src/storage/table-client';
 import { createPoolLease, FIRST_RETRY_MS, MAX_RETRY_MS, profileBackoffKey, retryDelayMs, type PoolLease } from '../../src/scheduler/pool-lease';
-import { startAzurite, type Azurite } from '../emulators/azurite/start-azurite';
+import { startAzurite, type Azurite } from '../../emulators/azurite/start-azurite';
 
 // The real Table SDK against Azurite: each lease below is its own TableClient, as each Functions
 // instance has its own.

@@ -2,7 +2,7 @@ import { ServiceBusClient } from '@azure/service-bus';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SIGNAL_WINDOW_MS, type PoolSignal } from '../../src/queue/pool-signal';
 import { createSignalQueue } from '../../src/queue/signal-queue';
-import { startServiceBusEmulator, type ServiceBusEmulator } from '../emulators/service-bus';
+import { startServiceBusEmulator, type ServiceBusEmulator } from '../../emulators/service-bus/service-bus-emulator';
 
 // The real Service Bus SDK against the emulator: scheduled messages and duplicate detection do
 // the coalescing, nothing of ours in between.

@@ -10,7 +10,7 @@ import { createSignalQueue } from '../../src/queue/signal-queue';
 import { Counters } from '../../src/metrics/counters';
 import { handleDelivery, MAX_BODY_BYTES, type DeliveryResult } from '../../src/webhook/handle-delivery';
 import { readBodyLimited } from '../../src/webhook/read-body';
-import { startServiceBusEmulator, type ServiceBusEmulator } from '../emulators/service-bus';
+import { startServiceBusEmulator, type ServiceBusEmulator } from '../../emulators/service-bus/service-bus-emulator';
 import {
   applyMutations,
   deliveryCase,
