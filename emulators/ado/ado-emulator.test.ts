@@ -169,6 +169,23 @@ describe('job requests', () => {
       [429, true],
       [200, false],
     ]);
+    // The log has the headers, the PAT only as the kind of credential it was.
+    expect(calls[0]?.headers).toMatchObject({ authorization: 'Basic <credentials>' });
+    expect(JSON.stringify(calls)).not.toContain(Buffer.from(`:${PAT}`).toString('base64'));
+  });
+
+  it('refuses a malformed fault with 400, naming the field, and logs request bodies', async () => {
+    const refused = await admin('POST', 'faults', { status: 200, count: 1 });
+    expect(refused).toEqual({ status: 400, json: { status: 400, message: expect.stringContaining('"status" must be an HTTP error status') as unknown } });
+    expect(() => emulator.injectFault({ status: 503, count: 0 })).toThrow(/"count" must be a positive integer/);
+
+    const poolId = emulator.poolId('fabrikam', 'throttled');
+    const agent = await webApi().getTaskAgentApi();
+    await agent.addAgent({ name: 'logged-body', version: '4.255.0' }, poolId);
+    const post = emulator.requests().find((e) => e.method === 'POST' && e.poolId === poolId);
+    expect(JSON.parse(post?.body ?? '{}')).toMatchObject({ name: 'logged-body' });
+    const { json } = await admin('GET', `requests?pathContains=/POOLS/${poolId}/agents`);
+    expect((json as { value: Array<{ body: string }> }).value.some((e) => e.body.includes('logged-body'))).toBe(true);
   });
 });
 

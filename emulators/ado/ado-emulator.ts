@@ -1,8 +1,7 @@
-import type { AddressInfo } from 'node:net';
 import { requestAgentUpdate, type AgentUpdateRequest } from './agent-updates';
 import { EmulatorCore } from './core';
 import { subscriptionBody } from './rest-shapes';
-import { createEmulatorServer } from './server';
+import { startAdoServer } from './server';
 import type {
   AdoEmulatorOptions,
   DeliveryLogEntry,
@@ -53,7 +52,8 @@ export interface AdoEmulator {
   addToken(token: string, kind?: 'pat' | 'bearer', scopes?: readonly string[]): void;
   /** Answers whether the token was accepted before. */
   revokeToken(token: string): boolean;
-  injectFaults(fault: FaultInput): void;
+  /** Fails the next `fault.count` matching authenticated REST calls (emulators/README.md "Core"); throws EmulatorError 400 for a malformed fault. */
+  injectFault(fault: FaultInput): void;
   clearFaults(): void;
   requests(): RequestLogEntry[];
   deliveries(): DeliveryLogEntry[];
@@ -68,27 +68,13 @@ export interface AdoEmulator {
 
 export async function startAdoEmulator(options: AdoEmulatorOptions): Promise<AdoEmulator> {
   const core = new EmulatorCore(options);
-  const server = createEmulatorServer(core);
-  const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  core.baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const server = await startAdoServer(core, { ...(options.port !== undefined ? { port: options.port } : {}), ...(options.host ? { host: options.host } : {}) });
+  core.baseUrl = server.origin();
 
   return {
     url: core.baseUrl,
     orgUrl: (name) => core.orgUrl(name),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        core.hooks.close();
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
+    close: () => server.close(),
     queueJob: (input) => core.jobs.queue(input),
     cancelJob: (requestId) => core.jobs.cancel(requestId),
     assignJob: (requestId, agentName) => core.jobs.assign(requestId, agentName),
@@ -103,9 +89,9 @@ export async function startAdoEmulator(options: AdoEmulatorOptions): Promise<Ado
     poolId: (org, pool) => core.state.poolByName(core.state.org(org), pool).id,
     addToken: (token, kind, scopes) => core.addToken(token, kind, scopes),
     revokeToken: (token) => core.revokeToken(token),
-    injectFaults: (fault) => core.state.addFault(fault),
-    clearFaults: () => core.state.clearFaults(),
-    requests: () => [...core.state.requestLog],
+    injectFault: (fault) => core.state.addFault(fault),
+    clearFaults: () => core.state.faults.clear(),
+    requests: () => core.state.requestLog.all(),
     deliveries: () => [...core.state.deliveryLog],
     subscriptions: (orgName) => {
       const org = core.state.org(orgName);

@@ -14,7 +14,7 @@ export class EmulatorCore {
   baseUrl = '';
 
   constructor(options: AdoEmulatorOptions) {
-    this.state = new EmulatorState(options.clock ?? Date.now);
+    this.state = new EmulatorState(options.now ?? Date.now);
     for (const token of options.tokens ?? ['emulator-pat']) {
       if (typeof token === 'string') this.addToken(token);
       else this.addToken(token.token, 'pat', token.scopes);

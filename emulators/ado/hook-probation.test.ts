@@ -17,7 +17,7 @@ let answers: number[] = [200];
 beforeAll(async () => {
   clock = new ManualClock();
   // ADO's own schedules, on a clock the test moves.
-  ado = await startAdoEmulator({ organizations: [{ name: ORG, pools: ['linux'] }], clock: clock.now, hookTimers: clock });
+  ado = await startAdoEmulator({ organizations: [{ name: ORG, pools: ['linux'] }], now: clock.now, hookTimers: clock });
   receiver = createServer((req, res) => {
     req.resume();
     req.on('end', () => res.writeHead(answers.length > 1 ? answers.shift()! : answers[0]!).end());

@@ -1,7 +1,5 @@
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { EmulatorError } from './emulator-error';
-
-const MAX_BODY_BYTES = 1024 * 1024;
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: OutgoingHttpHeaders = {}): void {
   const text = JSON.stringify(body);
@@ -43,20 +41,8 @@ export function sendAdoError(
   sendJson(res, status, adoErrorBody(typeKey, message, namespace), headers);
 }
 
-export async function readText(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new EmulatorError(413, 'Request body is larger than 1 MB');
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-/** The JSON body as an object; `{}` when empty. */
-export async function readJsonObject(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const text = await readText(req);
+/** A request body (read once, up front, by server.ts) as an object; `{}` when empty. */
+export function parseJsonObject(text: string): Record<string, unknown> {
   if (text.trim() === '') return {};
   let parsed: unknown;
   try {

@@ -10,6 +10,8 @@ export interface RestContext {
   /** Decoded path segments after `_apis`, e.g. `['distributedtask', 'pools', '10', 'agents']`. */
   readonly segments: readonly string[];
   readonly query: URLSearchParams;
+  /** The request body as text, read before routing so the request log has it. */
+  readonly body: string;
   readonly org: OrgRecord;
   readonly orgUrl: string;
   readonly state: EmulatorState;

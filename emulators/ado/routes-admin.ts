@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { requestAgentUpdate } from './agent-updates';
 import type { EmulatorCore } from './core';
 import { EmulatorError } from './emulator-error';
-import { optionalString, readJsonObject, sendEmpty, sendJson } from './http-util';
+import { optionalString, parseJsonObject, sendEmpty, sendJson } from './http-util';
 import type { FaultInput, OrganizationInput, QueueJobInput } from './types';
 
 /**
@@ -10,7 +10,7 @@ import type { FaultInput, OrganizationInput, QueueJobInput } from './types';
  * redeliver jobs; switch automatic assignment; disconnect an agent or ask it to update; add
  * organizations and tokens; inject faults; read the request and delivery logs.
  */
-export async function handleAdmin(core: EmulatorCore, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+export function handleAdmin(core: EmulatorCore, req: IncomingMessage, res: ServerResponse, url: URL, text: string): void {
   const segments = url.pathname.split('/').filter(Boolean).slice(1).map(decodeURIComponent);
   const method = req.method ?? 'GET';
   const [resource, id, action] = segments;
@@ -20,22 +20,22 @@ export async function handleAdmin(core: EmulatorCore, req: IncomingMessage, res:
     case 'GET organizations':
       return list(core.organizations());
     case 'POST organizations':
-      return sendJson(res, 200, core.addOrganization((await readJsonObject(req)) as unknown as OrganizationInput));
+      return sendJson(res, 200, core.addOrganization(parseJsonObject(text) as unknown as OrganizationInput));
     case 'GET jobs':
       return list(core.jobs.list());
     case 'POST jobs':
-      return sendJson(res, 200, core.jobs.queue((await readJsonObject(req)) as unknown as QueueJobInput));
+      return sendJson(res, 200, core.jobs.queue(parseJsonObject(text) as unknown as QueueJobInput));
     case 'POST jobs/:id/:action':
-      return sendJson(res, 200, await jobAction(core, req, requestIdOf(id), action ?? ''));
+      return sendJson(res, 200, jobAction(core, text, requestIdOf(id), action ?? ''));
     case 'GET scheduling':
       return sendJson(res, 200, { enabled: core.state.schedulingEnabled });
     case 'POST scheduling': {
-      const body = await readJsonObject(req);
+      const body = parseJsonObject(text);
       core.jobs.setScheduling(body.enabled as boolean);
       return sendJson(res, 200, { enabled: core.state.schedulingEnabled });
     }
     case 'POST agents/:id/:action': {
-      const body = await readJsonObject(req);
+      const body = parseJsonObject(text);
       if (action !== 'disconnect' && action !== 'update') throw new EmulatorError(404, `Unknown agent action "${action}": use disconnect or update`);
       if (id === undefined || !/^\d+$/.test(id)) throw new EmulatorError(400, `"${id}" is not an agent id`);
       if (action === 'update')
@@ -43,7 +43,7 @@ export async function handleAdmin(core: EmulatorCore, req: IncomingMessage, res:
       return sendJson(res, 200, core.jobs.disconnectAgent(Number(id), optionalString(body.org)));
     }
     case 'POST tokens': {
-      const body = await readJsonObject(req);
+      const body = parseJsonObject(text);
       core.addToken(optionalString(body.token) ?? '', body.kind === 'bearer' ? 'bearer' : 'pat', body.scopes as string[] | undefined);
       return sendEmpty(res, 204);
     }
@@ -51,17 +51,15 @@ export async function handleAdmin(core: EmulatorCore, req: IncomingMessage, res:
       if (!core.revokeToken(id ?? '')) throw new EmulatorError(404, 'That token was not accepted');
       return sendEmpty(res, 204);
     case 'POST faults':
-      core.state.addFault((await readJsonObject(req)) as unknown as FaultInput);
+      core.state.addFault(parseJsonObject(text) as unknown as FaultInput);
       return sendEmpty(res, 204);
     case 'DELETE faults':
-      core.state.clearFaults();
+      core.state.faults.clear();
       return sendEmpty(res, 204);
-    case 'GET requests': {
-      const path = url.searchParams.get('pathContains')?.toLowerCase();
-      return list(core.state.requestLog.filter((r) => path === undefined || r.path.toLowerCase().includes(path)));
-    }
+    case 'GET requests':
+      return list(core.state.requestLog.all(url.searchParams.get('pathContains') ?? undefined));
     case 'DELETE requests':
-      core.state.requestLog.length = 0;
+      core.state.requestLog.clear();
       return sendEmpty(res, 204);
     case 'GET deliveries':
       return list(core.state.deliveryLog);
@@ -78,8 +76,8 @@ function requestIdOf(id: string | undefined): number {
   return Number(id);
 }
 
-async function jobAction(core: EmulatorCore, req: IncomingMessage, requestId: number, action: string): Promise<unknown> {
-  const body = await readJsonObject(req);
+function jobAction(core: EmulatorCore, text: string, requestId: number, action: string): unknown {
+  const body = parseJsonObject(text);
   switch (action) {
     case 'cancel':
       return core.jobs.cancel(requestId);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { optionalString, queryFlag, readJsonObject, sendAdoError, sendEmpty, sendJson, stringRecord } from './http-util';
+import { optionalString, parseJsonObject, queryFlag, sendAdoError, sendEmpty, sendJson, stringRecord } from './http-util';
 import { settleAgentUpdate } from './agent-updates';
 import { intSegment, pathIs, type RestContext, type RestRoute } from './rest-context';
 import { agentBody } from './rest-shapes';
@@ -9,7 +9,7 @@ import type { AgentRecord, PoolRecord } from './state';
  * Agents of a pool: list, get, add (409 on a duplicate name), update (PATCH), replace (PUT), delete.
  * `includeAssignedRequest=true` adds the running request, which is how a simulated agent learns its job.
  */
-export const handleAgents: RestRoute = async (ctx) => {
+export const handleAgents: RestRoute = (ctx) => {
   const { segments, method } = ctx;
   if (!pathIs(segments, 'distributedtask', 'pools', null, 'agents') && !pathIs(segments, 'distributedtask', 'pools', null, 'agents', null)) {
     return false;
@@ -63,8 +63,8 @@ function listAgents(ctx: RestContext, pool: PoolRecord): boolean {
   return true;
 }
 
-async function addAgent(ctx: RestContext, pool: PoolRecord): Promise<boolean> {
-  const input = await readJsonObject(ctx.req);
+function addAgent(ctx: RestContext, pool: PoolRecord): boolean {
+  const input = parseJsonObject(ctx.body);
   const name = optionalString(input.name)?.trim();
   if (!name) {
     sendAdoError(ctx.res, 400, 'ArgumentNullException', 'Value cannot be null.\r\nParameter name: agent.Name', 'System');
@@ -100,8 +100,8 @@ async function addAgent(ctx: RestContext, pool: PoolRecord): Promise<boolean> {
   return true;
 }
 
-async function updateAgent(ctx: RestContext, pool: PoolRecord, agent: AgentRecord, replace: boolean): Promise<boolean> {
-  const input = await readJsonObject(ctx.req);
+function updateAgent(ctx: RestContext, pool: PoolRecord, agent: AgentRecord, replace: boolean): boolean {
+  const input = parseJsonObject(ctx.body);
   const name = optionalString(input.name)?.trim();
   if (name && [...pool.agents.values()].some((a) => a !== agent && a.name.toLowerCase() === name.toLowerCase())) {
     sendAdoError(ctx.res, 409, 'TaskAgentExistsException', `An agent named ${name} already exists in the ${pool.name} pool.`);

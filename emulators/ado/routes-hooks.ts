@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { HOOKS_NAMESPACE, optionalString, readJsonObject, sendAdoError, sendEmpty, sendJson, stringRecord } from './http-util';
+import { HOOKS_NAMESPACE, optionalString, parseJsonObject, sendAdoError, sendEmpty, sendJson, stringRecord } from './http-util';
 import { pathIs, type RestContext, type RestRoute } from './rest-context';
 import { subscriptionBody } from './rest-shapes';
 import type { SubscriptionRecord, SubscriptionStatus } from './state';
@@ -8,7 +8,7 @@ const STATUSES: readonly SubscriptionStatus[] = ['enabled', 'onProbation', 'disa
 const LIST_FILTERS = ['publisherId', 'eventType', 'consumerId', 'consumerActionId'] as const;
 
 /** `_apis/hooks/subscriptions`: list, create (answers 200), get, replace, delete. */
-export const handleHooks: RestRoute = async (ctx) => {
+export const handleHooks: RestRoute = (ctx) => {
   const { segments, method, res, org, orgUrl } = ctx;
   if (pathIs(segments, 'hooks', 'subscriptions')) {
     if (method === 'GET') {
@@ -80,8 +80,8 @@ function fieldsOf(input: Record<string, unknown>): SubscriptionFields | string {
   };
 }
 
-async function createSubscription(ctx: RestContext): Promise<boolean> {
-  const fields = fieldsOf(await readJsonObject(ctx.req));
+function createSubscription(ctx: RestContext): boolean {
+  const fields = fieldsOf(parseJsonObject(ctx.body));
   if (typeof fields === 'string') {
     sendAdoError(ctx.res, 400, 'ArgumentException', fields, HOOKS_NAMESPACE);
     return true;
@@ -100,8 +100,8 @@ async function createSubscription(ctx: RestContext): Promise<boolean> {
   return true;
 }
 
-async function replaceSubscription(ctx: RestContext, sub: SubscriptionRecord): Promise<boolean> {
-  const fields = fieldsOf(await readJsonObject(ctx.req));
+function replaceSubscription(ctx: RestContext, sub: SubscriptionRecord): boolean {
+  const fields = fieldsOf(parseJsonObject(ctx.body));
   if (typeof fields === 'string') {
     sendAdoError(ctx.res, 400, 'ArgumentException', fields, HOOKS_NAMESPACE);
     return true;

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readBody } from '../core/read-body';
+import { errorStatus, startEmulatorServer, type EmulatorServer, type ErrorAnswer } from '../core/server';
 import { authenticate, sendMissingScope, sendUnauthorized } from './auth';
 import type { EmulatorCore } from './core';
-import { EmulatorError } from './emulator-error';
-import { FRAMEWORK_NAMESPACE, queryRecord, sendAdoError, sendJson } from './http-util';
+import { FRAMEWORK_NAMESPACE, sendAdoError } from './http-util';
 import { handleLocations } from './locations';
 import type { RestContext, RestRoute } from './rest-context';
 import { handleAdmin } from './routes-admin';
@@ -13,34 +14,34 @@ import { handleJobRequests } from './routes-job-requests';
 import { handlePools } from './routes-pools';
 import { handleProjects } from './routes-projects';
 import { grants, requiredScopes } from './scopes';
-import type { RequestLogEntry } from './types';
 
 const REST_ROUTES: readonly RestRoute[] = [handleLocations, handlePools, handleAgents, handleJobRequests, handleHooks, handleProjects];
+const MAX_BODY_BYTES = 1024 * 1024;
 
-export function createEmulatorServer(core: EmulatorCore): Server {
-  return createServer((req, res) => {
-    handle(core, req, res).catch((err: unknown) => answerError(res, err));
+export function startAdoServer(core: EmulatorCore, options: { port?: number; host?: string }): Promise<EmulatorServer> {
+  return startEmulatorServer({
+    ...options,
+    handle: (req, res) => handle(core, req, res),
+    errorAnswer,
+    onClose: () => core.hooks.close(),
   });
 }
 
 async function handle(core: EmulatorCore, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', core.baseUrl || 'http://localhost');
   res.setHeader('ActivityId', randomUUID());
-  if (url.pathname === '/_admin' || url.pathname.startsWith('/_admin/')) return handleAdmin(core, req, res, url);
+  const body = await readBody(req, MAX_BODY_BYTES);
+  if (url.pathname === '/_admin' || url.pathname.startsWith('/_admin/')) return handleAdmin(core, req, res, url, body);
 
   const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
   const [orgName, apis, ...segments] = parts;
   const org = orgName === undefined ? undefined : core.state.findOrg(orgName);
   const method = (req.method ?? 'GET').toUpperCase();
-  const extra: { unbounded?: boolean; injected?: boolean } = {};
-  logWhenDone(core, res, {
-    method,
-    path: url.pathname,
-    query: queryRecord(url.searchParams),
+  const poolId = poolIdIn(url.pathname);
+  const note = core.state.requestLog.track(req, res, url, body, {
     ...(org ? { org: org.name } : {}),
-    ...(poolIdIn(url.pathname) !== undefined ? { poolId: poolIdIn(url.pathname) } : {}),
+    ...(poolId !== undefined ? { poolId } : {}),
     ...(req.headers['user-agent'] !== undefined ? { userAgent: req.headers['user-agent'] } : {}),
-    extra,
   });
 
   if (!org || apis?.toLowerCase() !== '_apis') {
@@ -57,9 +58,9 @@ async function handle(core: EmulatorCore, req: IncomingMessage, res: ServerRespo
     sendMissingScope(res, core.baseUrl);
     return;
   }
-  const fault = core.state.takeFault(method, url.pathname);
+  const fault = core.state.faults.take(method, url.pathname);
   if (fault) {
-    extra.injected = true;
+    note({ injected: true });
     answerFault(res, fault.status, fault.retryAfterSeconds);
     return;
   }
@@ -69,11 +70,12 @@ async function handle(core: EmulatorCore, req: IncomingMessage, res: ServerRespo
     method,
     segments,
     query: url.searchParams,
+    body,
     org,
     orgUrl: core.orgUrl(org.name),
     state: core.state,
     jobs: core.jobs,
-    note: (fields) => Object.assign(extra, fields),
+    note,
   };
   for (const route of REST_ROUTES) {
     if (await route(ctx)) return;
@@ -84,13 +86,6 @@ async function handle(core: EmulatorCore, req: IncomingMessage, res: ServerRespo
 function poolIdIn(path: string): number | undefined {
   const match = /\/pools\/(\d+)(?:\/|$)/i.exec(path);
   return match?.[1] !== undefined ? Number(match[1]) : undefined;
-}
-
-function logWhenDone(core: EmulatorCore, res: ServerResponse, entry: Omit<RequestLogEntry, 'status' | 'time'> & { extra: object }): void {
-  const { extra, ...rest } = entry;
-  res.on('finish', () => {
-    core.state.requestLog.push({ ...rest, ...extra, status: res.statusCode, time: core.state.iso() });
-  });
 }
 
 /** Throttling the way ADO does it (429 with Retry-After and X-RateLimit-*), or a plain server error. */
@@ -116,13 +111,9 @@ function answerFault(res: ServerResponse, status: number, retryAfterSeconds: num
   sendAdoError(res, status, 'ServiceUnavailableException', `Injected fault: the emulator answered ${status}.`, FRAMEWORK_NAMESPACE, headers);
 }
 
-function answerError(res: ServerResponse, err: unknown): void {
-  const status = err instanceof EmulatorError ? err.status : 500;
-  const message = err instanceof Error ? err.message : String(err);
+/** Admin refusals answer `{message, status}`; anything else is the emulator's own failure. */
+function errorAnswer(err: unknown): ErrorAnswer {
+  const status = errorStatus(err);
   if (status === 500) console.error('ado emulator:', err);
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  sendJson(res, status, { message, status });
+  return { status, body: { message: err instanceof Error ? err.message : String(err), status } };
 }

@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import type { Clock } from '../core/clock';
+import { FaultInjector, InvalidFaultError } from '../core/faults';
+import { RequestLog } from '../core/request-log';
 import { EmulatorError } from './emulator-error';
 import type { JobRecord, OrgRecord, PoolRecord, ProjectRecord } from './records';
-import type { DeliveryLogEntry, FaultInput, OrganizationInput, RequestLogEntry } from './types';
+import type { AdoRequestFields, DeliveryLogEntry, FaultInput, OrganizationInput } from './types';
 
 export type { AgentRecord, JobRecord, OrgRecord, PoolRecord, ProjectRecord, SubscriptionRecord, SubscriptionStatus } from './records';
-
-interface FaultRule extends FaultInput {
-  remaining: number;
-}
 
 /** Everything the emulator knows, in memory; HTTP and hook delivery live elsewhere. */
 export class EmulatorState {
@@ -19,17 +18,19 @@ export class EmulatorState {
   readonly bearerTokens = new Set<string>();
   /** Entra tokens issued elsewhere (the identity emulator) are checked by asking their issuer. */
   acceptBearer: ((token: string) => boolean) | undefined;
-  readonly requestLog: RequestLogEntry[] = [];
+  readonly requestLog: RequestLog<AdoRequestFields>;
   readonly deliveryLog: DeliveryLogEntry[] = [];
   /** Off: jobs leave "waiting" only through the admin assign, so a test can hold them there. */
   schedulingEnabled = true;
-  private faults: FaultRule[] = [];
+  readonly faults = new FaultInjector();
   // Global rather than per organization, so `/_admin/jobs/{requestId}` needs no org.
   private nextRequestId = 1000;
   private nextBuildId = 500;
   private readonly definitions = new Map<string, number>();
 
-  constructor(readonly now: () => number) {}
+  constructor(readonly now: Clock) {
+    this.requestLog = new RequestLog({ now });
+  }
 
   iso(): string {
     return new Date(this.now()).toISOString();
@@ -113,27 +114,13 @@ export class EmulatorState {
     return this.nextBuildId++;
   }
 
+  /** As the core validates it, refused with 400 like every admin input. */
   addFault(fault: FaultInput): void {
-    if (!Number.isInteger(fault.status) || fault.status < 400 || fault.status > 599) {
-      throw new EmulatorError(400, `Fault status ${String(fault.status)} is not an HTTP error status (400-599)`);
+    try {
+      this.faults.add(fault);
+    } catch (err) {
+      if (err instanceof InvalidFaultError) throw new EmulatorError(400, err.message);
+      throw err;
     }
-    if (!Number.isInteger(fault.count) || fault.count < 1) throw new EmulatorError(400, 'Fault count must be a positive integer');
-    this.faults.push({ ...fault, remaining: fault.count });
-  }
-
-  clearFaults(): void {
-    this.faults = [];
-  }
-
-  /** The first fault matching this call, used up by one. */
-  takeFault(method: string, path: string): FaultInput | undefined {
-    const lowerPath = path.toLowerCase();
-    const fault = this.faults.find(
-      (f) => (!f.pathContains || lowerPath.includes(f.pathContains.toLowerCase())) && (!f.method || f.method.toUpperCase() === method.toUpperCase()),
-    );
-    if (!fault) return undefined;
-    fault.remaining -= 1;
-    if (fault.remaining <= 0) this.faults = this.faults.filter((f) => f !== fault);
-    return fault;
   }
 }

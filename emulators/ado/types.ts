@@ -1,4 +1,7 @@
 /** Public types of the Azure DevOps emulator: its options, its admin inputs and the views it answers. */
+import type { Clock } from '../core/clock';
+import type { BaseFault } from '../core/faults';
+import type { LogEntry } from '../core/request-log';
 import type { HookTimers } from './hook-timers';
 
 export type { HookTimers } from './hook-timers';
@@ -44,11 +47,11 @@ export interface AdoEmulatorOptions {
   readonly hookProbationDelaysMs?: readonly number[];
   /** One delivery attempt's limit; a timeout counts as retryable, like a connection error. Default 10 s. */
   readonly hookTimeoutMs?: number;
-  /** Time source for every timestamp the emulator reports. */
-  readonly clock?: () => number;
+  /** Time source for every timestamp the emulator reports (`Date.now` by default). */
+  readonly now?: Clock;
   /**
    * What hook delivery waits on: real timers by default; a `ManualClock`
-   * (test/helpers/manual-clock.ts, also given as `clock`) lets a test move through ADO's
+   * (test/helpers/manual-clock.ts, its `now` also given as `now`) lets a test move through ADO's
    * retry and probation schedule step by step.
    */
   readonly hookTimers?: HookTimers;
@@ -129,32 +132,24 @@ export interface OrganizationView {
   readonly projects: ReadonlyArray<{ readonly id: string; readonly name: string }>;
 }
 
-export interface FaultInput {
-  /** e.g. 429, 500, 503. */
-  readonly status: number;
-  readonly retryAfterSeconds?: number;
-  /** How many matching REST calls fail. */
-  readonly count: number;
-  /** Case-insensitive substring of the request path, e.g. `"jobrequests"`. */
-  readonly pathContains?: string;
-  readonly method?: string;
-}
+/**
+ * `injectFault` and `POST /_admin/faults` (see emulators/core/faults.ts for the matching rules):
+ * a 429 answers ADO's TF400733 with `X-RateLimit-*`, any other status a plain ADO error body.
+ */
+export type FaultInput = BaseFault;
 
-export interface RequestLogEntry {
-  readonly method: string;
-  readonly path: string;
-  readonly query: Readonly<Record<string, string>>;
-  readonly status: number;
-  readonly time: string;
+/** ADO's own fields of a request log entry, beside the common ones (emulators/core/request-log.ts). */
+export interface AdoRequestFields {
   readonly org?: string;
   readonly poolId?: number;
   /** A job request listing without completedRequestCount: the whole history, which real pools make huge. */
   readonly unbounded?: boolean;
-  /** Failed on purpose by an injected fault. */
-  readonly injected?: boolean;
   /** The request's User-Agent header: tells the scaler's client (azure-devops-node-api) from simulated agents (`VstsAgentCore-…`). */
   readonly userAgent?: string;
 }
+
+/** A REST call under `/{org}/_apis` (admin calls are not logged). */
+export type RequestLogEntry = LogEntry<AdoRequestFields>;
 
 /**
  * `retrying`: a transient failure, retried; `probation`: the subscription is (still) on probation;

@@ -150,7 +150,7 @@ describe('ARM emulator with the real ContainerInstanceManagementClient', () => {
       .requests()
       .filter((r) => r.method === 'GET' && r.path.endsWith('/resourceGroups/agents-rg/providers/Microsoft.ContainerInstance/containerGroups'));
     expect(pages.length).toBe(Math.ceil(listed.length / 5));
-    expect(pages.slice(1).every((r) => r.query.includes('%24skipToken='))).toBe(true);
+    expect(pages.slice(1).every((r) => '$skipToken' in r.query)).toBe(true);
 
     const bySubscription: ContainerGroup[] = [];
     for await (const g of client.containerGroups.list()) bySubscription.push(g);
@@ -180,6 +180,21 @@ describe('ARM emulator with the real ContainerInstanceManagementClient', () => {
     );
     await client.containerGroups.beginCreateOrUpdate('agents-rg', 'fault-1', group());
     expect(arm.groups().map((g) => g.name)).toContain('fault-1');
+  });
+
+  it('holds answers and fails calls by the same case-insensitive match as every emulator', async () => {
+    await client.containerGroups.beginCreateOrUpdateAndWait('agents-rg', 'hold-1', group());
+    const release = arm.holdAnswers('/HOLD-1', 'get');
+    let answered = false;
+    const held = client.containerGroups.get('agents-rg', 'hold-1').then((g) => ((answered = true), g));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(answered).toBe(false);
+    release();
+    expect((await held).name).toBe('hold-1');
+
+    arm.injectFault({ status: 503, count: 1, method: 'get', pathContains: 'HOLD-1' });
+    await expect(client.containerGroups.get('agents-rg', 'hold-1')).rejects.toMatchObject({ statusCode: 503, code: 'ServiceUnavailable' });
+    expect(arm.requests().at(-1)).toMatchObject({ status: 503, injected: true, headers: { authorization: 'Bearer <token>' } });
   });
 
   it("accepts a create and fails it afterwards for capacity: 201 Pending, the operation Failed with ACI's event and message, the group Failed", async () => {
@@ -274,7 +289,7 @@ describe('ARM emulator latencies and create-rate limit', () => {
 
   it("refuses a new group past the create-rate limit with 429, Retry-After and ACI's words; redeploys pass; the window slides", async () => {
     let now = Date.parse('2025-01-01T00:00:00Z');
-    await withArm({ clock: () => now, provisioningDelay: 5, createRateLimit: { count: 2, windowMs: 60_000 } }, async (c, emulator) => {
+    await withArm({ now: () => now, provisioningDelay: 5, createRateLimit: { count: 2, windowMs: 60_000 } }, async (c, emulator) => {
       await c.containerGroups.beginCreateOrUpdate('rg', 'rate-a', group());
       now += 10_000;
       await c.containerGroups.beginCreateOrUpdate('rg', 'rate-b', group());

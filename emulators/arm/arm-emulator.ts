@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Clock } from '../core/clock';
+import { FaultInjector, type Fault } from '../core/faults';
+import { matchesRequest, type RequestMatch } from '../core/request-match';
+import { RequestLog, type LogEntry } from '../core/request-log';
+import { errorStatus, startEmulatorServer } from '../core/server';
 import { testTls, type TestTls } from '../core/test-ca';
 import { errorBody, faultError, type ArmError } from './arm-errors';
 import { ContainerGroupStore, type CreateRateLimit, type Quotas, type StartAgent } from './container-groups';
@@ -30,8 +34,8 @@ export interface ArmEmulatorOptions {
   provisioningDelay?: Latency;
   /** The generator for every latency draw (uniform on [0, 1)); Math.random by default. */
   random?: () => number;
-  /** Milliseconds since the epoch, for start/finish/created times. */
-  clock?: () => number;
+  /** For start/finish/created times and the create-rate window; `Date.now` by default. */
+  now?: Clock;
   /** Container groups per list page (ARM pages by nextLink); 20 by default. */
   pageSize?: number;
   /** Resource groups that exist (case-insensitive); any name when absent. */
@@ -40,38 +44,28 @@ export interface ArmEmulatorOptions {
   quotas?: Quotas;
   /**
    * ACI's create-rate limit: a create of a new group beyond `count` creates within the sliding
-   * `windowMs` (by `clock`) gets 429 `ResourceRequestsThrottled` with Retry-After. Redeploys of an
+   * `windowMs` (by `now`) gets 429 `ResourceRequestsThrottled` with Retry-After. Redeploys of an
    * existing name and refused creates do not count. Unlimited when absent.
    */
   createRateLimit?: CreateRateLimit;
   tls?: TestTls;
 }
 
-export interface ArmFault {
-  status: number;
+/**
+ * An injected fault (matching rules in emulators/core/faults.ts), answered in ARM's words unless
+ * `code` or `message` say otherwise (arm-errors.ts `faultError`).
+ */
+export type ArmFault = Fault<{
   /** e.g. 'ContainerGroupQuotaReached', 'ServiceUnavailable'; a status-specific default otherwise. */
-  code?: string;
-  message?: string;
-  retryAfterSeconds?: number;
-  count: number;
-  method?: string;
-  pathContains?: string;
-}
+  readonly code?: string;
+  readonly message?: string;
+}>;
 
-export interface ArmRequest {
-  method: string;
-  path: string;
-  /** The raw query string without `?`. */
-  query: string;
-  status: number;
-  /** Raw request body text ('' when none). */
-  body: string;
-  /** Request headers, with the bearer token replaced by `Bearer <token>`. */
-  headers: Record<string, string>;
-  responseBody: string;
-  responseHeaders: Record<string, string>;
-  injected?: boolean;
-}
+/** The common entry (emulators/core/request-log.ts) plus what ARM answered, for the secret search. */
+export type ArmRequest = LogEntry<{
+  readonly responseBody: string;
+  readonly responseHeaders: Readonly<Record<string, string>>;
+}>;
 
 export interface ArmEmulator {
   /** The ARM endpoint, e.g. https://localhost:41234 */
@@ -101,23 +95,25 @@ const MAX_BODY_BYTES = 1024 * 1024;
 
 export async function startArmEmulator(options: ArmEmulatorOptions = {}): Promise<ArmEmulator> {
   const tls = options.tls ?? (await testTls());
+  const now = options.now ?? Date.now;
   const store = new ContainerGroupStore({
     provisioningDelay: options.provisioningDelay ?? 100,
     random: options.random ?? Math.random,
-    clock: options.clock ?? Date.now,
+    now,
     ...(options.startAgent ? { startAgent: options.startAgent } : {}),
     ...(options.quotas ? { quotas: options.quotas } : {}),
     ...(options.createRateLimit ? { createRateLimit: options.createRateLimit } : {}),
   });
-  const log: ArmRequest[] = [];
-  const faults: ArmFault[] = [];
-  const holds: Array<{ pathContains: string; method?: string; released: Promise<void> }> = [];
+  const log = new RequestLog<{ responseBody: string; responseHeaders: Record<string, string> }>({ now });
+  const faults = new FaultInjector<{ code?: string; message?: string }>();
+  const holds: Array<RequestMatch & { released: Promise<void> }> = [];
   let url = '';
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const parsed = new URL(req.url ?? '/', 'https://arm.invalid');
     const method = req.method ?? 'GET';
     let body = '';
+    let note: ReturnType<typeof log.track> = () => {};
     const send = (answer: ApiAnswer, injected = false) => {
       const text = answer.body === undefined ? '' : JSON.stringify(answer.body);
       const headers: Record<string, string> = {
@@ -126,23 +122,14 @@ export async function startArmEmulator(options: ArmEmulatorOptions = {}): Promis
         ...(text ? { 'content-type': 'application/json; charset=utf-8' } : {}),
         ...answer.headers,
       };
-      log.push({
-        method,
-        path: parsed.pathname,
-        query: parsed.search.replace(/^\?/, ''),
-        status: answer.status,
-        body,
-        headers: redactedHeaders(req),
-        responseBody: text,
-        responseHeaders: headers,
-        ...(injected ? { injected } : {}),
-      });
+      note({ responseBody: text, responseHeaders: headers, ...(injected ? { injected } : {}) });
       res.writeHead(answer.status, headers);
       res.end(text);
     };
     const fail = (error: ArmError, injected = false) => send({ status: error.status, body: errorBody(error), headers: error.headers ?? {} }, injected);
     try {
       body = await readBody(req, MAX_BODY_BYTES);
+      note = log.track(req, res, parsed, body, { responseBody: '', responseHeaders: {} });
       const token = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
       if (token === undefined) {
         return fail({
@@ -167,7 +154,7 @@ export async function startArmEmulator(options: ArmEmulatorOptions = {}): Promis
           message: 'The api-version query parameter (?api-version=) is required for all requests.',
         });
       }
-      const fault = takeFault(faults, method, parsed.pathname);
+      const fault = faults.take(method, parsed.pathname);
       if (fault) {
         const subscriptionId = /\/subscriptions\/([^/]+)/i.exec(parsed.pathname)?.[1] ?? '';
         return fail(faultError(fault, { subscriptionId, write: method !== 'GET', region: regionHint(body) }), true);
@@ -181,30 +168,31 @@ export async function startArmEmulator(options: ArmEmulatorOptions = {}): Promis
         pageSize: options.pageSize ?? 20,
         resourceGroups: options.resourceGroups,
       });
-      for (const hold of holds.filter((h) => (!h.method || h.method === method) && parsed.pathname.toLowerCase().includes(h.pathContains.toLowerCase())))
-        await hold.released;
+      for (const hold of holds.filter((h) => matchesRequest(h, method, parsed.pathname))) await hold.released;
       send(answer);
     } catch (err) {
-      fail({ status: 500, code: 'InternalServerError', message: `ARM emulator failed: ${(err as Error).message}` });
+      const status = errorStatus(err);
+      fail({ status, code: status === 413 ? 'RequestContentTooLarge' : 'InternalServerError', message: `ARM emulator failed: ${(err as Error).message}` });
     }
   }
 
-  const server = https.createServer({ key: tls.key, cert: tls.cert }, (req, res) => void handle(req, res));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  const server = await startEmulatorServer({
+    ...(options.port !== undefined ? { port: options.port } : {}),
+    tls,
+    handle,
+    errorAnswer: (err) => ({ status: 500, body: errorBody({ code: 'InternalServerError', message: `ARM emulator failed: ${(err as Error).message}` }) }),
+    onClose: () => store.close(),
   });
-  const { port } = server.address() as { port: number };
-  url = `https://localhost:${port}`;
+  url = server.origin('localhost');
 
   return {
     url,
     groups: () => store.all(),
-    requests: () => [...log],
-    injectFault: (fault) => void faults.push({ ...fault }),
+    requests: () => log.all(),
+    injectFault: (fault) => faults.add(fault),
     injectProvisioningFailure: (failure) => store.injectProvisioningFailure(failure),
     clearFaults: () => {
-      faults.splice(0);
+      faults.clear();
       store.clearProvisioningFailures();
     },
     holdAnswers: (pathContains, method) => {
@@ -219,24 +207,8 @@ export async function startArmEmulator(options: ArmEmulatorOptions = {}): Promis
     finish: (name, exitCode) => {
       if (!store.finish(name, exitCode)) throw new Error(`no container group named ${name}`);
     },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        store.close();
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
+    close: () => server.close(),
   };
-}
-
-function takeFault(faults: ArmFault[], method: string, path: string): ArmFault | undefined {
-  const i = faults.findIndex(
-    (f) => f.count > 0 && (!f.method || f.method.toUpperCase() === method) && (!f.pathContains || path.toLowerCase().includes(f.pathContains.toLowerCase())),
-  );
-  const fault = faults[i];
-  if (!fault) return undefined;
-  fault.count -= 1;
-  if (fault.count <= 0) faults.splice(i, 1);
-  return fault;
 }
 
 function regionHint(body: string): string {
@@ -251,13 +223,4 @@ function regionHint(body: string): string {
 
 function wwwAuthenticate(error: string, description: string): string {
   return `Bearer authorization_uri="https://login.windows.net/", error="${error}", error_description="${description}"`;
-}
-
-function redactedHeaders(req: IncomingMessage): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value === undefined) continue;
-    out[name] = name === 'authorization' ? 'Bearer <token>' : Array.isArray(value) ? value.join(', ') : value;
-  }
-  return out;
 }

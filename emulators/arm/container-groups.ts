@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Clock } from '../core/clock';
 import { sampleMs, type Latency } from '../core/latency';
 import { createRateExceeded, quotaExceeded, type ArmError, type QuotaName } from './arm-errors';
 import { failureEvent, regionOf, type GroupBody, type StoredGroup } from './group-shapes';
@@ -35,7 +36,7 @@ export interface StoreOptions {
   /** Pending → Running; drawn anew for each create or redeploy. */
   provisioningDelay: Latency;
   random: () => number;
-  clock: () => number;
+  now: Clock;
   startAgent?: StartAgent;
   quotas?: Quotas;
   createRateLimit?: CreateRateLimit;
@@ -94,7 +95,7 @@ export class ContainerGroupStore {
     if (!existing) {
       const refusal = this.createRateRefusal() ?? this.quotaRefusal(sub, body);
       if (refusal) return refusal;
-      if (this.options.createRateLimit) this.creates.push(this.options.clock());
+      if (this.options.createRateLimit) this.creates.push(this.options.now());
     }
     const now = this.now();
     const group: StoredGroup = existing?.group ?? {
@@ -224,7 +225,7 @@ export class ContainerGroupStore {
   private createRateRefusal(): ArmError | undefined {
     const limit = this.options.createRateLimit;
     if (!limit) return undefined;
-    const now = this.options.clock();
+    const now = this.options.now();
     while (this.creates.length > 0 && this.creates[0]! <= now - limit.windowMs) this.creates.shift();
     if (this.creates.length < limit.count) return undefined;
     // A slot frees when the oldest of the last `count` creates leaves the window.
@@ -252,7 +253,7 @@ export class ContainerGroupStore {
   }
 
   private now(): string {
-    return new Date(this.options.clock()).toISOString();
+    return new Date(this.options.now()).toISOString();
   }
 }
 

@@ -7,7 +7,10 @@ import type { ArmRequest } from './arm-emulator';
 export function armPatExposures(requests: readonly ArmRequest[], secret: string): string[] {
   return requests.flatMap((r) => {
     const places = {
-      url: `${r.path}?${r.query}`,
+      // Decoded, so a secret is found whatever encoding the client gave it.
+      url: `${safeDecode(r.path)}?${Object.entries(r.query)
+        .map(([k, v]) => `${k}=${v}`)
+        .join('&')}`,
       requestHeaders: JSON.stringify(r.headers),
       requestBody: withoutSecureValues(r.body),
       responseHeaders: JSON.stringify(r.responseHeaders),
@@ -20,4 +23,12 @@ export function armPatExposures(requests: readonly ArmRequest[], secret: string)
 function withoutSecureValues(body: string): string {
   if (!body) return '';
   return JSON.stringify(JSON.parse(body), (key, value: unknown) => (key === 'secureValue' ? undefined : value));
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }

@@ -1,6 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Clock } from '../core/clock';
+import { FaultInjector } from '../core/faults';
+import { readBody } from '../core/read-body';
+import { RequestLog, type LoggedRequest } from '../core/request-log';
+import { startEmulatorServer } from '../core/server';
+import { faultAnswer, type IdentityFault } from './identity-faults';
+
+export type { IdentityFault } from './identity-faults';
 
 // The App Service / Functions managed identity endpoint (api-version 2019-08-01) as MSAL's
 // AppService source calls it: GET {IDENTITY_ENDPOINT}?api-version=2019-08-01&resource=R
@@ -18,8 +25,8 @@ export interface IdentityEmulatorOptions {
   header?: string;
   /** Lifetime of issued tokens; App Service tokens live about a day, one hour by default. */
   tokenLifetimeSeconds?: number;
-  /** Milliseconds since the epoch, for expiry; MSAL compares expires_on with the real clock. */
-  now?: () => number;
+  /** For expiry (`Date.now` by default); MSAL compares expires_on with the real clock. */
+  now?: Clock;
   tenantId?: string;
 }
 
@@ -38,8 +45,20 @@ export interface IdentityEmulator {
   issued(): IssuedToken[];
   /** Issued here, not expired, and (when given) for `resource` (trailing `/` and `/.default` ignored). */
   isValid(token: string, resource?: string): boolean;
+  /** Every call, X-IDENTITY-HEADER redacted (emulators/core/request-log.ts). */
+  requests(): IdentityRequest[];
+  /**
+   * Fails the next `fault.count` matching calls that carry the right X-IDENTITY-HEADER with the
+   * App Service endpoint's error body (identity-faults.ts; emulators/README.md "Core").
+   */
+  injectFault(fault: IdentityFault): void;
+  clearFaults(): void;
   close(): Promise<void>;
 }
+
+export type IdentityRequest = LoggedRequest;
+
+const MAX_BODY_BYTES = 64 * 1024;
 
 export async function startIdentityEmulator(options: IdentityEmulatorOptions = {}): Promise<IdentityEmulator> {
   const header = options.header ?? randomUUID();
@@ -47,11 +66,14 @@ export async function startIdentityEmulator(options: IdentityEmulatorOptions = {
   const lifetime = options.tokenLifetimeSeconds ?? 3600;
   const tenantId = options.tenantId ?? '00000000-0000-0000-0000-00000000e000';
   const tokens = new Map<string, IssuedToken>();
+  const log = new RequestLog({ now, secretHeaders: ['x-identity-header'] });
+  const faults = new FaultInjector<{ message?: string }>();
 
-  function handle(req: IncomingMessage, res: ServerResponse): void {
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const send = (status: number, body: object) => {
-      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+    const note = log.track(req, res, url, await readBody(req, MAX_BODY_BYTES), {});
+    const send = (status: number, body: object, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
       res.end(JSON.stringify(body));
     };
     const refuse = (status: number, error: string, description: string) =>
@@ -61,6 +83,12 @@ export async function startIdentityEmulator(options: IdentityEmulatorOptions = {
     if (req.method !== 'GET') return refuse(405, 'invalid_request', 'Only GET is supported.');
     if (req.headers['x-identity-header'] !== header) {
       return refuse(400, 'invalid_request', 'The X-IDENTITY-HEADER header is missing or does not match IDENTITY_HEADER.');
+    }
+    const fault = faults.take(req.method ?? 'GET', url.pathname);
+    if (fault) {
+      note({ injected: true });
+      const answer = faultAnswer(fault);
+      return send(answer.status, answer.body, answer.headers);
     }
     const apiVersion = url.searchParams.get('api-version');
     if (apiVersion !== APP_SERVICE_MSI_API_VERSION) {
@@ -89,13 +117,12 @@ export async function startIdentityEmulator(options: IdentityEmulatorOptions = {
     send(200, { access_token: token, expires_on: String(expiresOn), resource, token_type: 'Bearer', client_id: clientId });
   }
 
-  const server = http.createServer(handle);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  const server = await startEmulatorServer({
+    ...(options.port !== undefined ? { port: options.port } : {}),
+    handle,
+    errorAnswer: (err) => ({ status: 500, body: { statusCode: 500, error: 'server_error', message: `Identity emulator failed: ${(err as Error).message}` } }),
   });
-  const { port } = server.address() as { port: number };
-  const endpoint = `http://127.0.0.1:${port}${TOKEN_PATH}`;
+  const endpoint = `${server.origin()}${TOKEN_PATH}`;
 
   return {
     endpoint,
@@ -107,11 +134,10 @@ export async function startIdentityEmulator(options: IdentityEmulatorOptions = {
       if (!issued || issued.expiresOn * 1000 <= now()) return false;
       return resource === undefined || normalResource(issued.resource) === normalResource(resource);
     },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
+    requests: () => log.all(),
+    injectFault: (fault) => faults.add(fault),
+    clearFaults: () => faults.clear(),
+    close: () => server.close(),
   };
 }
 

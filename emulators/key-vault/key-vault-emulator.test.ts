@@ -35,15 +35,18 @@ describe('Key Vault emulator with the real SecretClient', () => {
 
     await fresh.setSecret('challenge-flow', 'pat-1');
 
-    expect(vault.requests().slice(before)).toEqual([
+    const calls = vault.requests().slice(before);
+    expect(calls.map(({ method, path, status, hasToken }) => ({ method, path, status, hasToken }))).toEqual([
       { method: 'PUT', path: '/secrets/challenge-flow', status: 401, hasToken: false },
       { method: 'PUT', path: '/secrets/challenge-flow', status: 200, hasToken: true },
     ]);
+    // The log keeps what was sent, the token only as its kind.
+    expect(calls[1]).toMatchObject({ body: expect.stringContaining('pat-1') as unknown, headers: { authorization: 'Bearer <token>' } });
     expect(identity.issued().some((t) => t.resource === VAULT_RESOURCE)).toBe(true);
 
     // Once authenticated, the client sends its token straight away.
     await fresh.getSecret('challenge-flow');
-    expect(vault.requests().slice(before + 2)).toEqual([{ method: 'GET', path: '/secrets/challenge-flow/', status: 200, hasToken: true }]);
+    expect(vault.requests().slice(before + 2)).toMatchObject([{ method: 'GET', path: '/secrets/challenge-flow/', status: 200, hasToken: true }]);
   });
 
   it('plays an outage: 503 ServiceUnavailable for every request until available again, secrets kept', async () => {
@@ -60,6 +63,35 @@ describe('Key Vault emulator with the real SecretClient', () => {
       vault.setAvailable(true);
     }
     expect((await client.getSecret('outage')).value).toBe('kept');
+  });
+
+  it("fails injected calls in Key Vault's words: the SDK waits out a 429 with Retry-After, and gives up on one without", async () => {
+    await client.setSecret('throttled', 'pat');
+    let before = vault.requests().length;
+    // Method and path match case-insensitively (emulators/core/faults.ts).
+    vault.injectFault({ status: 429, retryAfterSeconds: 0, count: 1, method: 'get', pathContains: '/SECRETS/throttled' });
+    expect((await client.getSecret('throttled')).value).toBe('pat');
+    expect(
+      vault
+        .requests()
+        .slice(before)
+        .map((r) => [r.status, r.injected ?? false]),
+    ).toEqual([
+      [429, true],
+      [200, false],
+    ]);
+
+    before = vault.requests().length;
+    vault.injectFault({ status: 429, count: 3, pathContains: '/secrets/throttled' });
+    await expect(client.getSecret('throttled')).rejects.toMatchObject({
+      statusCode: 429,
+      code: 'Throttled',
+      message: 'Request was not processed because too many requests were received. Reason: VaultRequestTypeLimitReached',
+    });
+    expect(vault.requests().length - before).toBe(1); // no Retry-After: the SDK does not retry a 429
+    vault.clearFaults();
+    expect((await client.getSecret('throttled')).value).toBe('pat');
+    expect(() => vault.injectFault({ status: 200, count: 1 })).toThrow(/"status" must be an HTTP error status/);
   });
 
   it('challenges in Key Vault format', async () => {

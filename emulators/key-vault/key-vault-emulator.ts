@@ -1,16 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import path from 'node:path';
+import type { Clock } from '../core/clock';
+import { FaultInjector } from '../core/faults';
+import { readBody } from '../core/read-body';
+import { RequestLog, type LogEntry } from '../core/request-log';
+import { errorStatus, startEmulatorServer } from '../core/server';
 import { testTls } from '../core/test-ca';
 import type { TestTls } from '../core/test-ca';
+import { faultAnswer, UNAVAILABLE_MESSAGE, type KeyVaultFault } from './key-vault-faults';
 import { resolveToLoopback } from './loopback-dns';
 import { errorBody } from './secret-shapes';
 import { SecretStore } from './secret-store';
 import type { SecretVersion, VersionAttributes } from './secret-store';
 import { secretsApi } from './secrets-api';
-import { readBody } from '../core/read-body';
+
+export type { KeyVaultFault } from './key-vault-faults';
 
 /** The resource Key Vault names in its challenge; tokens must be issued for it. */
 export const VAULT_RESOURCE = 'https://vault.azure.net';
@@ -24,20 +30,15 @@ export interface KeyVaultEmulatorOptions {
   hostname?: string;
   /** Bearer tokens to accept; any token by default. */
   acceptedTokens?: string[] | ((token: string) => boolean);
-  /** Milliseconds since the epoch, for created/updated times. */
-  clock?: () => number;
+  /** For created/updated times; `Date.now` by default. */
+  now?: Clock;
   tenantId?: string;
   /** Defaults to the process's test CA (TEST_TLS_DIR, see test/global-setup.ts). */
   tls?: TestTls;
 }
 
-export interface KeyVaultRequest {
-  method: string;
-  /** Path without the query, e.g. `/secrets/ado-pat/`. */
-  path: string;
-  status: number;
-  hasToken: boolean;
-}
+/** The common request log entry (emulators/core/request-log.ts); `hasToken`: it carried a bearer token. */
+export type KeyVaultRequest = LogEntry<{ readonly hasToken: boolean }>;
 
 export interface KeyVaultEmulator {
   /** The vault URL to give SecretClient, e.g. https://emulator.vault.azure.net:41234 */
@@ -51,27 +52,36 @@ export interface KeyVaultEmulator {
    * until set back to true. Secrets are kept.
    */
   setAvailable(available: boolean): void;
+  /**
+   * Fails the next `fault.count` matching authenticated calls in Key Vault's error shape (429
+   * `Throttled`, 503 `ServiceUnavailable`, ...; emulators/README.md "Core"), logged as `injected`.
+   */
+  injectFault(fault: KeyVaultFault): void;
+  clearFaults(): void;
   close(): Promise<void>;
 }
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
 export async function startKeyVaultEmulator(options: KeyVaultEmulatorOptions = {}): Promise<KeyVaultEmulator> {
-  const store = new SecretStore(options.clock ?? Date.now);
+  const now = options.now ?? Date.now;
+  const store = new SecretStore(now);
   const tls = options.tls ?? (await testTls());
   if (!options.tls) warnIfUntrusted(tls);
   const hostname = (options.hostname ?? DEFAULT_VAULT_HOST).toLowerCase();
   const accepts = acceptor(options.acceptedTokens);
   const challenge = `Bearer authorization="https://login.windows.net/${options.tenantId ?? DEFAULT_TENANT_ID}", resource="${VAULT_RESOURCE}"`;
-  const log: KeyVaultRequest[] = [];
+  const log = new RequestLog<{ hasToken: boolean }>({ now });
+  const faults = new FaultInjector<{ code?: string; message?: string }>();
   let url = '';
   let available = true;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const { pathname, searchParams } = new URL(req.url ?? '/', 'https://vault.invalid');
+    const parsed = new URL(req.url ?? '/', 'https://vault.invalid');
+    const { pathname, searchParams } = parsed;
+    const method = req.method ?? 'GET';
     const token = bearerToken(req.headers.authorization);
     const send = (status: number, body?: unknown, headers: Record<string, string> = {}) => {
-      log.push({ method: req.method ?? '', path: pathname, status, hasToken: token !== undefined });
       res.writeHead(status, {
         'x-ms-request-id': randomUUID(),
         'x-ms-keyvault-service-version': '1.9.0.0',
@@ -82,7 +92,8 @@ export async function startKeyVaultEmulator(options: KeyVaultEmulatorOptions = {
     };
     try {
       const raw = await readBody(req, MAX_BODY_BYTES);
-      if (!available) return send(503, errorBody('ServiceUnavailable', 'The service is temporarily unavailable. Please retry the request.'));
+      const note = log.track(req, res, parsed, raw, { hasToken: token !== undefined });
+      if (!available) return send(503, errorBody('ServiceUnavailable', UNAVAILABLE_MESSAGE));
       // Like Key Vault, authenticate before looking at the request: the SDK's first request
       // is an empty-bodied probe without a token, made to learn the challenge.
       if (token === undefined) {
@@ -95,27 +106,36 @@ export async function startKeyVaultEmulator(options: KeyVaultEmulatorOptions = {
           'www-authenticate': challenge,
         });
       }
+      const fault = faults.take(method, pathname);
+      if (fault) {
+        note({ injected: true });
+        const answer = faultAnswer(fault);
+        return send(answer.status, answer.body, answer.headers);
+      }
       let body: unknown;
       try {
         body = raw.length > 0 ? JSON.parse(raw) : undefined;
       } catch {
         return send(400, errorBody('BadParameter', 'The request body is not valid JSON.'));
       }
-      const answer = secretsApi(store, url, { method: req.method ?? 'GET', path: pathname, query: searchParams, body });
+      const answer = secretsApi(store, url, { method, path: pathname, query: searchParams, body });
       send(answer.status, answer.body);
     } catch (err) {
-      send(500, errorBody('InternalServerError', `Key Vault emulator failed: ${(err as Error).message}`));
+      const status = errorStatus(err);
+      send(status, errorBody(status === 413 ? 'BadParameter' : 'InternalServerError', `Key Vault emulator failed: ${(err as Error).message}`));
     }
   }
 
-  const server = https.createServer({ key: tls.key, cert: tls.cert }, (req, res) => void handle(req, res));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  let releaseName = () => {};
+  const server = await startEmulatorServer({
+    ...(options.port !== undefined ? { port: options.port } : {}),
+    tls,
+    handle,
+    errorAnswer: (err) => ({ status: 500, body: errorBody('InternalServerError', `Key Vault emulator failed: ${(err as Error).message}`) }),
+    onClose: () => releaseName(),
   });
-  const { port } = server.address() as { port: number };
-  url = `https://${hostname}:${port}`;
-  const releaseName = hostname === 'localhost' || isIP(hostname) ? () => {} : resolveToLoopback(hostname);
+  url = server.origin(hostname);
+  if (hostname !== 'localhost' && !isIP(hostname)) releaseName = resolveToLoopback(hostname);
 
   return {
     url,
@@ -124,17 +144,13 @@ export async function startKeyVaultEmulator(options: KeyVaultEmulatorOptions = {
       return store.set(name, value, attrs);
     },
     versions: (name) => [...(store.get(name)?.versions ?? [])],
-    requests: () => [...log],
+    requests: () => log.all(),
     setAvailable: (value) => {
       available = value;
     },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        releaseName();
-        server.close((err) => (err ? reject(err) : resolve()));
-        // Clients keep connections alive; without this close() waits for them to idle out.
-        server.closeAllConnections();
-      }),
+    injectFault: (fault) => faults.add(fault),
+    clearFaults: () => faults.clear(),
+    close: () => server.close(),
   };
 }
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Clock } from '../core/clock';
 
 /** Attributes a caller may set on a version; times are Unix seconds as on the wire. */
 export interface VersionAttributes {
@@ -35,7 +36,7 @@ const SOFT_DELETE_RETENTION_S = 90 * 24 * 60 * 60;
 export class SecretStore {
   private readonly secrets = new Map<string, StoredSecret>();
 
-  constructor(private readonly now: () => number) {}
+  constructor(private readonly now: Clock) {}
 
   /** The live (not deleted) secret, if any. */
   get(name: string): StoredSecret | undefined {

@@ -30,7 +30,7 @@ export class GarbageCollector {
       ...obj,
       metadata: {
         ...obj.metadata,
-        deletionTimestamp: obj.metadata.deletionTimestamp ?? this.store.now(),
+        deletionTimestamp: obj.metadata.deletionTimestamp ?? this.store.timestamp(),
         finalizers: [...new Set([...(obj.metadata.finalizers ?? []), finalizer])],
       },
     });

@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import type { Clock } from '../core/clock';
 import { sampleMs, type Latency } from '../core/latency';
 import { connectorRunning, connectorTerminated } from './aci-connector-status';
 import { pickNode, type EmulatedNode } from './nodes';
@@ -11,8 +12,8 @@ export interface ControllerOptions {
   /** Scheduled (Pending) → Running, drawn anew for each pod. */
   scheduleDelay: Latency;
   random: () => number;
-  /** Milliseconds since the epoch, for the Jobs' creation times handed to startAgent. */
-  clock: () => number;
+  /** For the Jobs' creation times handed to startAgent. */
+  now: Clock;
   startAgent?: (container: StartedContainer) => ContainerProcess | undefined;
 }
 
@@ -43,7 +44,7 @@ export class JobController {
   ) {}
 
   jobCreated(job: Job): void {
-    this.jobCreatedAt.set(job.metadata.uid, this.options.clock());
+    this.jobCreatedAt.set(job.metadata.uid, this.options.now());
     this.later(0, () => this.createPod(job.metadata.namespace, job.metadata.name));
   }
 
@@ -102,17 +103,17 @@ export class JobController {
       status: { phase: 'Pending' },
     }) as Pod;
     this.runs.set(pod.metadata.uid, { ended: false });
-    this.updateJobStatus(job, { active: 1, ready: 0, startTime: job.status.startTime ?? this.store.now() });
+    this.updateJobStatus(job, { active: 1, ready: 0, startTime: job.status.startTime ?? this.store.timestamp() });
 
     const placement = pickNode(this.options.nodes, pod.spec);
     if ('reason' in placement) {
-      this.store.update(RESOURCES.pods, { ...pod, status: unschedulable(pod, this.store.now(), placement.reason) });
+      this.store.update(RESOURCES.pods, { ...pod, status: unschedulable(pod, this.store.timestamp(), placement.reason) });
       return;
     }
     const scheduled = this.store.update(RESOURCES.pods, {
       ...pod,
       spec: { ...pod.spec, nodeName: placement.node.name },
-      status: waiting(pod, this.store.now()),
+      status: waiting(pod, this.store.timestamp()),
     }) as Pod;
     this.later(this.scheduleDelay(), () => this.startContainer(scheduled));
   }
@@ -126,10 +127,10 @@ export class JobController {
     const env = this.resolveEnv(pod);
     if ('error' in env) {
       if (!this.waitingOnConfig(pod))
-        this.store.update(RESOURCES.pods, { ...pod, status: waiting(pod, this.store.now(), 'CreateContainerConfigError', env.error) });
+        this.store.update(RESOURCES.pods, { ...pod, status: waiting(pod, this.store.timestamp(), 'CreateContainerConfigError', env.error) });
       return;
     }
-    const now = this.store.now();
+    const now = this.store.timestamp();
     const startTime = (pod.status.startTime as string | undefined) ?? now;
     const status = this.byConnector(pod) ? connectorRunning(pod, now, startTime) : running(pod, now, startTime);
     const started = this.store.update(RESOURCES.pods, { ...pod, status }) as Pod;
@@ -148,7 +149,7 @@ export class JobController {
     const run = pod && this.runs.get(pod.metadata.uid);
     if (!pod || !run || run.ended || this.closed) return;
     run.ended = true;
-    const status = this.byConnector(pod) ? connectorTerminated(pod, this.store.now(), exitCode) : terminated(pod, this.store.now(), exitCode);
+    const status = this.byConnector(pod) ? connectorTerminated(pod, this.store.timestamp(), exitCode) : terminated(pod, this.store.timestamp(), exitCode);
     const ended = this.store.update(RESOURCES.pods, { ...pod, status }) as Pod;
     const job = this.ownerJob(ended);
     if (!job) return;
@@ -158,7 +159,7 @@ export class JobController {
     const succeeded = pods.filter((p) => p.status.phase === 'Succeeded').length;
     const { active: _active, ...rest } = job.status;
     const counts = { ...(succeeded ? { succeeded } : {}), ...(failed ? { failed } : {}), ready: 0, terminating: 0, uncountedTerminatedPods: {} };
-    const now = this.store.now();
+    const now = this.store.timestamp();
     if (succeeded > 0) {
       this.setJobStatus(job, { ...rest, ...counts, completionTime: now, conditions: jobFinished(true, now) });
     } else if (failed > (job.spec.backoffLimit ?? 6)) {

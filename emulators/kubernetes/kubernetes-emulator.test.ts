@@ -141,5 +141,14 @@ describe('Kubernetes emulator API', () => {
       [201, false],
     ]);
     expect(JSON.parse(logged[1]?.body ?? '{}')).toMatchObject({ metadata: { name: 'faulted' } });
+    expect(logged[1]?.headers.authorization).toBe('Bearer <token>');
+
+    // The path matches case-insensitively, as every emulator's faults do; clearFaults drops the rest.
+    k8s.injectFault({ status: 504, count: 2, method: 'get', pathContains: '/JOBS' });
+    const timedOut = await call('GET', JOBS);
+    expect([timedOut.status, timedOut.body.reason]).toEqual([504, 'Timeout']);
+    k8s.clearFaults();
+    expect((await call('GET', JOBS)).status).toBe(200);
+    expect(() => k8s.injectFault({ status: 503, count: -1 })).toThrow(/"count"/);
   });
 });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Clock } from '../core/clock';
 import type { LabelSelector } from './label-selector';
 import { alreadyExists, KubeError, notFound } from './status';
 import type { KubeObject } from './types';
@@ -39,12 +40,13 @@ export class ObjectStore {
   private revision = 100;
 
   constructor(
-    private readonly clock: () => number,
+    private readonly now: Clock,
     private readonly onRemoved: (resource: Resource, obj: KubeObject) => void = () => {},
   ) {}
 
-  now(): string {
-    return rfc3339(this.clock());
+  /** The current time as the API server writes timestamps. */
+  timestamp(): string {
+    return rfc3339(this.now());
   }
 
   /** Assigns uid (unless the caller chose one, to default fields from it), resourceVersion and creationTimestamp. */
@@ -55,7 +57,7 @@ export class ObjectStore {
       ...obj,
       apiVersion: resource.apiVersion,
       kind: resource.kind,
-      metadata: { ...obj.metadata, uid: obj.metadata.uid || randomUUID(), resourceVersion: this.nextVersion(), creationTimestamp: this.now() },
+      metadata: { ...obj.metadata, uid: obj.metadata.uid || randomUUID(), resourceVersion: this.nextVersion(), creationTimestamp: this.timestamp() },
     };
     this.objects.set(key, stored);
     return stored;

@@ -9,6 +9,7 @@ const request = (method: string, path: string, body: unknown, query: Record<stri
   query,
   status: 201,
   body: JSON.stringify(body),
+  headers: {},
   time: '2025-01-01T00:00:00Z',
 });
 const b64 = (text: string) => Buffer.from(text).toString('base64');

@@ -1,4 +1,6 @@
 /** The JSON shapes the emulator stores, typed as far as the emulator reads them. */
+import type { Fault } from '../core/faults';
+import type { LoggedRequest } from '../core/request-log';
 
 export interface OwnerReference {
   apiVersion: string;
@@ -106,24 +108,11 @@ export interface ContainerProcess {
   stop(): void;
 }
 
-export interface KubeFault {
-  status: 429 | 403 | 500 | 503;
-  reason?: string;
-  message?: string;
-  retryAfterSeconds?: number;
-  /** How many matching requests fail. */
-  count: number;
-  method?: string;
-  pathContains?: string;
-}
+/**
+ * An injected fault (matching rules in emulators/core/faults.ts), answered with the Status AKS
+ * gives for its status unless `reason` or `message` say otherwise.
+ */
+export type KubeFault = Fault<{ readonly reason?: string; readonly message?: string }>;
 
-export interface KubeRequest {
-  method: string;
-  path: string;
-  query: Record<string, string>;
-  status: number;
-  /** The request body exactly as sent (empty string when none). */
-  body: string;
-  injected?: boolean;
-  time: string;
-}
+/** The common request log entry (emulators/core/request-log.ts); `body` is exactly as sent. */
+export type KubeRequest = LoggedRequest;

@@ -3,6 +3,7 @@ import { entityNotFound } from './broker-error';
 import { QueueStore } from './queue-store';
 import { inspect } from './stored-message';
 import type { EmulatedQueueOptions, QueueInspector } from './types';
+import type { Clock } from '../core/clock';
 
 interface Entity {
   queue: QueueStore;
@@ -16,7 +17,7 @@ export class Broker {
 
   constructor(
     queues: EmulatedQueueOptions[],
-    readonly now: () => number,
+    readonly now: Clock,
     private readonly namespaceUri: () => string,
   ) {
     for (const options of queues) {

@@ -4,6 +4,7 @@ import { asBrokerError } from './broker-error';
 import type { QueueStore, Settlement } from './queue-store';
 import { confirmedOutcome, linkCredit, settleOutgoing, settleRejected } from './rhea-internals';
 import { toWire } from './stored-message';
+import type { Clock } from '../core/clock';
 
 interface Consumer {
   store: QueueStore;
@@ -24,7 +25,7 @@ export class DeliveryPump {
   private readonly inFlight = new WeakMap<Delivery, InFlight>();
   private pending: NodeJS.Immediate | undefined;
 
-  constructor(private readonly now: () => number) {}
+  constructor(private readonly now: Clock) {}
 
   addConsumer(sender: Sender, store: QueueStore, deleteOnReceive: boolean): void {
     this.consumers.set(sender, { store, deleteOnReceive });

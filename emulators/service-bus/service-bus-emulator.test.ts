@@ -29,7 +29,7 @@ beforeAll(async () => {
       { name: 'streaming' },
       { name: 'clocked', duplicateDetectionWindowMs: 60_000 },
     ],
-    clock: brokerNow,
+    now: brokerNow,
   });
   client = new ServiceBusClient(emulator.connectionString);
 });

@@ -14,7 +14,7 @@ const advanceIntervalMs = 20;
 /** Starts an AMQP 1.0 endpoint that `@azure/service-bus` reaches with UseDevelopmentEmulator=true. */
 export async function startServiceBusEmulator(options: ServiceBusEmulatorOptions): Promise<ServiceBusEmulator> {
   const host = options.host ?? '127.0.0.1';
-  const now = options.clock ?? Date.now;
+  const now = options.now ?? Date.now;
   // The namespace URI is only used in error messages, so a placeholder port is fine until listen.
   let namespaceUri = `sb://${host}/`;
   const broker = new Broker(options.queues, now, () => namespaceUri);

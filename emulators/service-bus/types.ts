@@ -1,3 +1,5 @@
+import type { Clock } from '../core/clock';
+
 export interface EmulatedQueueOptions {
   name: string;
   /** Deliveries before the broker dead-letters with `MaxDeliveryCountExceeded`. Default 10. */
@@ -14,8 +16,8 @@ export interface ServiceBusEmulatorOptions {
   /** Default 127.0.0.1. */
   host?: string;
   queues: EmulatedQueueOptions[];
-  /** Epoch milliseconds; drives enqueue times, locks, schedules and duplicate windows. */
-  clock?: () => number;
+  /** Drives enqueue times, locks, schedules and duplicate windows; `Date.now` by default. */
+  now?: Clock;
 }
 
 export interface InspectedMessage {

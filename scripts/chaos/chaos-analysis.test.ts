@@ -72,6 +72,8 @@ describe('busy agents stopped', () => {
     query: {},
     status: 204,
     time: at(s),
+    body: '',
+    headers: {},
     userAgent,
   });
 

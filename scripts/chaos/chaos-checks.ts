@@ -51,14 +51,14 @@ export function chaosChecks(plan: ChaosPlan, f: ChaosFigures, o: ChaosObservatio
     invariant(
       '0 secrets found outside their places',
       // A search that never saw a secret where it belongs would find none anywhere: no proof.
-      secrets.findings.length === 0 && secrets.belonging.aciCreates > 0 && secrets.belonging.kubernetesSecrets > 0,
+      secrets.findings.length === 0 && secrets.belonging.aciCreates > 0 && secrets.belonging.kubernetesSecrets > 0 && secrets.belonging.hookSubscriptions > 0,
       secrets.findings.length
         ? few(secrets.findings.map((s) => `${s.secret} in ${s.where}`))
         : `${secrets.values} values searched in ${Object.entries(secrets.searched)
             .map(([k, n]) => `${n} ${k}`)
             .join(
               ', ',
-            )}; seen where they belong in ${secrets.belonging.aciCreates} ACI creates (secureValue) and ${secrets.belonging.kubernetesSecrets} Kubernetes Secret writes`,
+            )}; seen where they belong in ${secrets.belonging.aciCreates} ACI creates (secureValue), ${secrets.belonging.kubernetesSecrets} Kubernetes Secret writes and ${secrets.belonging.hookSubscriptions} hook subscription writes (basicAuthPassword)`,
     ),
     chaos(`${plan.jobs} jobs queued`, f.queued === plan.jobs, `${f.queued} queued`),
     chaos(

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { TableServiceClient, TableClient } from '@azure/data-tables';
 import { SIGNAL_QUEUE } from '../../src/config/load-settings';
+import type { RequestLogEntry } from '../../emulators/ado/ado-emulator';
 import { armPatExposures } from '../../emulators/arm/pat-exposures';
 import type { EmulatorStack } from '../local-stack/emulator-stack';
 import { patExposures } from '../../emulators/kubernetes/pat-exposures';
@@ -21,17 +22,20 @@ export interface SecretSearch {
   readonly searched: Readonly<Record<string, number>>;
   /**
    * Captured requests that do carry a secret where it belongs (an ACI create's secureValue, a
-   * Kubernetes Secret's data): proof that the captures hold the values the search looks for.
+   * Kubernetes Secret's data, a service hook subscription's password): proof that the captures
+   * hold the values the search looks for.
    */
-  readonly belonging: { readonly aciCreates: number; readonly kubernetesSecrets: number };
+  readonly belonging: { readonly aciCreates: number; readonly kubernetesSecrets: number; readonly hookSubscriptions: number };
 }
 
 /**
  * Every secret value of the run, in every form, looked for in every log and in everything the
- * emulators captured, except where a secret belongs: the Authorization header to ADO and the
- * service hook's own (not captured), an ACI `secureValue`, a Kubernetes Secret's data, Key Vault's
- * answers (not captured). Anywhere else — log lines, URLs, other headers, bodies, plain container
- * env values, queue messages, table rows, error messages, the status page — it is a finding.
+ * emulators captured (request URLs, headers and bodies of every HTTP emulator), except where a
+ * secret belongs: an Authorization header (captured as its scheme only) and the service hook's
+ * own (not captured), the password of a service hook subscription written to ADO, an ACI
+ * `secureValue`, a Kubernetes Secret's data, Key Vault's answers (not captured). Anywhere else —
+ * log lines, URLs, other headers, bodies, plain container env values, queue messages, table rows,
+ * error messages, the status page — it is a finding.
  */
 export async function searchSecrets(
   secrets: readonly SecretValue[],
@@ -52,7 +56,8 @@ export async function searchSecrets(
       .split('\n')
       .forEach((line, i) => look('log lines', `${path.basename(file)} line ${i + 1}`, line));
   }
-  stack.ado.requests().forEach((r) => look('ADO requests', `ADO ${r.method} ${r.path} (${r.time})`, JSON.stringify(r)));
+  const ado = stack.ado.requests();
+  ado.forEach((r) => look('ADO requests', `ADO ${r.method} ${r.path} (${r.time})`, JSON.stringify({ ...r, body: withoutHookPassword(r) })));
   stack.ado.deliveries().forEach((d) => look('ADO hook deliveries', `ADO delivery ${d.eventId} attempt ${d.attempt}`, JSON.stringify(d)));
   stack.ado.organizations().forEach((o) => look('ADO subscriptions', `ADO subscriptions of ${o.name}`, JSON.stringify(stack.ado.subscriptions(o.name))));
 
@@ -74,12 +79,14 @@ export async function searchSecrets(
   const kube = stack.kubernetes.requests();
   searched['Kubernetes requests'] = kube.length;
   for (const s of secrets) patExposures(kube, s.value).forEach((where) => findings.push({ secret: s.label, where: `Kubernetes ${where}` }));
+  kube.forEach((r) => look('Kubernetes request headers', `Kubernetes ${r.method} ${r.path} headers`, JSON.stringify(r.headers)));
   [...stack.kubernetes.jobs(), ...stack.kubernetes.pods()].forEach((o) =>
     look('Kubernetes Jobs and pods', `Kubernetes ${o.kind} ${o.metadata.name}`, JSON.stringify(o)),
   );
   stack.kubernetes.secrets().forEach((o) => look('Kubernetes Secret metadata', `Kubernetes Secret ${o.metadata.name} metadata`, JSON.stringify(o.metadata)));
 
   stack.keyVault.requests().forEach((r) => look('Key Vault requests', `Key Vault ${r.method} ${r.path}`, JSON.stringify(r)));
+  stack.identity.requests().forEach((r) => look('managed identity requests', `identity ${r.method} ${r.path}`, JSON.stringify(r)));
   const queue = stack.serviceBus.queue(SIGNAL_QUEUE);
   [...queue.accepted(), ...queue.deadLettered()].forEach((m) =>
     look('Service Bus messages', `Service Bus message ${String(m.messageId)}`, JSON.stringify({ ...m, messageId: String(m.messageId) })),
@@ -90,8 +97,26 @@ export async function searchSecrets(
   const belonging = {
     aciCreates: arm.filter((r) => r.method === 'PUT' && match(r.body).length > 0).length,
     kubernetesSecrets: kube.filter((r) => /\/secrets(\/|$)/.test(r.path) && match(r.body).length > 0).length,
+    hookSubscriptions: ado.filter((r) => isSubscriptionWrite(r) && match(r.body).length > 0).length,
   };
   return { values: secrets.length, findings, searched, belonging };
+}
+
+/** A subscription create or replace: its `consumerInputs.basicAuthPassword` is where the webhook password belongs. */
+function isSubscriptionWrite(r: RequestLogEntry): boolean {
+  return (r.method === 'POST' || r.method === 'PUT') && /\/_apis\/hooks\/subscriptions(\/[^/]+)?$/i.test(r.path);
+}
+
+/** The request body without the one place a secret belongs in ADO requests. */
+function withoutHookPassword(r: RequestLogEntry): string {
+  if (!r.body || !isSubscriptionWrite(r)) return r.body;
+  try {
+    const parsed = JSON.parse(r.body) as { consumerInputs?: Record<string, unknown> };
+    if (parsed.consumerInputs) delete parsed.consumerInputs.basicAuthPassword;
+    return JSON.stringify(parsed);
+  } catch {
+    return r.body;
+  }
 }
 
 /** Every entity of every table in the app's storage account (leases, upkeep marks). */

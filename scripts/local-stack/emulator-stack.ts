@@ -1,7 +1,7 @@
 import { normaliseOrgUrl } from '../../src/config/org-url';
 import { SERVICE_BUS_CONNECTION, SIGNAL_QUEUE } from '../../src/config/load-settings';
 import { startAdoEmulator, type AdoEmulator, type AdoEmulatorOptions } from '../../emulators/ado/ado-emulator';
-import { startAzurite, type Azurite } from '../../emulators/azurite/start-azurite';
+import { startAzuriteEmulator, type AzuriteEmulator } from '../../emulators/azurite/azurite-emulator';
 import {
   startSimulatedAgent,
   type AgentTimeline,
@@ -90,7 +90,7 @@ export interface EmulatorStack {
   readonly serviceBus: ServiceBusEmulator;
   readonly keyVault: KeyVaultEmulator;
   readonly identity: IdentityEmulator;
-  readonly storage: Azurite;
+  readonly storage: AzuriteEmulator;
   readonly arm: ArmEmulator;
   readonly kubernetes: KubernetesEmulator;
   /** The document with every organization URL and vault URL pointing at an emulator. */
@@ -134,7 +134,7 @@ export async function startEmulatorStack(options: EmulatorStackOptions): Promise
     acceptedTokens: (t) => identity.isValid(t, VAULT_RESOURCE),
     ...(options.tls ? { tls: options.tls } : {}),
   });
-  const storage = await startAzurite();
+  const storage = await startAzuriteEmulator();
   const agents = new Map<string, SimulatedAgent>();
   const started: Array<{ name: string; kind: 'aci' | 'aks'; createdAt: number; agent: SimulatedAgent }> = [];
   const latencies = options.latencies ?? {};
@@ -171,7 +171,7 @@ export async function startEmulatorStack(options: EmulatorStackOptions): Promise
   });
   const serviceBus = await startServiceBusEmulator({
     port: options.ports?.serviceBus ?? 0,
-    ...(options.serviceBusClock ? { clock: options.serviceBusClock } : {}),
+    ...(options.serviceBusClock ? { now: options.serviceBusClock } : {}),
     queues: [
       {
         name: SIGNAL_QUEUE,

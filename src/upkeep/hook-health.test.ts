@@ -59,7 +59,7 @@ function deps(overrides: Partial<HookHealthDeps> = {}) {
 describe('checkHookHealth', () => {
   it('by WEBHOOK_URL: re-enables ours ADO disabled, not one a user disabled, not others; one failing org does not stop the rest', async () => {
     // Organization b answers the listing with 500 (a transient failure).
-    ado.injectFaults({ status: 500, count: 1, pathContains: '/b/_apis/hooks' });
+    ado.injectFault({ status: 500, count: 1, pathContains: '/b/_apis/hooks' });
     const { lines, deps: d } = deps({ webhookUrl: URL_OURS, webhookUsername: 'hook' });
     const report = await checkHookHealth(d);
     expect(statusOf(ids.ours)).toBe('enabled');

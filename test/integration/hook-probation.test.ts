@@ -21,7 +21,7 @@ beforeAll(async () => {
   scaler = await startScaler({
     config,
     subscribe: false,
-    ado: { clock: clock.now, hookTimers: clock },
+    ado: { now: clock.now, hookTimers: clock },
     load: async () => {
       await import('../../functions/webhook.js');
       await import('../../functions/upkeep.js');

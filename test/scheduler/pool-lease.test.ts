@@ -1,17 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tableClient } from '../../src/storage/table-client';
 import { createPoolLease, FIRST_RETRY_MS, MAX_RETRY_MS, profileBackoffKey, retryDelayMs, type PoolLease } from '../../src/scheduler/pool-lease';
-import { startAzurite, type Azurite } from '../../emulators/azurite/start-azurite';
+import { startAzuriteEmulator, type AzuriteEmulator } from '../../emulators/azurite/azurite-emulator';
 
 // The real Table SDK against Azurite: each lease below is its own TableClient, as each Functions
 // instance has its own.
-let azurite: Azurite;
+let azurite: AzuriteEmulator;
 let pools = 0;
 let offsetMs = 0;
 const TTL = 60_000;
 
 beforeAll(async () => {
-  azurite = await startAzurite();
+  azurite = await startAzuriteEmulator();
 });
 afterAll(async () => {
   await azurite?.close();

@@ -4,13 +4,13 @@ import { createRequire } from 'node:module';
 export const AZURITE_ACCOUNT = 'devstoreaccount1';
 export const AZURITE_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
-export interface AzuriteOptions {
+export interface AzuriteEmulatorOptions {
   /** 0 (the default) picks a free port. */
   readonly port?: number;
   readonly host?: string;
 }
 
-export interface Azurite {
+export interface AzuriteEmulator {
   /** An account connection string, as `AzureWebJobsStorage` holds it. */
   readonly connectionString: string;
   /** The table service URL with the account path: http://127.0.0.1:PORT/devstoreaccount1 */
@@ -29,12 +29,13 @@ type TableServerClass = new (config: unknown) => TableServer;
 type TableConfigurationClass = new (...args: unknown[]) => unknown;
 
 /**
- * Starts Azurite's table service in this process, in memory, on a free port. In-process
- * because Azurite's CLI prints the port it was asked for, not the one it got with port 0, and
- * because starting its server class needs no telemetry opt-out (only the CLI sends any).
+ * Starts Azurite's table service in this process, in memory, on a free port. In-process (and
+ * main.ts rather than Azurite's CLI) because that CLI prints the port it was asked for, not the
+ * one it got with port 0, and because its server class needs no telemetry opt-out (only the CLI
+ * sends any).
  * Azurite publishes no types or exports map, so its compiled classes are loaded by path.
  */
-export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurite> {
+export async function startAzuriteEmulator(options: AzuriteEmulatorOptions = {}): Promise<AzuriteEmulator> {
   const load = createRequire(__filename);
   const TableServer = (load('azurite/dist/src/table/TableServer.js') as { default: TableServerClass }).default;
   const TableConfiguration = (load('azurite/dist/src/table/TableConfiguration.js') as { default: TableConfigurationClass }).default;
