@@ -8,6 +8,7 @@ import tseslint from 'typescript-eslint';
 // each other, directly or around a longer loop. functions/ sits above them all (see topZones for
 // the other top-level folders). Lowest layer first:
 const LAYERS = [
+  ['time'],
   ['errors'],
   ['config'],
   ['log', 'metrics'],

@@ -20,6 +20,7 @@ export async function dashboard(request: HttpRequest, _context: InvocationContex
       ...(settings.webhookUrl ? { webhookUrl: settings.webhookUrl } : {}),
       webhookUsername: settings.webhook.username,
       counters: deps.counters.snapshot(),
+      now: deps.now,
     },
     refreshSecondsOf(request.query.get('refresh')),
   );

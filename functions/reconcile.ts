@@ -7,7 +7,7 @@ import { sweep } from '../src/reconcile/sweep';
 /** Safety net behind the webhook: a look at every managed pool, each tick and when the app starts. */
 export async function reconcile(_timer: Timer, context: InvocationContext): Promise<void> {
   const deps = dependencies();
-  await sweep({ config: deps.settings.config, signals: deps.signals, counters: deps.counters, log: context });
+  await sweep({ config: deps.settings.config, signals: deps.signals, counters: deps.counters, now: deps.now, log: context });
 }
 
 /** Read once at startup; this is also where a bad configuration is reported, all problems at once. */

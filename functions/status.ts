@@ -12,6 +12,7 @@ export async function status(_request: HttpRequest, _context: InvocationContext)
     ado: (orgUrl) => deps.ado(orgUrl),
     launcher: async (profile) => (await deps.scheduler()).launcher(profile),
     poolBackoffs: async (org, pool) => (await deps.scheduler()).lease.backoffs(poolLeaseKey(org, pool)),
+    now: deps.now,
     ...(deps.settings.emulators ? { emulators: deps.settings.emulators } : {}),
   });
   return { status: 200, jsonBody: report };

@@ -17,7 +17,14 @@ export async function webhook(request: HttpRequest, context: InvocationContext):
   const body = await readBodyLimited(request.body, MAX_BODY_BYTES, request.headers.get('content-length'));
   const result = await handleDelivery(
     { authorization: request.headers.get('authorization'), contentType: request.headers.get('content-type'), body },
-    { credentials: deps.settings.webhook, organizations: deps.settings.config.organizations, signals: deps.signals, counters: deps.counters, log: context },
+    {
+      credentials: deps.settings.webhook,
+      organizations: deps.settings.config.organizations,
+      signals: deps.signals,
+      counters: deps.counters,
+      now: deps.now,
+      log: context,
+    },
   );
   return { status: result.status, jsonBody: result.body };
 }

@@ -14,6 +14,8 @@ const timersPromises = require('node:timers/promises') as typeof TimersPromises;
  * minutes of model time run in seconds. Only CPU work is not sped up: each millisecond the
  * process computes counts as `speed` model milliseconds, which slows both systems under test
  * alike. Install before anything else is loaded; there is no uninstall, a bench process ends.
+ * The scaler's clock (`systemClock`, src/time/clock.ts) reads the global Date at each call, so
+ * the whole scaler runs on this one.
  */
 const MIN_REAL_INTERVAL_MS = 10;
 

@@ -1,5 +1,6 @@
 import { adoHttpFailure } from '../errors/ado-http-error';
 import { ScalerError } from '../errors/scaler-error';
+import { systemClock, type Clock } from '../time/clock';
 import type { AdoCredential } from './ado-credential';
 import { AGENT_POOLS_SCOPE, MissingScopeError, type AdoScope } from './ado-scopes';
 
@@ -14,6 +15,8 @@ export const DEFAULT_RETRY_BUDGET: RetryBudget = { maxWaitMs: 30_000, maxAttempt
 export interface CallOptions {
   readonly budget?: RetryBudget;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Reads a Retry-After given as an HTTP date. */
+  readonly now?: Clock;
   /** What the call needs of the credential; Agent Pools (Read & manage) unless said. */
   readonly scope?: AdoScope;
   /**
@@ -49,7 +52,7 @@ export async function callAdo<T>(
     try {
       return await request();
     } catch (e) {
-      const failure = adoHttpFailure(e);
+      const failure = adoHttpFailure(e, options.now ?? systemClock);
       const status = failure.status;
       // Another call may have refreshed the credential since this one was sent: try the new one
       // before asking whether ADO accepts it, or the answer would be about a different credential.

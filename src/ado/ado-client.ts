@@ -2,6 +2,7 @@ import type * as http from 'node:http';
 import { WebApi } from 'azure-devops-node-api';
 import type { IRequestHandler } from 'azure-devops-node-api/interfaces/common/VsoBaseInterfaces';
 import { ScalerError } from '../errors/scaler-error';
+import type { Clock } from '../time/clock';
 import { callAdo, type RetryBudget } from './ado-call';
 import type { AdoCredential } from './ado-credential';
 import { PROJECT_READ_SCOPE, type AdoScope } from './ado-scopes';
@@ -42,6 +43,7 @@ export interface AdoClientOptions {
   readonly credential: AdoCredential;
   readonly budget?: RetryBudget;
   readonly sleep?: (ms: number) => Promise<void>;
+  readonly now?: Clock;
 }
 
 /** Sets the header the scaler's credential produced; 401s are handled by callAdo, not here. */
@@ -73,6 +75,7 @@ export function createAdoClient(options: AdoClientOptions): AdoClient {
     callAdo(what, credential, (h) => (auth.header = h), request, {
       ...(options.budget ? { budget: options.budget } : {}),
       ...(options.sleep ? { sleep: options.sleep } : {}),
+      ...(options.now ? { now: options.now } : {}),
       ...(scope ? { scope } : {}),
       accepted,
     });

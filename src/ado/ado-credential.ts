@@ -1,4 +1,5 @@
 import type { TokenCredential } from '@azure/identity';
+import { systemClock, type Clock } from '../time/clock';
 import type { AdoScope } from './ado-scopes';
 
 /** Azure DevOps' resource id in Microsoft Entra; the token's audience. */
@@ -99,7 +100,7 @@ export function fixedPatCredential(pat: string, description: string): AdoCredent
 /** Entra tokens last about an hour; renew five minutes early so a call never carries a stale one. */
 const EARLY_RENEWAL_MS = 5 * 60_000;
 
-export function entraCredential(credential: TokenCredential, now: () => number = Date.now): AdoCredential {
+export function entraCredential(credential: TokenCredential, now: Clock = systemClock): AdoCredential {
   let cached: { token: string; expiresAt: number } | undefined;
   let pending: Promise<string> | undefined;
   const fetchToken = async (): Promise<string> => {

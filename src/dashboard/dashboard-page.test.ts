@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AdoClient } from '../ado/ado-client';
 import { parseConfig } from '../config/load-settings';
 import type { Launcher } from '../launchers/launcher';
+import { systemClock } from '../time/clock';
 import { dashboardPage, DEFAULT_REFRESH_SECONDS, refreshSecondsOf } from './dashboard-page';
 import { DASHBOARD_CSP } from './dashboard-style';
 
@@ -53,6 +54,7 @@ describe('dashboardPage', () => {
         launcher: () => Promise.resolve(launcher),
         hooks: () => Promise.resolve(undefined),
         webhookUsername: 'ado-hook',
+        now: systemClock,
       },
       15,
     );

@@ -1,4 +1,5 @@
 import { errorMessage } from './error-message';
+import { systemClock, type Clock } from '../time/clock';
 import { retryAfterMs } from './retry-after';
 
 /**
@@ -30,7 +31,7 @@ interface AdoErrorFields {
   readonly responseHeaders?: AdoResponseHeaders;
 }
 
-export function adoHttpFailure(error: unknown, now: () => number = Date.now): AdoHttpFailure {
+export function adoHttpFailure(error: unknown, now: Clock = systemClock): AdoHttpFailure {
   if (typeof error !== 'object' || error === null) return { message: errorMessage(error) };
   const e = error as AdoErrorFields;
   const status = typeof e.statusCode === 'number' ? e.statusCode : undefined;
@@ -49,7 +50,7 @@ export function adoHttpFailure(error: unknown, now: () => number = Date.now): Ad
 }
 
 /** Retry-After of ADO's response headers (Node lowercases header names), in milliseconds. */
-function adoRetryAfterMs(headers: AdoResponseHeaders | undefined, now: () => number = Date.now): number | undefined {
+function adoRetryAfterMs(headers: AdoResponseHeaders | undefined, now: Clock): number | undefined {
   return retryAfterMs(header(headers, 'retry-after'), now);
 }
 

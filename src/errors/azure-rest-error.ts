@@ -1,5 +1,6 @@
 import { isRestError } from '@azure/core-rest-pipeline';
 import { errorMessage } from './error-message';
+import { systemClock, type Clock } from '../time/clock';
 import { retryAfterMs } from './retry-after';
 
 /**
@@ -42,7 +43,7 @@ interface RestErrorFields {
  * Reads a failed Azure SDK call. A RestError (`isRestError`) is the usual shape; other errors
  * (@azure/identity's AuthenticationError, test doubles) are read by the same fields when present.
  */
-export function azureRestFailure(error: unknown, now: () => number = Date.now): AzureRestFailure {
+export function azureRestFailure(error: unknown, now: Clock = systemClock): AzureRestFailure {
   if (typeof error !== 'object' || error === null) return { message: errorMessage(error) };
   const e: RestErrorFields = isRestError(error)
     ? {

@@ -1,8 +1,10 @@
+import type { Clock } from '../time/clock';
+
 /**
  * A Retry-After header value in milliseconds: seconds or an HTTP date (RFC 9110 10.2.3), never
  * negative; undefined when absent or unreadable.
  */
-export function retryAfterMs(value: string | undefined, now: () => number = Date.now): number | undefined {
+export function retryAfterMs(value: string | undefined, now: Clock): number | undefined {
   if (!value) return undefined;
   const seconds = Number(value);
   if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);

@@ -3,6 +3,7 @@ import type { ServiceBusMessage, ServiceBusSender } from '@azure/service-bus';
 import { orgKeyOf } from '../config/org-url';
 import { errorMessage } from '../errors/error-message';
 import { ScalerError } from '../errors/scaler-error';
+import { systemClock, type Clock } from '../time/clock';
 import { leadMessageId, signalDelivery, SIGNAL_WINDOW_MS, type PoolSignal } from './pool-signal';
 
 export interface SignalQueue {
@@ -23,7 +24,7 @@ export interface SignalQueue {
  * held for the window: one job arriving at an idle pool is looked at without the window's delay,
  * while a burst still costs one pass per window after its first.
  */
-export function createSignalQueue(sender: ServiceBusSender, now: () => number = Date.now, instance = randomBytes(4).toString('hex')): SignalQueue {
+export function createSignalQueue(sender: ServiceBusSender, now: Clock = systemClock, instance = randomBytes(4).toString('hex')): SignalQueue {
   const sent = new Map<string, { readonly until: number; readonly done: Promise<void> }>();
   const lastSignalled = new Map<string, number>();
   return {

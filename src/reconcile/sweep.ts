@@ -4,13 +4,14 @@ import type { Logger } from '../log/logger';
 import type { PoolSignal } from '../queue/pool-signal';
 import type { SignalQueue } from '../queue/signal-queue';
 import type { Counters } from '../metrics/counters';
+import type { Clock } from '../time/clock';
 
 export interface SweepDeps {
   readonly config: ScalerConfig;
   readonly signals: SignalQueue;
   readonly counters: Counters;
   readonly log: Logger;
-  readonly now?: () => Date;
+  readonly now: Clock;
 }
 
 /**
@@ -20,7 +21,7 @@ export interface SweepDeps {
  */
 export async function sweep(deps: SweepDeps): Promise<number> {
   deps.counters.increment('sweeps');
-  const observedAt = (deps.now?.() ?? new Date()).toISOString();
+  const observedAt = new Date(deps.now()).toISOString();
   const signals = managedPools(deps.config).map(({ orgUrl, pool }): PoolSignal => ({ version: 2, orgUrl, pool, reason: 'timer', observedAt }));
   try {
     await deps.signals.signal(signals);

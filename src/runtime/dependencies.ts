@@ -10,6 +10,7 @@ import { Counters } from '../metrics/counters';
 import type { PatStore } from '../secrets/pat-store';
 import type { SchedulerDeps } from '../scheduler/handle-signal';
 import type { UpkeepDeps } from '../upkeep/upkeep-context';
+import { systemClock, type Clock } from '../time/clock';
 import { oncePerKey } from './once-per-key';
 
 /**
@@ -21,6 +22,8 @@ export interface Dependencies {
   readonly settings: Settings;
   readonly counters: Counters;
   readonly organizations: readonly OrgUrl[];
+  /** The process's one clock: every part built here reads it, so a test that moves it moves them all. */
+  readonly now: Clock;
   /** "Pool P needs a look", coalesced per pool and window. */
   readonly signals: SignalQueue;
   ado(orgUrl: string): Promise<AdoClient>;
@@ -41,22 +44,27 @@ export interface Dependencies {
 }
 
 let current: Dependencies | undefined;
+let clock: Clock = systemClock;
 
 /** The process's dependencies; throws the ConfigError listing every problem if settings are wrong. */
 export function dependencies(): Dependencies {
   // The one place that reads the process environment: everything else gets settings parsed once.
-  current ??= createDependencies(loadSettings(process.env));
+  current ??= createDependencies(loadSettings(process.env), clock);
   return current;
 }
 
-/** For the local host and tests that change settings between runs. */
-export async function resetDependencies(): Promise<void> {
+/**
+ * For the local host and tests that change settings between runs. `now` is the clock the next
+ * dependencies are built with, the system clock unless given: a test moves time with it.
+ */
+export async function resetDependencies(options: { readonly now?: Clock } = {}): Promise<void> {
   const old = current;
   current = undefined;
+  clock = options.now ?? systemClock;
   await old?.close();
 }
 
-export function createDependencies(settings: Settings): Dependencies {
+export function createDependencies(settings: Settings, now: Clock = systemClock): Dependencies {
   const counters = new Counters();
   let serviceBus: Promise<ServiceBusClient> | undefined;
   let azureCredential: Promise<TokenCredential> | undefined;
@@ -82,7 +90,7 @@ export function createDependencies(settings: Settings): Dependencies {
     async signal(list, at) {
       signalQueue ??= (async () => {
         const { createSignalQueue } = await import('../queue/signal-queue.js');
-        return createSignalQueue((await client()).createSender(SIGNAL_QUEUE));
+        return createSignalQueue((await client()).createSender(SIGNAL_QUEUE), now);
       })();
       await (await signalQueue).signal(list, at);
       counters.increment('signalsSent', list.length);
@@ -91,10 +99,10 @@ export function createDependencies(settings: Settings): Dependencies {
 
   const makeAdoCredential = async (auth: AuthConfig): Promise<AdoCredential> => {
     const { patCredential, entraCredential } = await import('../ado/ado-credential.js');
-    if (auth.kind === 'managedIdentity') return entraCredential(await credential(auth.clientId));
+    if (auth.kind === 'managedIdentity') return entraCredential(await credential(auth.clientId), now);
     patStore ??= (async () => {
       const { createPatStore } = await import('../secrets/pat-store.js');
-      return createPatStore({ credential: await credential() });
+      return createPatStore({ credential: await credential(), now });
     })();
     return patCredential(await patStore, { vaultUrl: auth.vaultUrl, name: auth.secretName });
   };
@@ -109,7 +117,7 @@ export function createDependencies(settings: Settings): Dependencies {
   const adoCredential = oncePerKey((key) => makeAdoCredential(orgConfig(key).auth));
   const adoClient = oncePerKey(async (key) => {
     const { createAdoClient } = await import('../ado/ado-client.js');
-    return createAdoClient({ orgUrl: orgConfig(key).url.url, credential: await adoCredential(key) });
+    return createAdoClient({ orgUrl: orgConfig(key).url.url, credential: await adoCredential(key), now });
   });
   const hooksAuthOf = (org: OrganizationConfig): AuthConfig | undefined => org.hooksAuth ?? (org.auth.kind === 'managedIdentity' ? org.auth : undefined);
   const adoHooksClient = oncePerKey(async (key) => {
@@ -117,7 +125,7 @@ export function createDependencies(settings: Settings): Dependencies {
     // Without hooksAuth it is the managed identity, which manages hooks with the token it uses for pools.
     if (!hooksAuth) return adoClient(key);
     const { createAdoClient } = await import('../ado/ado-client.js');
-    return createAdoClient({ orgUrl: url.url, credential: await makeAdoCredential(hooksAuth) });
+    return createAdoClient({ orgUrl: url.url, credential: await makeAdoCredential(hooksAuth), now });
   });
   let schedulerDeps: Promise<Omit<SchedulerDeps, 'log'>> | undefined;
   let upkeepDeps: Promise<Omit<UpkeepDeps, 'log'>> | undefined;
@@ -125,6 +133,7 @@ export function createDependencies(settings: Settings): Dependencies {
     settings,
     counters,
     organizations,
+    now,
     signals,
     adoCredential: async (orgUrl) => adoCredential(orgConfig(orgUrl).url.key),
     azureCredential: () => credential(),

@@ -16,7 +16,7 @@ export const LEASE_TABLE = 'poolleases';
  * Kubernetes or Table SDKs.
  */
 export async function createSchedulerDependencies(deps: Omit<Dependencies, 'scheduler'>, settings: Settings): Promise<Omit<SchedulerDeps, 'log'>> {
-  const lease = createPoolLease(await tableClient(settings.storage, () => deps.azureCredential(), LEASE_TABLE));
+  const lease = createPoolLease(await tableClient(settings.storage, () => deps.azureCredential(), LEASE_TABLE), deps.now);
   // One launcher per distinct launcher setting: profiles that share a scope share its client.
   const launcherFor = oncePerKey((key) => createLauncher(deps, settings, JSON.parse(key) as ProfileConfig['launcher']));
   return {
@@ -24,7 +24,7 @@ export async function createSchedulerDependencies(deps: Omit<Dependencies, 'sche
     lease,
     signals: deps.signals,
     counters: deps.counters,
-    now: Date.now,
+    now: deps.now,
     ado: (orgUrl) => deps.ado(orgUrl),
     launcher: (profile: ProfileConfig): Promise<Launcher> => launcherFor(JSON.stringify(profile.launcher)),
     async agentToken(org) {
@@ -37,8 +37,8 @@ async function createLauncher(deps: Omit<Dependencies, 'scheduler'>, settings: S
   const credential = await deps.azureCredential();
   if (l.kind === 'aci') {
     const { createAciLauncher } = await import('../launchers/aci/aci-launcher.js');
-    return createAciLauncher({ credential, settings: l, endpoint: settings.armEndpoint });
+    return createAciLauncher({ credential, settings: l, endpoint: settings.armEndpoint, now: deps.now });
   }
   const { createAksLauncher } = await import('../launchers/aks/aks-launcher.js');
-  return createAksLauncher({ credential, apiServer: l.apiServer, ...(l.caCert ? { caCert: l.caCert } : {}), settings: l });
+  return createAksLauncher({ credential, apiServer: l.apiServer, ...(l.caCert ? { caCert: l.caCert } : {}), settings: l, now: deps.now });
 }

@@ -17,6 +17,7 @@ export async function createUpkeepDependencies(deps: Dependencies, settings: Set
     marks,
     signals: deps.signals,
     counters: deps.counters,
+    now: deps.now,
     webhook: { ...(settings.webhookUrl ? { url: settings.webhookUrl } : {}), username: settings.webhook.username, password: settings.webhook.password },
     notices: new Notices(),
   };

@@ -4,6 +4,7 @@ import type { OrganizationConfig, PoolConfig } from '../config/schema';
 import { azureRestFailure } from '../errors/azure-rest-error';
 import { ScalerError } from '../errors/scaler-error';
 import { tableLocation, tableOnce } from '../storage/table-client';
+import type { Clock } from '../time/clock';
 
 export type AcquireResult =
   /**
@@ -150,7 +151,7 @@ export function retryDelayMs(failures: number, retryAfterMs?: number): number {
   return Math.max(retryAfterMs ?? 0, Math.min(FIRST_RETRY_MS * 2 ** Math.max(0, failures - 1), MAX_RETRY_MS));
 }
 
-export function createPoolLease(client: TableClient, now: () => number = Date.now): PoolLease {
+export function createPoolLease(client: TableClient, now: Clock): PoolLease {
   const table = tableOnce(client, (e) => storageError(client, 'create', e));
   const read = async (poolKey: string): Promise<LeaseEntity | undefined> => {
     await table();

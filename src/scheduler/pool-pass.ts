@@ -9,6 +9,7 @@ import { errorKind } from '../errors/scaler-error';
 import { profileAgentName } from '../launchers/agent-name';
 import type { LaunchedAgent, Launcher } from '../launchers/launcher';
 import type { Logger } from '../log/logger';
+import type { Clock } from '../time/clock';
 import { errorFields, type ErrorFields } from '../log/telemetry-record';
 import { activeCrashLoop, type CrashLoop } from './crash-loop';
 import { profileBackoffKey } from './pool-lease';
@@ -21,7 +22,7 @@ export interface PassDeps {
   /** What a new agent registers with (the organization's PAT, or an Entra token). */
   agentToken(org: OrganizationConfig): Promise<string>;
   readonly log: Logger;
-  readonly now: () => number;
+  readonly now: Clock;
   /** How long an idle agent beyond demand may stay. */
   readonly graceMs: number;
   /** Called between planning and acting: false when this pass may no longer act (its lease is gone). */

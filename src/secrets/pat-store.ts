@@ -1,6 +1,7 @@
 import type { TokenCredential } from '@azure/identity';
 import { SecretClient } from '@azure/keyvault-secrets';
 import type { KeyVaultSecret } from '@azure/keyvault-secrets';
+import { systemClock, type Clock } from '../time/clock';
 import { SecretAccessError, invalidVaultUrl, secretError, unusableSecret } from './secret-errors';
 
 export interface SecretRef {
@@ -23,7 +24,8 @@ export interface PatStoreDeps {
   credential: TokenCredential;
   /** How long a read value is served from memory; 5 minutes by default. */
   ttlMs?: number;
-  now?: () => number;
+  /** Decides when a cached PAT has outlived the TTL or its expiry. */
+  now?: Clock;
   createClient?: (vaultUrl: string, credential: TokenCredential) => SecretClient;
 }
 
@@ -44,7 +46,7 @@ interface Read {
 
 export function createPatStore(deps: PatStoreDeps): PatStore {
   const ttlMs = deps.ttlMs ?? DEFAULT_PAT_TTL_MS;
-  const now = deps.now ?? Date.now;
+  const now = deps.now ?? systemClock;
   const createClient = deps.createClient ?? ((url, credential) => new SecretClient(url, credential));
   const clients = new Map<string, SecretClient>();
   const cache = new Map<string, Cached>();
@@ -68,7 +70,7 @@ export function createPatStore(deps: PatStoreDeps): PatStore {
       if (!client) clients.set(vaultUrl, (client = createClient(vaultUrl, deps.credential)));
       secret = await client.getSecret(name);
     } catch (err) {
-      throw secretError(err, vaultUrl, name);
+      throw secretError(err, vaultUrl, name, now);
     }
     const readAt = now();
     const expiresOn = secret.properties.expiresOn;

@@ -1,6 +1,7 @@
 import { azureRestFailure, type AzureRestFailure } from '../errors/azure-rest-error';
 import { ScalerError } from '../errors/scaler-error';
 import type { ErrorKind } from '../errors/scaler-error';
+import { systemClock, type Clock } from '../time/clock';
 
 /** Why a secret could not be read; `kind` says what the caller does about it. */
 export type SecretFailure =
@@ -58,8 +59,8 @@ export function unusableSecret(failure: 'disabled' | 'expired' | 'empty', vaultU
 }
 
 /** Translates an SDK or credential failure into what the operator or the caller must do. */
-export function secretError(err: unknown, vaultUrl: string, name: string): SecretAccessError {
-  const e = azureRestFailure(err);
+export function secretError(err: unknown, vaultUrl: string, name: string, now: Clock = systemClock): SecretAccessError {
+  const e = azureRestFailure(err, now);
   const where = `Key Vault secret "${name}" in ${vaultUrl}`;
   const said = summary(e);
   const make = (kind: ErrorKind, failure: SecretFailure, message: string, retryAfterMs?: number) =>

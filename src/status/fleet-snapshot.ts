@@ -6,6 +6,7 @@ import type { OrganizationConfig, PoolConfig, ProfileConfig, ScalerConfig } from
 import { errorMessage } from '../errors/error-message';
 import type { LaunchedAgent, Launcher } from '../launchers/launcher';
 import type { PoolBackoffs } from '../scheduler/pool-lease';
+import type { Clock } from '../time/clock';
 import { EXITING_MS } from '../scheduler/pool-pass';
 
 /** One profile's containers, as its launcher lists them. */
@@ -42,7 +43,8 @@ export interface FleetDeps {
   launcher(profile: ProfileConfig): Promise<Launcher>;
   /** The scheduler's pool lease: back-offs after failed passes and starts. */
   poolBackoffs?(org: OrganizationConfig, pool: PoolConfig): Promise<PoolBackoffs | undefined>;
-  readonly now?: () => number;
+  /** Tells exiting agents and live back-offs apart. */
+  readonly now: Clock;
 }
 
 /** Finished requests a pass lists at most (see the scheduler's pass): enough to tell every exiting agent. */
@@ -69,7 +71,7 @@ export function finishedToList(pool: PoolConfig, atLeast = 0): number {
  * listing that fails is reported in its place and the rest goes on.
  */
 export async function fleetSnapshot(deps: FleetDeps, options: { readonly finishedAtLeast?: number } = {}): Promise<FleetSnapshot> {
-  const at = deps.now?.() ?? Date.now();
+  const at = deps.now();
   const pools = deps.config.organizations.flatMap((org) =>
     org.pools.map((pool) => poolSnapshot(deps, org, pool, finishedToList(pool, options.finishedAtLeast), at)),
   );

@@ -4,6 +4,7 @@ import type { Launcher } from '../launchers/launcher';
 import type { PoolBackoffs } from '../scheduler/pool-lease';
 import type { PlaceholderState } from '../upkeep/placeholders';
 import type { Counters } from '../metrics/counters';
+import type { Clock } from '../time/clock';
 import { fleetSnapshot, type FleetSnapshot } from './fleet-snapshot';
 import { poolState } from './profile-state';
 
@@ -65,6 +66,7 @@ export async function statusReport(deps: {
   /** The pool's and its profiles' back-offs after failed passes and starts (the scheduler's pool lease). */
   poolBackoffs?: (org: OrganizationConfig, pool: PoolConfig) => Promise<PoolBackoffs | undefined>;
   emulators?: Readonly<Record<string, string>>;
+  now: Clock;
 }): Promise<StatusReport> {
   const snapshot = await fleetSnapshot(deps);
   return { counters: deps.counters.snapshot(), ...statusOf(snapshot), ...(deps.emulators ? { emulators: deps.emulators } : {}) };

@@ -2,7 +2,7 @@ import type { PoolAgent } from '../ado/pool-agents';
 import type { ProfileConfig } from '../config/schema';
 import type { LaunchedAgent, Launcher } from '../launchers/launcher';
 import { planProfile, staleRegistrations } from './janitor-plan';
-import { attempt, nowMs, seconds, type PoolContext } from './upkeep-context';
+import { attempt, seconds, type PoolContext } from './upkeep-context';
 import { markScope } from './upkeep-marks';
 
 /**
@@ -20,7 +20,7 @@ export async function cleanProfile(
   const { deps, ado, poolId, where } = ctx;
   const settings = deps.config.upkeep;
   const scope = markScope(ctx.org.url.key, ctx.pool.name, profile.name);
-  const now = nowMs(deps);
+  const now = deps.now();
   const plan = planProfile({ containers, registrations, marks: await deps.marks.list(scope), settings, now });
   const remove = (agent: LaunchedAgent) => launcher.delete(agent.name);
   const mark = (agent: LaunchedAgent) =>
@@ -82,7 +82,7 @@ export async function removeStaleRegistrations(
     registrations,
     containers,
     graceMs: deps.config.upkeep.orphanGraceSeconds * 1000,
-    now: nowMs(deps),
+    now: deps.now(),
   });
   for (const registration of stale) {
     await attempt(deps, `removing the registration of agent ${registration.name} from ${where}`, async () => {

@@ -7,7 +7,7 @@ import type { LaunchedAgent, Launcher } from '../launchers/launcher';
 import { UPKEEP_ACTIONS, type CounterName } from '../metrics/counters';
 import { cleanProfile, removeStaleRegistrations } from './janitor';
 import { keepPlaceholders } from './placeholders';
-import { attempt, nowMs, type PoolContext, type UpkeepDeps } from './upkeep-context';
+import { attempt, type PoolContext, type UpkeepDeps } from './upkeep-context';
 
 export type { UpkeepDeps } from './upkeep-context';
 
@@ -92,7 +92,7 @@ async function upkeepPool(deps: UpkeepDeps, org: OrganizationConfig, pool: PoolC
   await attempt(deps, `removing stale registrations in ${where}`, () => removeStaleRegistrations(pc, registrations, allListed ? containers : undefined));
   if (freed) {
     await attempt(deps, `signalling ${where}`, () =>
-      deps.signals.signal([{ version: 2, orgUrl: org.url.url, pool: pool.name, reason: 'agent', observedAt: new Date(nowMs(deps)).toISOString() }]),
+      deps.signals.signal([{ version: 2, orgUrl: org.url.url, pool: pool.name, reason: 'agent', observedAt: new Date(deps.now()).toISOString() }]),
     );
   }
 }

@@ -5,6 +5,7 @@ import type { Launcher } from '../launchers/launcher';
 import type { Logger } from '../log/logger';
 import type { SignalQueue } from '../queue/signal-queue';
 import type { Counters } from '../metrics/counters';
+import type { Clock } from '../time/clock';
 import type { Notices } from './notices';
 import type { UpkeepMarks } from './upkeep-marks';
 
@@ -19,7 +20,8 @@ export interface UpkeepDeps {
   readonly marks: UpkeepMarks;
   readonly counters: Counters;
   readonly log: Logger;
-  readonly now?: () => number;
+  /** Judges the orphan grace and stamps marks and signals. */
+  readonly now: Clock;
   /** How our service hook subscriptions are recognised (WEBHOOK_URL, else WEBHOOK_USERNAME), and what they must carry. */
   readonly webhook?: { readonly url?: string; readonly username?: string; readonly password?: string };
   /** What earlier runs reported, so a lasting condition is logged once; one per process. */
@@ -50,10 +52,6 @@ export async function attempt(deps: UpkeepDeps, what: string, action: () => Prom
     deps.log.error(`upkeep: ${what} failed: ${errorMessage(e)}`);
     return false;
   }
-}
-
-export function nowMs(deps: Pick<UpkeepDeps, 'now'>): number {
-  return deps.now?.() ?? Date.now();
 }
 
 export function seconds(ms: number): string {

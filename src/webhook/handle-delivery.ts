@@ -5,6 +5,7 @@ import type { Logger } from '../log/logger';
 import type { PoolSignal } from '../queue/pool-signal';
 import type { SignalQueue } from '../queue/signal-queue';
 import type { Counters } from '../metrics/counters';
+import type { Clock } from '../time/clock';
 import { isAuthorized, type BasicCredentials } from './basic-auth';
 import { clip, echo } from './echo';
 import { readServiceHookEvent } from './job-state-event';
@@ -29,7 +30,7 @@ export interface WebhookDeps {
   readonly signals: SignalQueue;
   readonly counters: Counters;
   readonly log: Logger;
-  readonly now?: () => Date;
+  readonly now: Clock;
 }
 
 /**
@@ -98,7 +99,7 @@ async function answer(input: DeliveryInput, deps: WebhookDeps): Promise<Delivery
     return ignore('job running: without a standby target an agent taking a job changes nothing to start or stop');
   }
 
-  const observedAt = (deps.now?.() ?? new Date()).toISOString();
+  const observedAt = new Date(deps.now()).toISOString();
   const signals = org.pools.map((p): PoolSignal => ({
     version: 2,
     orgUrl: org.url.url,

@@ -1,4 +1,5 @@
 import type { HookTimers } from '../../emulators/ado/hook-timers';
+import type { Clock } from '../../src/time/clock';
 
 interface Timer {
   readonly at: number;
@@ -8,7 +9,7 @@ interface Timer {
 
 /**
  * A clock a test moves by hand: `now` for timestamps, `schedule` for waits (the ADO emulator's
- * `clock` and `hookTimers`). Nothing happens until `advance` or `runNext`, so hours of ADO's
+ * `now` and `hookTimers`). Nothing happens until `advance` or `runNext`, so hours of ADO's
  * probation schedule pass in one test step, and every timestamp is exact.
  */
 export class ManualClock implements HookTimers {
@@ -17,7 +18,8 @@ export class ManualClock implements HookTimers {
 
   constructor(private time = Date.parse('2026-01-05T09:00:00.000Z')) {}
 
-  readonly now = (): number => this.time;
+  /** The scaler's `Clock` (src/time/clock.ts), which the emulators' clocks share the shape of. */
+  readonly now: Clock = () => this.time;
 
   schedule(run: () => void, ms: number): () => void {
     const timer: Timer = { at: this.time + Math.max(0, ms), seq: this.seq++, run };

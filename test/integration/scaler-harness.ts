@@ -2,6 +2,7 @@ import { ServiceBusClient } from '@azure/service-bus';
 import { SIGNAL_QUEUE } from '../../src/config/load-settings';
 import { parsePoolSignal, type PoolSignal } from '../../src/queue/pool-signal';
 import { resetDependencies } from '../../src/runtime/dependencies';
+import type { Clock } from '../../src/time/clock';
 import { installFunctionsCoreShim } from '../../scripts/local-host/functions-core-shim';
 import { startLocalHost, type LocalHost } from '../../scripts/local-host/local-host';
 import { receiveServiceBusFunctions } from '../../scripts/local-host/service-bus-trigger';
@@ -66,11 +67,21 @@ export interface StatusBody {
  * the local host — with timers left to the test. Functions are imported by the caller (so each
  * test file chooses which), after installFunctionsCoreShim() has run.
  */
-export async function startScaler(options: EmulatorStackOptions & { load: () => Promise<unknown>; subscribe?: boolean }): Promise<Scaler> {
+export async function startScaler(
+  options: EmulatorStackOptions & {
+    load: () => Promise<unknown>;
+    subscribe?: boolean;
+    /**
+     * The scaler's clock (the system clock by default). A test that moves it gives the same one
+     * to the emulators whose times meet the scaler's: Service Bus (scheduled signals), ADO (its timestamps).
+     */
+    now?: Clock;
+  },
+): Promise<Scaler> {
   const stack = await startEmulatorStack({ hookRetryDelaysMs: [20, 40, 80], ...options });
   Object.assign(process.env, stack.appSettings, { WEBHOOK_USERNAME, WEBHOOK_PASSWORD });
   delete process.env.SCALER_CONFIG_FILE;
-  await resetDependencies();
+  await resetDependencies(options.now ? { now: options.now } : {});
   installFunctionsCoreShim();
   await options.load();
   const logs: LogLine[] = [];
@@ -160,6 +171,22 @@ export function configWithPools(
       },
     ],
   };
+}
+
+/**
+ * The first look a pass scheduled for `pool` after the first `mark` signals (a retry after a
+ * back-off, the end of a grace): what a test moves the clock to instead of waiting for it.
+ */
+export function scheduledLook(scaler: Scaler, pool: string, mark: number, what: string, ms = 30_000): Promise<PoolSignal & { readonly dueAt: number }> {
+  return eventually(
+    () =>
+      scaler
+        .signals()
+        .slice(mark)
+        .find((s) => s.pool === pool && s.reason === 'scheduled'),
+    ms,
+    what,
+  );
 }
 
 /** Polls until `check` returns a value other than undefined/false, or fails after `ms`. */

@@ -3,13 +3,16 @@ import { SIGNAL_QUEUE } from '../../src/config/load-settings';
 import { parsePoolSignal } from '../../src/queue/pool-signal';
 import type { RequestLogEntry } from '../../emulators/ado/ado-emulator';
 import type { InspectedMessage } from '../../emulators/service-bus/service-bus-emulator';
-import { configWithPools, eventually, startScaler, type Scaler } from './scaler-harness';
+import { OffsetClock } from '../helpers/offset-clock';
+import { configWithPools, eventually, startScaler, type Scaler, scheduledLook } from './scaler-harness';
 
 // What a pool's pass does when ADO fails it: a pool that does not exist, throttling, an outage.
 // The failing pool backs off and schedules its own next pass; the other pools are served.
 // "ghost" is configured but does not exist in the organization: it fails in the background all
-// along, backing off further each time.
+// along, backing off further each time. The scaler, Service Bus and ADO share one clock, which a
+// test moves past a back-off instead of waiting it out.
 let scaler: Scaler;
+const clock = new OffsetClock();
 
 beforeAll(async () => {
   scaler = await startScaler({
@@ -17,6 +20,9 @@ beforeAll(async () => {
     omitPools: ['ghost'],
     subscribe: false,
     latencies: { jobDuration: 200 },
+    now: clock.now,
+    serviceBusClock: clock.now,
+    ado: { now: clock.now },
     load: async () => {
       await import('../../functions/reconcile.js');
       await import('../../functions/scheduler.js');
@@ -40,7 +46,7 @@ const pending = (pool: string) =>
     ...queue().locked(),
     ...queue()
       .scheduled()
-      .filter((m) => dueAt(m) < Date.now() + 60_000),
+      .filter((m) => dueAt(m) < clock.now() + 60_000),
   ].filter((m) => poolOf(m) === pool);
 const poolId = (pool: string) => scaler.stack.ado.poolId('contoso', pool);
 /** The scaler's job request listings of a pool since `mark`. */
@@ -67,7 +73,7 @@ async function sweep(): Promise<void> {
     .signals()
     .filter((s) => s.reason === 'timer')
     .at(-1);
-  if (last) await eventually(() => Date.now() >= last.dueAt, 5_000, 'the next signal window');
+  if (last) clock.advance(last.dueAt - clock.now());
   await scaler.sweep();
 }
 
@@ -108,7 +114,7 @@ describe('scheduler faults', () => {
 
   it('waits out a short Retry-After when ADO answers 429, within the pass, which then serves the job', async () => {
     const { ado } = scaler.stack;
-    ado.injectFaults({ status: 429, retryAfterSeconds: 1, count: 1, pathContains: `/pools/${poolId('linux')}/jobrequests` });
+    ado.injectFault({ status: 429, retryAfterSeconds: 1, count: 1, pathContains: `/pools/${poolId('linux')}/jobrequests` });
     const mark = ado.requests().length;
     const logMark = scaler.logs.length;
     const job = ado.queueJob({ pool: 'linux' });
@@ -127,13 +133,17 @@ describe('scheduler faults', () => {
 
   it('backs a pool off after a failed pass (ADO answers 500) and serves its job at the retry it scheduled, without another sweep', async () => {
     const { ado } = scaler.stack;
-    ado.injectFaults({ status: 500, count: 1, pathContains: `/pools/${poolId('linux')}/jobrequests` });
+    ado.injectFault({ status: 500, count: 1, pathContains: `/pools/${poolId('linux')}/jobrequests` });
     const mark = ado.requests().length;
     const logMark = scaler.logs.length;
     const signalMark = scaler.signals().length;
     const job = ado.queueJob({ pool: 'linux' });
 
     await sweep();
+    // The failed pass scheduled its retry and made no other listing: the clock moves to the retry.
+    const retry = await scheduledLook(scaler, 'linux', signalMark, 'the retry of "linux"', 20_000);
+    expect(listings('linux', mark).map((r) => r.status)).toEqual([500]);
+    clock.advance(retry.dueAt - clock.now());
     await served(job.requestId);
 
     const linux = listings('linux', mark);
@@ -155,7 +165,7 @@ describe('scheduler faults', () => {
 
   it('backs a pool off for a long Retry-After without hot-looping: one listing, a warning naming the pool, no pass before then', async () => {
     const { ado, arm } = scaler.stack;
-    ado.injectFaults({ status: 429, retryAfterSeconds: 3600, count: 1, pathContains: `/pools/${poolId('windows')}/jobrequests` });
+    ado.injectFault({ status: 429, retryAfterSeconds: 3600, count: 1, pathContains: `/pools/${poolId('windows')}/jobrequests` });
     const mark = ado.requests().length;
     const logMark = scaler.logs.length;
     const signalMark = scaler.signals().length;
@@ -165,16 +175,8 @@ describe('scheduler faults', () => {
 
     const warning = await eventually(() => warningsAbout('windows', logMark).at(0), 20_000, 'a warning about "windows"');
     expect(warning.message).toMatch(/pass of pool "windows" .*failed; it backs off.*throttled.*retry after 3600 s/);
-    const retry = await eventually(
-      () =>
-        scaler
-          .signals()
-          .slice(signalMark)
-          .find((s) => s.pool === 'windows' && s.reason === 'scheduled'),
-      10_000,
-      'the retry of "windows"',
-    );
-    expect(retry.dueAt).toBeGreaterThanOrEqual(Date.now() + 3_500_000);
+    const retry = await scheduledLook(scaler, 'windows', signalMark, 'the retry of "windows"', 10_000);
+    expect(retry.dueAt).toBeGreaterThanOrEqual(clock.now() + 3_500_000);
 
     // Later sweeps signal the pool again; each signal finds it backing off and starts no pass.
     for (let i = 0; i < 2; i++) {

@@ -5,13 +5,16 @@ import { JOB_WAIT_EVENT, PASS_EVENT, recordPrefix, type JobWaitRecord, type Pass
 import { SIGNAL_WINDOW_MS } from '../../src/queue/pool-signal';
 import { dependencies } from '../../src/runtime/dependencies';
 import { startIdentityEmulator, type IdentityEmulator } from '../../emulators/identity/identity-emulator';
-import { eventually, startScaler, type Scaler } from './scaler-harness';
+import { OffsetClock } from '../helpers/offset-clock';
+import { eventually, startScaler, type Scaler, scheduledLook } from './scaler-harness';
 
 // The scheduler end to end, through the unchanged function files (webhook, scheduler, reconcile,
 // status) in the local host, the service hook subscribed: what a platform engineer relies on.
 // No assertion is about speed (the benchmark measures that): each waits with `eventually`.
 // Three scalers, one after the other, share one managed identity endpoint (MSAL fixes it once
-// per process).
+// per process). Each runs on a clock shared with its Service Bus, which a test moves past a signal
+// window or a grace instead of waiting it out (ADO keeps the wall clock: its times are compared
+// with the agents' below).
 
 let identity: IdentityEmulator;
 beforeAll(async () => {
@@ -80,20 +83,23 @@ async function registrations(pool: string): Promise<string[]> {
   return (await ado.agents(await ado.poolId(pool))).map((a) => a.name);
 }
 
+/** What a scaler runs on here: its clock, shared with its Service Bus. */
+const onClock = (clock: OffsetClock) => ({ now: clock.now, serviceBusClock: clock.now });
+
 /**
  * One reconcile sweep, and its passes run to the end: no signal due by the end of the sweep's
  * signal window is still waiting or being handled (its signal may have joined one already sent
  * for that window; a pass that coalesced a signal holds its own message while it passes again).
- * It waits for the next signal window first, so its signals are not duplicates of the last sweep's.
+ * It moves the clock to the next signal window first, so its signals are not duplicates of the last sweep's.
  */
-async function sweepAndSettle(scaler: Scaler): Promise<void> {
+async function sweepAndSettle(scaler: Scaler, clock: OffsetClock): Promise<void> {
   const queue = scaler.stack.serviceBus.queue(SIGNAL_QUEUE);
   const last = scaler
     .signals()
     .filter((s) => s.reason === 'timer')
     .at(-1);
-  if (last) await eventually(() => Date.now() >= last.dueAt, 5_000, 'the next signal window');
-  const windowEnd = Date.now() + SIGNAL_WINDOW_MS;
+  if (last) clock.advance(last.dueAt - clock.now());
+  const windowEnd = clock.now() + SIGNAL_WINDOW_MS;
   await scaler.sweep();
   await eventually(
     () => queue.active().length + queue.locked().length === 0 && queue.scheduled().every((m) => (m.scheduledEnqueueTimeUtc?.getTime() ?? 0) > windowEnd),
@@ -104,6 +110,7 @@ async function sweepAndSettle(scaler: Scaler): Promise<void> {
 
 describe('standby windows and scale-in', () => {
   let scaler: Scaler;
+  const clock = new OffsetClock();
   const now = new Date();
   const zone = noonZone(now);
   // A window that opens 5 minutes from now (on a minute), in the noon zone: closed while the tests run.
@@ -114,16 +121,17 @@ describe('standby windows and scale-in', () => {
     timeZone: zone.timeZone,
     agents: 1,
   };
-  /** Job requests whose agent runs them long: they outlast a whole scale-in of another agent. */
+  /** Job requests whose agent runs them until the test ends them: they outlast a whole scale-in of another agent. */
   const longJobs = new Set<number>();
 
   beforeAll(async () => {
     scaler = await startScaler({
       identity,
+      ...onClock(clock),
       config: {
         // A window change within the reconcile interval gets a pass of its own (beyond it, a sweep's pass asks again).
+        // The idle grace is the default 30 s: a test moves the clock through it.
         reconcile: { intervalSeconds: 600 },
-        scheduler: { idleGraceSeconds: 1 },
         organizations: [
           org([
             { name: 'warm', profiles: [profile('warm-std', 6, [{ days: '*', from: '00:00', to: '24:00', timeZone: 'UTC', agents: 3 }])] },
@@ -132,7 +140,7 @@ describe('standby windows and scale-in', () => {
           ]),
         ],
       },
-      latencies: { aciStart: 50, jobDuration: ({ requestId }) => (longJobs.has(requestId) ? 8_000 : 300) },
+      latencies: { aciStart: 50, jobDuration: ({ requestId }) => (longJobs.has(requestId) ? 600_000 : 300) },
       load,
     });
   });
@@ -141,7 +149,7 @@ describe('standby windows and scale-in', () => {
 
   it('keeps the standby target idle without any job; jobs queued then are taken by those agents, and new standby agents replace them, no more', async () => {
     const { ado } = scaler.stack;
-    await sweepAndSettle(scaler);
+    await sweepAndSettle(scaler, clock);
     const ready = await eventually(
       () => {
         const l = live(scaler, 'warm');
@@ -184,7 +192,7 @@ describe('standby windows and scale-in', () => {
     expect(refilled.map((g) => g.name).filter((n) => standbyNames.includes(n))).toEqual([]);
     expect(refilled.map((g) => g.body.tags?.[LABELS.standby])).toEqual(['true', 'true', 'true']);
     // No more: another look starts nothing, and six agents were started in all.
-    await sweepAndSettle(scaler);
+    await sweepAndSettle(scaler, clock);
     expect(
       live(scaler, 'warm')
         .map((g) => g.name)
@@ -207,7 +215,7 @@ describe('standby windows and scale-in', () => {
   });
 
   it("schedules the pool's next look at the moment its standby window opens, and keeps no agent before then", async () => {
-    await sweepAndSettle(scaler);
+    await sweepAndSettle(scaler, clock);
     // Every pass asks for the same look; the queue keeps one (an earlier sweep's pass may have asked first).
     const looks = await eventually(
       () => {
@@ -247,8 +255,16 @@ describe('standby windows and scale-in', () => {
       const sweeps = dependencies().counters.get('sweeps');
       const logMark = scaler.logs.length;
       const deliveryMark = ado.deliveries().length;
+      const signalMark = scaler.signals().length;
 
       ado.cancelJob(doomed.requestId);
+
+      // The cancellation's pass keeps the agent through the grace and asks for a look when it
+      // ends; the clock moves there instead of the test waiting the grace out.
+      const look = await scheduledLook(scaler, 'cancel', signalMark, "the look at the grace's end");
+      expect(look.dueAt - clock.now()).toBeGreaterThan(SIGNAL_WINDOW_MS);
+      expect(arm.groups().some((g) => g.name === idle)).toBe(true);
+      clock.advance(look.dueAt - clock.now());
 
       await eventually(
         async () => !arm.groups().some((g) => g.name === idle) && !(await registrations('cancel')).includes(idle),
@@ -269,7 +285,10 @@ describe('standby windows and scale-in', () => {
       ado.setScheduling(true);
     }
 
-    // The busy agent was left to finish: its job succeeded on it, after the other agent was gone.
+    // The busy agent was left to finish: its job still runs on it after the other agent was gone,
+    // and succeeds on it when ADO ends it.
+    expect(ado.jobs().find((j) => j.requestId === long.requestId)).toMatchObject({ state: 'running', agentName: keeper });
+    ado.finishJob(long.requestId);
     const done = await finished(scaler, long.requestId);
     expect(done).toMatchObject({ result: 'succeeded', agentName: keeper });
     expect(arm.requests().filter((r) => r.method === 'DELETE' && r.path.endsWith(`/${keeper}`))).toEqual([]);
@@ -316,11 +335,13 @@ describe('every service hook delivery lost', () => {
 
 describe('agents that cannot register', () => {
   let scaler: Scaler;
+  const clock = new OffsetClock();
   const AGENT_PAT = 'agents-pat-revoked';
 
   beforeAll(async () => {
     scaler = await startScaler({
       identity,
+      ...onClock(clock),
       config: { organizations: [org([{ name: 'broken', profiles: [profile('broken-std', 3)] }])] },
       latencies: { aciStart: 50, jobDuration: 200 },
       load,
@@ -341,7 +362,7 @@ describe('agents that cannot register', () => {
     const jobs = [1, 2, 3].map(() => ado.queueJob({ pool: 'broken' }));
     const status = await eventually(
       async () => {
-        await sweepAndSettle(scaler);
+        await sweepAndSettle(scaler, clock);
         const s = await scaler.status();
         return s.profiles.find((p) => p.profile === 'broken-std' && p.backoff) && s;
       },
@@ -352,7 +373,7 @@ describe('agents that cannot register', () => {
     expect(broken.backoff!.reason).toMatch(
       /^\d+ agents in a row exited \(code 1\) without taking a job, the last ado-broken-.*; no agent starts until .*: check the PAT in Key Vault/,
     );
-    expect(Date.parse(broken.backoff!.until)).toBeGreaterThan(Date.now());
+    expect(Date.parse(broken.backoff!.until)).toBeGreaterThan(clock.now());
     expect(broken.backoff!.reason).toContain(broken.backoff!.until);
     const failures = scaler.stack.containers().filter((c) => c.exitCode === 1);
     expect(failures.length).toBeGreaterThanOrEqual(3);
@@ -363,7 +384,7 @@ describe('agents that cannot register', () => {
     // While it lasts: another look starts nothing, says why, and the jobs keep waiting.
     const started = scaler.stack.containers().length;
     const logMark = scaler.logs.length;
-    await sweepAndSettle(scaler);
+    await sweepAndSettle(scaler, clock);
     expect(scaler.stack.containers()).toHaveLength(started);
     const lines = scaler.logs.slice(logMark).filter((l) => l.functionName === 'scheduler');
     expect(

@@ -262,7 +262,7 @@ describe('ACI launcher specifics', () => {
         credential: new ManagedIdentityCredential(),
         settings: s,
         endpoint: arm.url,
-        clock: () => new Date(Date.now() + offsetMs),
+        now: () => Date.now() + offsetMs,
       });
       return { launcher, later: (ms: number) => void (offsetMs += ms) };
     };

@@ -138,6 +138,7 @@ async function deliver(request: Request): Promise<Answer> {
       // A queue of its own: nothing this process sent for an earlier case holds this one's signal back.
       signals: createSignalQueue(queue.sender, Date.now, `fuzz-${n}`),
       counters,
+      now: Date.now,
       log: { info: record, warn: record, error: record },
     },
   );

@@ -1,6 +1,7 @@
 import type { ContainerGroup, ContainerGroups } from '@azure/arm-containerinstance';
 import { errorMessage } from '../../errors/error-message';
 import { ScalerError } from '../../errors/scaler-error';
+import type { Clock } from '../../time/clock';
 import type { AgentSpec } from '../launcher';
 import { CreateFailedError, isNotFound, isSpotCapacityError, QUOTA_RETRY_MS } from './aci-errors';
 import { agentContainerGroup, type AciSettings } from './aci-group-spec';
@@ -18,15 +19,15 @@ const SPOT_FAILURE_RELEVANT_MS = 10 * 60_000;
  * capacity, at start or found later as a failed group, makes the next starts skip Spot
  * ("preferred") or wait ("required") for SPOT_SHORT_MS, instead of each start failing again.
  */
-export function spotShortage(clock: () => Date) {
+export function spotShortage(now: Clock) {
   let until = 0;
   return {
     /** Epoch ms until which Spot is short; undefined when it is not. */
-    until: (): number | undefined => (until > clock().getTime() ? until : undefined),
+    until: (): number | undefined => (until > now() ? until : undefined),
     /** A Spot capacity failure at `failedAt` (epoch ms; now by default). */
-    note(failedAt = clock().getTime()): void {
-      const now = clock().getTime();
-      if (now - failedAt <= SPOT_FAILURE_RELEVANT_MS) until = Math.max(until, now + SPOT_SHORT_MS);
+    note(failedAt = now()): void {
+      const t = now();
+      if (t - failedAt <= SPOT_FAILURE_RELEVANT_MS) until = Math.max(until, t + SPOT_SHORT_MS);
     },
   };
 }

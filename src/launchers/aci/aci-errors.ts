@@ -1,5 +1,6 @@
 import { azureRestFailure, type AzureRestFailure } from '../../errors/azure-rest-error';
 import { ScalerError } from '../../errors/scaler-error';
+import { systemClock, type Clock } from '../../time/clock';
 
 /** Where an ARM call went, for messages that say where and what to do. */
 export interface AciScope {
@@ -44,9 +45,10 @@ const NO_CAPACITY = /requested resource (?:with .*? )?is not available in the lo
 /** The event ACI records on a create it failed for capacity ("InsufficientCapacity."). */
 const CAPACITY_EVENT = /^InsufficientCapacity\b/i;
 
-function armFailure(error: unknown): ArmFailure | undefined {
+/** `now` reads a Retry-After given as an HTTP date. */
+function armFailure(error: unknown, now: Clock = systemClock): ArmFailure | undefined {
   if (typeof error !== 'object' || error === null || !('message' in error)) return undefined;
-  return { ...azureRestFailure(error), accepted: 'accepted' in error && error.accepted === true };
+  return { ...azureRestFailure(error, now), accepted: 'accepted' in error && error.accepted === true };
 }
 
 export function isNotFound(error: unknown): boolean {
@@ -77,9 +79,14 @@ export function failedForCapacity(events: ReadonlyArray<{ readonly name?: string
  * agent, `profile` the profile for quota advice. `secrets` are scrubbed from ARM's text, and the
  * raw error (whose request carries the PAT) is never attached as the cause.
  */
-export function aciError(error: unknown, scope: AciScope, what: string, extra: { profile?: string; secrets?: readonly string[] } = {}): ScalerError {
+export function aciError(
+  error: unknown,
+  scope: AciScope,
+  what: string,
+  extra: { profile?: string; secrets?: readonly string[]; now?: Clock } = {},
+): ScalerError {
   if (error instanceof ScalerError) return error;
-  const e = armFailure(error);
+  const e = armFailure(error, extra.now);
   const status = e?.status;
   const code = e?.code ?? 'unknown';
   const arm = scrub(e?.message ?? String(error), extra.secrets ?? []);

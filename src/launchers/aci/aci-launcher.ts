@@ -1,6 +1,7 @@
 import { ContainerInstanceManagementClient, type ContainerGroup } from '@azure/arm-containerinstance';
 import type { TokenCredential } from '@azure/identity';
 import { ScalerError } from '../../errors/scaler-error';
+import { systemClock, type Clock } from '../../time/clock';
 import { agentOfGroup, phaseFromList, phaseOfGroup, type GroupPhase } from './aci-agent-state';
 import { createAgentGroup, deleteAndWait, spotShortage, type ContainerGroupOperations } from './aci-create';
 import { aciError, failedForCapacity, isNotFound, type AciScope } from './aci-errors';
@@ -16,7 +17,8 @@ export interface AciLauncherOptions {
   /** ARM endpoint; https://management.azure.com by default. Tokens are asked for `${endpoint}/.default`. */
   readonly endpoint?: string | undefined;
   readonly clientFactory?: (credential: TokenCredential, subscriptionId: string, endpoint: string) => ContainerGroupOperations;
-  readonly clock?: () => Date;
+  /** Stamps each group's created-at tag, and decides how long Spot is taken to be short. */
+  readonly now?: Clock;
 }
 
 /** Groups looked up at once when a list needs each one's instanceView. */
@@ -36,12 +38,12 @@ export function createAciLauncher(options: AciLauncherOptions): Launcher {
   const endpoint = (options.endpoint ?? 'https://management.azure.com').replace(/\/+$/, '');
   const scope: AciScope = { subscriptionId: settings.subscriptionId, resourceGroup: settings.resourceGroup, location: settings.location };
   const rg = settings.resourceGroup;
-  const clock = options.clock ?? (() => new Date());
+  const now = options.now ?? systemClock;
   let client: ContainerGroupOperations | undefined;
   const groups = () => (client ??= (options.clientFactory ?? defaultClient)(options.credential, settings.subscriptionId, endpoint));
   /** name|created-at → how it ended; a group recreated under the same name has a new created-at. */
   const finished = new Map<string, GroupPhase>();
-  const shortage = spotShortage(clock);
+  const shortage = spotShortage(now);
   /** A Spot group ACI failed for capacity tells the next starts that Spot is short. */
   const noteSpotFailure = (group: ContainerGroup) => {
     if (group.priority !== 'Spot' || group.provisioningState?.toLowerCase() !== 'failed' || !failedForCapacity(group.instanceView?.events)) return;
@@ -92,10 +94,10 @@ export function createAciLauncher(options: AciLauncherOptions): Launcher {
         }
         // Begin the create and return once ARM accepted it: ACI takes about a minute to run the
         // container, and the consumer must not be held that long.
-        await createAgentGroup(groups(), rg, spec, settings, shortage, clock());
+        await createAgentGroup(groups(), rg, spec, settings, shortage, new Date(now()));
         return { name: spec.name, outcome: 'created' };
       } catch (e) {
-        throw aciError(e, scope, what, { profile: spec.profile.name, secrets: [spec.pat] });
+        throw aciError(e, scope, what, { profile: spec.profile.name, secrets: [spec.pat], now });
       }
     },
 
@@ -118,7 +120,7 @@ export function createAciLauncher(options: AciLauncherOptions): Launcher {
           return agent ? [agent] : [];
         });
       } catch (e) {
-        throw aciError(e, scope, `Listing agent container groups in resource group "${rg}"`);
+        throw aciError(e, scope, `Listing agent container groups in resource group "${rg}"`, { now });
       }
     },
 
@@ -129,7 +131,7 @@ export function createAciLauncher(options: AciLauncherOptions): Launcher {
         const { phase, exitCode } = phaseOfGroup(group);
         return agentOfGroup(group, phase, exitCode);
       } catch (e) {
-        throw aciError(e, scope, `Reading container group ${name}`);
+        throw aciError(e, scope, `Reading container group ${name}`, { now });
       }
     },
 
@@ -138,7 +140,7 @@ export function createAciLauncher(options: AciLauncherOptions): Launcher {
         // Begun, not awaited to the end: the group is gone for ARM once the DELETE is accepted.
         await groups().beginDelete(rg, name);
       } catch (e) {
-        if (!isNotFound(e)) throw aciError(e, scope, `Deleting container group ${name}`);
+        if (!isNotFound(e)) throw aciError(e, scope, `Deleting container group ${name}`, { now });
       }
     },
   };

@@ -1,6 +1,7 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { TokenCredential } from '@azure/identity';
 import type { BatchV1Api, CoreV1Api, KubeConfig, User } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
+import { systemClock, type Clock } from '../../time/clock';
 
 // client-node does not export its Authenticator interface; take it from where it is used.
 type Authenticator = Parameters<KubeConfig['addAuthenticator']>[0];
@@ -25,7 +26,7 @@ export interface AksApiOptions {
   readonly apiServer: string;
   /** PEM of the cluster CA; without it the system roots and NODE_EXTRA_CA_CERTS are trusted. */
   readonly caCert?: string | undefined;
-  readonly now?: () => number;
+  readonly now?: Clock;
 }
 
 /**
@@ -40,7 +41,7 @@ export async function createAksApi(options: AksApiOptions): Promise<AksApi> {
   }
   // client-node 1.x is an ES module only; CommonJS code loads it with a dynamic import.
   const k8s = await import('@kubernetes/client-node');
-  const token = tokenCache(options.credential, options.now ?? Date.now);
+  const token = tokenCache(options.credential, options.now ?? systemClock);
   const authenticator: Authenticator = {
     isAuthProvider: (user: User) => (user.authProvider as { name?: unknown } | undefined)?.name === AUTH_PROVIDER,
     // opts is https.RequestOptions (or ws options, whose types client-node leaves unresolved).
@@ -67,7 +68,7 @@ export async function createAksApi(options: AksApiOptions): Promise<AksApi> {
   return { batch: kc.makeApiClient(k8s.BatchV1Api), core: kc.makeApiClient(k8s.CoreV1Api), renewToken: () => token.forget() };
 }
 
-function tokenCache(credential: TokenCredential, now: () => number): { current(): Promise<string>; forget(): void } {
+function tokenCache(credential: TokenCredential, now: Clock): { current(): Promise<string>; forget(): void } {
   let cached: { token: string; expiresAt: number } | undefined;
   let pending: Promise<string> | undefined;
   const fetchToken = async (): Promise<string> => {

@@ -2,6 +2,7 @@ import type { TokenCredential } from '@azure/identity';
 import type { V1Job } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
 import { ScalerError } from '../../errors/scaler-error';
 import { consoleLogger, type Logger } from '../../log/logger';
+import { systemClock, type Clock } from '../../time/clock';
 import { agentOfJob } from './aks-agent-state';
 import { createAksApi, type AksApi } from './aks-client';
 import { aksError, httpStatus, type AksScope } from './aks-errors';
@@ -16,7 +17,8 @@ export interface AksLauncherOptions {
   readonly caCert?: string | undefined;
   /** The profile's launcher section; one launcher per (cluster, namespace, virtual node kind). */
   readonly settings: AksSettings;
-  readonly clock?: () => Date;
+  /** Stamps each agent's created-at label, and decides when the cluster token is renewed. */
+  readonly now?: Clock;
   readonly log?: Logger;
 }
 
@@ -32,9 +34,9 @@ const PAGE_SIZE = 250;
 export async function createAksLauncher(options: AksLauncherOptions): Promise<Launcher> {
   const { namespace, virtualNode } = options.settings;
   const scope: AksScope = { apiServer: options.apiServer, namespace };
-  const clock = options.clock ?? (() => new Date());
+  const now = options.now ?? systemClock;
   const log = options.log ?? consoleLogger;
-  const api: AksApi = await createAksApi(options);
+  const api: AksApi = await createAksApi({ ...options, now });
 
   // A 401 may be a token revoked or rotated early: renew it once before giving up.
   const call = async <T>(request: () => Promise<T>): Promise<T> => {
@@ -107,7 +109,7 @@ export async function createAksLauncher(options: AksLauncherOptions): Promise<La
           `${what}: profile "${spec.profile.name}" does not run in namespace "${namespace}" of ${options.apiServer}; it reached the wrong launcher.`,
         );
       }
-      const labels = agentLabels(spec, clock());
+      const labels = agentLabels(spec, new Date(now()));
       try {
         // The Secret first: a pod whose secretKeyRef names a missing Secret cannot start.
         const createdSecret = await ignoring(409, () => api.core.createNamespacedSecret({ namespace, body: agentSecret(spec, labels) }));
