@@ -2,7 +2,6 @@ import type { EmulatorStack } from '../local-stack/emulator-stack';
 import { SIMULATED_AGENT_USER_AGENT } from '../../emulators/agent/agent-http';
 import { OBSERVER_USER_AGENT } from './agent-observer';
 import type { FaultRecord } from './fault-schedule';
-import { DRAIN_NAMESPACE } from './fault-windows';
 
 /** What the emulators saw of each fault: proof that the run did what it says. */
 export interface ChaosEvidence {
@@ -37,7 +36,7 @@ export function chaosEvidence(stack: EmulatorStack, record: FaultRecord, pats: {
   return {
     armInjected429: arm.filter((r) => r.status === 429).length,
     armInjected500: arm.filter((r) => r.status === 500).length,
-    kubernetesInjected503: stack.kubernetes.requests().filter((r) => r.injected && r.status === 503 && !r.path.includes(DRAIN_NAMESPACE)).length,
+    kubernetesInjected503: stack.kubernetes.requests().filter((r) => r.injected && r.status === 503).length,
     keyVaultRefused: stack.keyVault.requests().filter((r) => r.status === 503).length,
     probationsInOutage: inOutage.length,
     deliveredAfterProbation: inOutage.length > 0 && stack.ado.deliveries().some((d) => d.outcome === 'delivered' && Date.parse(d.time) > lastProbation),

@@ -4,7 +4,7 @@ import { errorMessage } from '../../src/errors/error-message';
 import { POOL_PAT_SCOPES, type EmulatorStack } from '../local-stack/emulator-stack';
 import type { ChaosPlan, Window } from './chaos-plan';
 import { deliverEventGrid, secretNewVersionEvent } from './event-grid';
-import { armWindow, kubernetesWindow, type WindowLength } from './fault-windows';
+import { faultWindow, type WindowLength } from './fault-windows';
 import type { HostSupervisor } from './host-supervisor';
 
 /** When each fault actually happened (epoch ms), for the checks that it did. */
@@ -52,18 +52,14 @@ export function scheduleFaults(ctx: FaultContext): { record: FaultRecord; settle
     timers.add(t);
   };
 
-  // One ARM window at a time: the end of one clears the ARM emulator's faults.
-  let armTurn: Promise<unknown> = Promise.resolve();
-  const armInTurn = <T>(fn: () => Promise<T>): Promise<T> => {
-    const run = armTurn.then(fn);
-    armTurn = run.catch(() => undefined);
-    return run;
-  };
+  // One window at a time per emulator: the end of one clears that emulator's faults.
+  const armInTurn = takingTurns();
+  const kubernetesInTurn = takingTurns();
   for (const w of plan.armThrottles) {
     at(w.from, 'ARM 429 window', () =>
       armInTurn(async () => {
         log(`ARM: every container group create answers 429 (Retry-After ${w.retryAfterSeconds} s) for ${w.seconds} s`);
-        const met = await armWindow(
+        const met = await faultWindow(
           stack.arm,
           { status: 429, retryAfterSeconds: w.retryAfterSeconds, method: 'PUT', pathContains: 'containerGroups' },
           windowLength(w),
@@ -76,17 +72,19 @@ export function scheduleFaults(ctx: FaultContext): { record: FaultRecord; settle
     at(w.from, 'ARM 500 window', () =>
       armInTurn(async () => {
         log(`ARM: every call answers 500 for ${w.seconds} s`);
-        const met = await armWindow(stack.arm, { status: 500 }, windowLength(w));
+        const met = await faultWindow(stack.arm, { status: 500 }, windowLength(w));
         log(`ARM: answering again (${met} answered 500)`);
       }),
     );
   }
   for (const w of plan.kubernetesErrors) {
-    at(w.from, 'Kubernetes 503 window', async () => {
-      log(`Kubernetes: every call answers 503 for ${w.seconds} s`);
-      const met = await kubernetesWindow(stack.kubernetes, stack.identity, 503, windowLength(w));
-      log(`Kubernetes: answering again (${met} answered 503)`);
-    });
+    at(w.from, 'Kubernetes 503 window', () =>
+      kubernetesInTurn(async () => {
+        log(`Kubernetes: every call answers 503 for ${w.seconds} s`);
+        const met = await faultWindow(stack.kubernetes, { status: 503 }, windowLength(w));
+        log(`Kubernetes: answering again (${met} answered 503)`);
+      }),
+    );
   }
 
   const kv = plan.keyVaultOutage;
@@ -170,5 +168,15 @@ export function scheduleFaults(ctx: FaultContext): { record: FaultRecord; settle
       stack.serviceBus.setAvailable(true);
       stack.arm.clearFaults();
     },
+  };
+}
+
+/** Runs what it is given one after another, each once the one before has ended (failed or not). */
+function takingTurns(): <T>(fn: () => Promise<T>) => Promise<T> {
+  let turn: Promise<unknown> = Promise.resolve();
+  return (fn) => {
+    const run = turn.then(fn);
+    turn = run.catch(() => undefined);
+    return run;
   };
 }

@@ -1,7 +1,4 @@
-import https from 'node:https';
-import type { ArmEmulator, ArmFault } from '../../emulators/arm/arm-emulator';
-import type { IdentityEmulator } from '../../emulators/identity/identity-emulator';
-import type { KubernetesEmulator } from '../../emulators/kubernetes/kubernetes-emulator';
+import type { BaseFault } from '../../emulators/core/faults';
 
 /**
  * Faults that last a while, as real bursts do, rather than a count of calls: the emulators fail
@@ -16,43 +13,25 @@ export interface WindowLength {
   readonly maxSeconds: number;
 }
 
-/** Every matching ARM call fails in the window; the ARM emulator's injected faults are cleared at its end. */
-export async function armWindow(arm: ArmEmulator, fault: Omit<ArmFault, 'count'>, length: WindowLength): Promise<number> {
-  const injected = () => arm.requests().filter((r) => r.injected && r.status === fault.status).length;
-  const before = injected();
-  arm.injectFault({ ...fault, count: 1_000_000 });
-  await until(length, () => injected() - before);
-  arm.clearFaults();
-  return injected() - before;
+/** An emulator on the shared fault core (emulators/core/faults.ts): ARM and Kubernetes here. */
+export interface FaultTarget<F extends BaseFault> {
+  injectFault(fault: F): void;
+  clearFaults(): void;
+  requests(): ReadonlyArray<{ readonly injected?: boolean; readonly status: number }>;
 }
 
-/** The namespace of the calls that use up a fault left over at a window's end (told apart in the request log). */
-export const DRAIN_NAMESPACE = 'chaos-window-end';
-
 /**
- * Every Kubernetes call fails with `status` in the window. The emulator takes faults by count and
- * has no way to clear them, so a few are kept pending at a time (topped up as calls use them),
- * and those left when the window closes are used up by calls of our own, to a namespace of their own.
+ * Every call matching `fault` fails in the window, and none after: the fault is armed for more
+ * calls than any window sees and the emulator's faults are cleared at its end, so two windows
+ * on one emulator must take turns (see fault-schedule.ts). Answers how many calls it failed.
  */
-export async function kubernetesWindow(k8s: KubernetesEmulator, identity: IdentityEmulator, status: 429 | 500 | 503, length: WindowLength): Promise<number> {
-  const DEPTH = 5;
-  const injected = () => k8s.requests().filter((r) => r.injected).length;
+export async function faultWindow<F extends BaseFault>(target: FaultTarget<F>, fault: Omit<F, 'count'>, length: WindowLength): Promise<number> {
+  const injected = () => target.requests().filter((r) => r.injected && r.status === fault.status).length;
   const before = injected();
-  let armed = 0;
-  const pending = () => armed - (injected() - before);
-  await until(length, () => {
-    const missing = DEPTH - pending();
-    if (missing > 0) {
-      k8s.injectFault({ status, count: missing });
-      armed += missing;
-    }
-    return injected() - before;
-  });
-  const met = injected() - before;
-  if (pending() === 0) return met;
-  const token = await aksToken(identity);
-  for (let i = 0; i < DEPTH + 2 && pending() > 0; i++) await kubeGet(`${k8s.url}/apis/batch/v1/namespaces/${DRAIN_NAMESPACE}/jobs`, token, k8s.caPem);
-  return met;
+  target.injectFault({ ...fault, count: 1_000_000 } as F);
+  await until(length, () => injected() - before);
+  target.clearFaults();
+  return injected() - before;
 }
 
 /** Polls `met` every 20 ms until the window is over: its length passed and enough calls met it, or its longest. */
@@ -64,23 +43,6 @@ async function until(length: WindowLength, met: () => number): Promise<void> {
     if ((elapsed >= length.seconds * 1000 && count >= length.atLeast) || elapsed >= length.maxSeconds * 1000) return;
     await sleep(20);
   }
-}
-
-/** A managed identity token for the AKS server application, as the launcher gets one. */
-async function aksToken(identity: IdentityEmulator): Promise<string> {
-  const url = `${identity.endpoint}?api-version=2019-08-01&resource=6dae42f8-4368-4678-94ff-3960e28e3630`;
-  const response = await fetch(url, { headers: { 'x-identity-header': identity.header } });
-  return ((await response.json()) as { access_token: string }).access_token;
-}
-
-function kubeGet(url: string, token: string, ca: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = https.get(url, { ca, headers: { authorization: `Bearer ${token}` } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', reject);
-  });
 }
 
 function sleep(ms: number): Promise<void> {
