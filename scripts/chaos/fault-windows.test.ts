@@ -29,10 +29,10 @@ const token = async (resource: string) =>
   ).access_token;
 const get = async (url: string, bearer: string) => (await fetch(url, { headers: { authorization: `Bearer ${bearer}` } })).status;
 
-it('fails every Kubernetes call in the window, lasts until two have failed, and leaves no fault behind', async () => {
+it('fails every Kubernetes call in the window, lasts until three have failed, and leaves no fault behind', async () => {
   const bearer = await token('6dae42f8-4368-4678-94ff-3960e28e3630');
   const jobs = `${k8s.url}/apis/batch/v1/namespaces/agents/jobs`;
-  const window = faultWindow(k8s, { status: 503 }, { seconds: 0.2, atLeast: 2, maxSeconds: 5 });
+  const window = faultWindow(k8s, { status: 503 }, { seconds: 0.2, atLeast: 3, maxSeconds: 5 });
   await new Promise((r) => setTimeout(r, 400)); // nobody calls: the window outlasts its 0.2 s
   const during = await Promise.all([get(jobs, bearer), get(jobs, bearer), get(jobs, bearer)]);
   expect(await window).toBe(3);
@@ -48,7 +48,7 @@ it('leaves no fault behind when nobody called in the window', async () => {
 
 it('fails every matching ARM call in the window and clears the fault at its end', async () => {
   const groups = `${arm.url}/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerInstance/containerGroups?api-version=2023-05-01`;
-  const window = faultWindow(arm, { status: 500 }, { seconds: 0.2, atLeast: 1, maxSeconds: 5 });
+  const window = faultWindow(arm, { status: 500 }, { seconds: 0.2, atLeast: 3, maxSeconds: 5 });
   const during = [await get(groups, 'x'), await get(groups, 'x'), await get(groups, 'x')];
   expect(await window).toBe(3);
   expect(during).toEqual([500, 500, 500]);
