@@ -2,8 +2,10 @@
 // so a new test lands in the right tier without anyone listing it (README "Testing").
 //
 // A test file is a scenario when
-//   - it, or any of our files it imports (at run time, transitively), lies under emulators/:
-//     it can start an emulator;
+//   - it, or any of our files it imports (at run time, transitively), is a file under emulators/
+//     that imports a server (node:net, node:http, node:https, node:http2, node:tls, node:dgram,
+//     or rhea for AMQP): it can start an emulator (an emulator's pure parts, its fault rules or
+//     latency draws, stay unit tests);
 //   - any of those files imports node:child_process, playwright-core or azurite: it starts
 //     processes or a browser;
 //   - the test file itself imports node:net, node:http, node:https, node:http2, node:tls or
@@ -25,6 +27,8 @@ const TEST_FILE = /\.test\.m?ts$/;
 const EMULATORS = `emulators${path.sep}`;
 const STARTS_PROCESSES = /^(node:)?child_process$|^playwright-core(\/|$)|^azurite(\/|$)/;
 const OPENS_SOCKETS = /^(node:)?(net|http|https|http2|tls|dgram)$/;
+// What an emulator listens with: Node's servers, or rhea for Service Bus's AMQP.
+const SERVES = /^(node:)?(net|http|https|http2|tls|dgram)$|^rhea(\/|$)/;
 const MARKER = /^\s*\/\/\s*test-tier:\s*scenarios\s*$/m;
 
 // Run-time imports: `import … from`, `export … from`, `import '…'`, `import('…')`, `require('…')`;
@@ -49,7 +53,7 @@ function isScenario(testFile: string, root: string, graph: ImportGraph): boolean
   if (imports(source).some((specifier) => OPENS_SOCKETS.test(specifier))) return true;
   const emulators = path.join(root, EMULATORS);
   for (const file of graph.reachable(testFile)) {
-    if (file.startsWith(emulators)) return true;
+    if (file.startsWith(emulators) && graph.specifiers(file).some((specifier) => SERVES.test(specifier))) return true;
     if (graph.specifiers(file).some((specifier) => STARTS_PROCESSES.test(specifier))) return true;
   }
   return false;

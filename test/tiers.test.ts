@@ -13,12 +13,15 @@ describe('test tiers', async () => {
     expect(tiers.scenarios).toContain('test/integration/webhook.test.ts'); // through the scaler harness
     expect(tiers.scenarios).toContain('test/infra/alerts.test.ts'); // runs the Bicep build if stale
     expect(tiers.scenarios).toContain('emulators/core/test-ca.test.ts'); // opens sockets itself
+    expect(tiers.scenarios).toContain('test/scheduler/pool-lease.test.ts'); // starts Azurite
+    expect(tiers.scenarios).toContain('emulators/key-vault/key-vault-emulator.test.ts'); // starts HTTPS emulators
   });
 
   it('puts the tests that need none of that in the unit tier, this one among them', () => {
     expect(tiers.unit).toContain('src/webhook/basic-auth.test.ts');
     expect(tiers.unit).toContain('scripts/bench/figures.test.ts');
     expect(tiers.unit).toContain('test/tiers.test.ts');
+    expect(tiers.unit).toContain('emulators/core/faults.test.ts'); // an emulator's pure part: no server reached
     expect(tiers.unit.filter((file) => tiers.scenarios.includes(file))).toEqual([]);
   });
 

@@ -36,9 +36,10 @@ type TableConfigurationClass = new (...args: unknown[]) => unknown;
  * Azurite publishes no types or exports map, so its compiled classes are loaded by path.
  */
 export async function startAzuriteEmulator(options: AzuriteEmulatorOptions = {}): Promise<AzuriteEmulator> {
-  const load = createRequire(__filename);
-  const TableServer = (load('azurite/dist/src/table/TableServer.js') as { default: TableServerClass }).default;
-  const TableConfiguration = (load('azurite/dist/src/table/TableConfiguration.js') as { default: TableConfigurationClass }).default;
+  // Named require so that test/tiers.mts sees Azurite loaded here and files a test that starts it as a scenario.
+  const require = createRequire(__filename);
+  const TableServer = (require('azurite/dist/src/table/TableServer.js') as { default: TableServerClass }).default;
+  const TableConfiguration = (require('azurite/dist/src/table/TableConfiguration.js') as { default: TableConfigurationClass }).default;
   const host = options.host ?? '127.0.0.1';
   // Positional: host, port, keepAliveTimeout (s), db path (a name only when in memory), debug log,
   // access log (off: it writes every request to stdout), access log stream, debug log file,
