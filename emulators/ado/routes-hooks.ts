@@ -46,16 +46,11 @@ export const handleHooks: RestRoute = (ctx) => {
   }
 };
 
-interface SubscriptionFields {
-  publisherId: string;
-  eventType: string;
-  resourceVersion: string | null;
-  consumerId: string;
-  consumerActionId: string;
-  publisherInputs: Record<string, string>;
-  consumerInputs: Record<string, string>;
-  status: SubscriptionStatus;
-}
+/** What a client sets; the rest of a SubscriptionRecord is the server's. */
+type SubscriptionFields = Pick<
+  SubscriptionRecord,
+  'publisherId' | 'eventType' | 'resourceVersion' | 'consumerId' | 'consumerActionId' | 'publisherInputs' | 'consumerInputs' | 'status'
+>;
 
 /** The body's fields, or a message saying what is missing. */
 function fieldsOf(input: Record<string, unknown>): SubscriptionFields | string {
